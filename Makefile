@@ -1,0 +1,47 @@
+# Two commands for a new user: `make demo` runs the platform, `make test` tests it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test install install-dev lint bench calibrate clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp files make a second run reuse the environment unless pyproject.toml changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed  ## create .venv and install the project
+
+install-dev: $(VENV)/.installed-dev  ## create .venv with the dev extras
+
+demo: $(VENV)/.installed  ## simulate a month, materialize it, start the Dagster UI (:3000) and Streamlit (:8501)
+	$(BIN)/journeys demo
+
+test: $(VENV)/.installed-dev  ## the whole suite: pytest, dbt build and tests, quality checks, browser test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev  ## ruff
+	$(BIN)/ruff check orchestration evals app tests benchmarks
+
+bench: $(VENV)/.installed-dev  ## performance benchmarks (print figures; not tests)
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_evals.py
+
+calibrate: $(VENV)/.installed  ## evaluator accuracy on ../shared/data/sgd_dev
+	$(BIN)/journeys calibrate ../shared/data/sgd_dev/dialogues.jsonl
+
+clean:  ## remove generated data (keeps .venv)
+	rm -rf data dbt_project/target dbt_project/logs

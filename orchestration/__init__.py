@@ -1,0 +1,1 @@
+"""Dagster code location and the plain-Python platform code it wraps."""

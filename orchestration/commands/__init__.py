@@ -1,0 +1,1 @@
+"""One module per `journeys` subcommand; `orchestration.cli` loads them lazily."""

@@ -1,0 +1,43 @@
+"""Where the platform keeps its state, read from the environment (see `.env.example`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    warehouse: Path
+    serving_dir: Path
+    journey_map: Path
+    partitions_start: date
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        # Relative defaults resolve against the working directory, like every CLI a user knows;
+        # the journey map defaults to the one versioned in the repo.
+        data_dir = _path("JOURNEYS_DATA_DIR", Path("data"))
+        return cls(
+            data_dir=data_dir,
+            landing_dir=_path("JOURNEYS_LANDING_DIR", data_dir / "landing"),
+            warehouse=_path("JOURNEYS_WAREHOUSE", data_dir / "warehouse.duckdb"),
+            serving_dir=_path("JOURNEYS_SERVING_DIR", data_dir / "serving"),
+            journey_map=_path("JOURNEYS_JOURNEY_MAP", REPO_ROOT / "journey_map.yaml"),
+            partitions_start=date.fromisoformat(os.environ.get("JOURNEYS_PARTITIONS_START", "2026-10-01")),
+        )

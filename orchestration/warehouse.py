@@ -1,0 +1,170 @@
+"""The DuckDB warehouse: connections and the tables Python writes (dbt owns everything else).
+
+All timestamps are naive `TIMESTAMP`s in UTC. Every Python-written table carries
+`partition_date`, the UTC start date of its conversation (or event), so that re-materializing a
+daily partition can replace exactly that partition's rows.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+
+RAW_SCHEMA = "raw"
+
+TURN_TYPE = "STRUCT(role VARCHAR, text VARCHAR, ts TIMESTAMP)[]"
+
+# Column contracts of the tables the Python side writes. dbt declares them as sources.
+RAW_TABLES: dict[str, str] = {
+    "spans": """
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        parent_span_id VARCHAR,
+        conversation_id VARCHAR,
+        name VARCHAR,
+        kind VARCHAR,
+        start_time TIMESTAMP,
+        end_time TIMESTAMP,
+        status_code VARCHAR,
+        status_message VARCHAR,
+        scope_name VARCHAR,
+        attributes JSON,
+        resource_attributes JSON,
+        source_file VARCHAR,
+        partition_date DATE NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    """,
+    "conversations": f"""
+        conversation_id VARCHAR NOT NULL,
+        journey_id VARCHAR,
+        customer_id VARCHAR,
+        journey_name VARCHAR,
+        stage VARCHAR,
+        channel VARCHAR,
+        agent_type VARCHAR,
+        segment VARCHAR,
+        consent VARCHAR,
+        started_at TIMESTAMP,
+        ended_at TIMESTAMP,
+        outcome VARCHAR,
+        turns {TURN_TYPE},
+        turn_count INTEGER,
+        span_count INTEGER,
+        trace_ids VARCHAR[],
+        source_files VARCHAR[],
+        partition_date DATE NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    """,
+    "journey_events": """
+        event_id VARCHAR NOT NULL,
+        event_type VARCHAR NOT NULL,
+        journey_id VARCHAR,
+        customer_id VARCHAR,
+        journey_name VARCHAR,
+        csat_score INTEGER,
+        recorded_at TIMESTAMP,
+        source_file VARCHAR,
+        partition_date DATE NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    """,
+    "ingest_quarantine": """
+        source_file VARCHAR,
+        line_number INTEGER,
+        reason VARCHAR NOT NULL,
+        raw_text VARCHAR,
+        trace_id VARCHAR,
+        span_id VARCHAR,
+        partition_date DATE NOT NULL,
+        quarantined_at TIMESTAMP NOT NULL
+    """,
+    "evaluations": """
+        conversation_id VARCHAR NOT NULL,
+        evaluator VARCHAR NOT NULL,
+        score DOUBLE,
+        passed BOOLEAN,
+        status VARCHAR NOT NULL,
+        reason VARCHAR,
+        evidence JSON,
+        engine VARCHAR,
+        rubric_version VARCHAR,
+        latency_ms DOUBLE,
+        evaluated_at TIMESTAMP NOT NULL,
+        partition_date DATE NOT NULL
+    """,
+    "journey_map_stages": """
+        journey_name VARCHAR NOT NULL,
+        journey_display_name VARCHAR,
+        journey_map_version VARCHAR NOT NULL,
+        stage VARCHAR NOT NULL,
+        stage_order INTEGER NOT NULL,
+        stage_count INTEGER NOT NULL,
+        min_resolution DOUBLE,
+        min_quality DOUBLE,
+        min_context_retention DOUBLE,
+        min_completion_rate DOUBLE
+    """,
+    "journey_map_channels": """
+        journey_name VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL
+    """,
+}
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Writers must hold the Dagster `warehouse` pool: DuckDB allows one
+    writing process or many reading ones, never both."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+@contextmanager
+def warehouse(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        if not read_only:
+            ensure_raw_tables(con)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table, columns in RAW_TABLES.items():
+        con.execute(f"create table if not exists {RAW_SCHEMA}.{table} ({columns})")
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    partition_date: date,
+    rows: pa.Table,
+    extra_predicate: str = "",
+) -> int:
+    """Replace one partition of a raw table in a single transaction, so a re-run is idempotent
+    and a reader never sees the partition half-written. Returns the number of rows inserted."""
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"delete from {RAW_SCHEMA}.{table} where partition_date = ? {extra_predicate}",
+            [partition_date],
+        )
+        if rows.num_rows:
+            con.register("_replacement_rows", rows)
+            columns = ", ".join(f'"{name}"' for name in rows.column_names)
+            con.execute(
+                f"insert into {RAW_SCHEMA}.{table} ({columns}) select {columns} from _replacement_rows"
+            )
+            con.unregister("_replacement_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return rows.num_rows
