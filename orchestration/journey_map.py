@@ -24,7 +24,7 @@ class Thresholds:
     min_context_retention: float = 0.70
     min_completion_rate: float = 0.80
 
-    def merged(self, overrides: dict[str, Any] | None, where: str) -> "Thresholds":
+    def merged(self, overrides: dict[str, Any] | None, where: str) -> Thresholds:
         if not overrides:
             return self
         known = {f.name for f in fields(self)}

@@ -23,13 +23,32 @@ class Settings:
     serving_dir: Path
     journey_map: Path
     partitions_start: date
+    eval_engine: str
+    missing_journey_tolerance: int
 
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
 
+    def export(self) -> None:
+        """Write the resolved values back to the environment, so that Dagster's `EnvVar`
+        resources, dbt's `env_var()` and child processes (dagster dev, streamlit) all see the
+        same absolute paths whatever their working directory."""
+        os.environ.update(
+            {
+                "JOURNEYS_DATA_DIR": str(self.data_dir),
+                "JOURNEYS_LANDING_DIR": str(self.landing_dir),
+                "JOURNEYS_WAREHOUSE": str(self.warehouse),
+                "JOURNEYS_SERVING_DIR": str(self.serving_dir),
+                "JOURNEYS_JOURNEY_MAP": str(self.journey_map),
+                "JOURNEYS_PARTITIONS_START": self.partitions_start.isoformat(),
+                "JOURNEYS_EVAL_ENGINE": self.eval_engine,
+                "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
+            }
+        )
+
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         # Relative defaults resolve against the working directory, like every CLI a user knows;
         # the journey map defaults to the one versioned in the repo.
         data_dir = _path("JOURNEYS_DATA_DIR", Path("data"))
@@ -40,4 +59,6 @@ class Settings:
             serving_dir=_path("JOURNEYS_SERVING_DIR", data_dir / "serving"),
             journey_map=_path("JOURNEYS_JOURNEY_MAP", REPO_ROOT / "journey_map.yaml"),
             partitions_start=date.fromisoformat(os.environ.get("JOURNEYS_PARTITIONS_START", "2026-10-01")),
+            eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
+            missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
         )

@@ -7,10 +7,11 @@ daily partition can replace exactly that partition's rows.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -115,13 +116,28 @@ RAW_TABLES: dict[str, str] = {
 }
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse. Writers must hold the Dagster `warehouse` pool: DuckDB allows one
-    writing process or many reading ones, never both."""
+def connect(
+    path: str | Path, read_only: bool = False, lock_timeout_s: float = 120.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting while another process holds its lock.
+
+    DuckDB allows one writing process or many reading ones, never both. Dagster serialises its
+    own writers with the `warehouse` pool; the wait covers what the pool cannot see, such as a
+    `dbt` run from a shell or a `journeys materialize` beside the daemon's runs.
+    """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 @contextmanager
@@ -141,21 +157,18 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists {RAW_SCHEMA}.{table} ({columns})")
 
 
-def replace_partition(
+def replace_rows(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    partition_date: date,
     rows: pa.Table,
-    extra_predicate: str = "",
+    where: str = "true",
+    params: list | None = None,
 ) -> int:
-    """Replace one partition of a raw table in a single transaction, so a re-run is idempotent
-    and a reader never sees the partition half-written. Returns the number of rows inserted."""
+    """Delete the rows of `raw.<table>` matching `where`, insert `rows`, in one transaction,
+    so a re-run is idempotent and a reader never sees the table half-written."""
     con.execute("begin transaction")
     try:
-        con.execute(
-            f"delete from {RAW_SCHEMA}.{table} where partition_date = ? {extra_predicate}",
-            [partition_date],
-        )
+        con.execute(f"delete from {RAW_SCHEMA}.{table} where {where}", params or [])
         if rows.num_rows:
             con.register("_replacement_rows", rows)
             columns = ", ".join(f'"{name}"' for name in rows.column_names)
@@ -168,3 +181,14 @@ def replace_partition(
         con.execute("rollback")
         raise
     return rows.num_rows
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    partition_date: date,
+    rows: pa.Table,
+    extra_predicate: str = "",
+) -> int:
+    """Replace one daily partition of a raw table. Returns the number of rows inserted."""
+    return replace_rows(con, table, rows, f"partition_date = ? {extra_predicate}", [partition_date])

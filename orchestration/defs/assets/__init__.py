@@ -1,0 +1,1 @@
+"""Assets, one concern per module."""

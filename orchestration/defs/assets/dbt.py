@@ -1,0 +1,87 @@
+"""The dbt project as Dagster assets, in two factories like dagster-open-platform: the
+incremental models, partitioned by day and given the partition window as dbt vars, and the
+rest (cohort-level marts rebuilt over all history)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import WAREHOUSE_POOL
+from orchestration.settings import REPO_ROOT
+
+INCREMENTAL_SELECTOR = "config.materialized:incremental"
+
+dbt_project = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+
+
+def prepare_manifest() -> None:
+    """Parse the project into target/manifest.json when it is missing or older than a model.
+
+    The manifest is a build artifact (never committed); `dagster dev` prepares it itself, but
+    `journeys materialize` and the tests load the definitions without the dev CLI.
+    """
+    manifest = dbt_project.manifest_path
+    sources = [p for p in dbt_project.project_dir.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"}]
+    sources = [p for p in sources if "target" not in p.parts and "logs" not in p.parts]
+    if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
+        dbt_project.preparer.prepare(dbt_project)
+
+
+class JourneysDbtTranslator(DagsterDbtTranslator):
+    """Key models by warehouse schema (`marts/stage_funnel`) and sources by their raw table
+    (`raw/conversations`), so dbt's lineage attaches to the Python assets that write them."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["schema"]
+
+
+def _window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The half-open [start, end) window of the run's partitions; a backfill runs once over
+    its whole range (single-run policy), so the window may span many days."""
+    window = context.partition_time_window
+    return {"partition_start": window.start.date().isoformat(), "partition_end": window.end.date().isoformat()}
+
+
+@cache
+def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
+    prepare_manifest()
+    translator = JourneysDbtTranslator()
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        select=INCREMENTAL_SELECTOR,
+        dagster_dbt_translator=translator,
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        name="dbt_partitioned_models",
+    )
+    def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        args = ["build", "--vars", json.dumps(_window_vars(context))]
+        yield from dbt.cli(args, context=context).stream()
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        exclude=INCREMENTAL_SELECTOR,
+        dagster_dbt_translator=translator,
+        pool=WAREHOUSE_POOL,
+        name="dbt_journey_marts",
+    )
+    def dbt_journey_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return dbt_partitioned_models, dbt_journey_marts

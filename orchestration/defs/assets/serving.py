@@ -1,0 +1,40 @@
+"""The serving snapshot the Streamlit app and routing orchestrators read."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from orchestration.defs.resources import (
+    WAREHOUSE_POOL,
+    JourneyMapResource,
+    ServingResource,
+    WarehouseResource,
+)
+from orchestration.serving import publish_snapshot
+
+SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
+
+
+def build_serving_snapshot(dbt_defs: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    """The snapshot depends on every mart, so it is published only after a run built them
+    all: when a blocking check stops a day's marts, readers keep the previous snapshot."""
+    mart_keys = sorted(
+        (key for defs in dbt_defs for key in defs.keys if key.path[0] == "marts"), key=lambda k: k.path
+    )
+
+    @dg.asset(
+        key=SNAPSHOT_KEY,
+        deps=mart_keys,
+        group_name="serving",
+        pool=WAREHOUSE_POOL,
+        description="Every marts.* table as Parquet under serving/current (swapped atomically), "
+        "plus routing_signals.json for orchestrators.",
+    )
+    def serving_snapshot(
+        warehouse: WarehouseResource, serving: ServingResource, journey_map_file: JourneyMapResource
+    ) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            snapshot = publish_snapshot(con, serving.path, journey_map_version=journey_map_file.load().version)
+        return dg.MaterializeResult(metadata=snapshot.to_metadata())
+
+    return serving_snapshot

@@ -1,0 +1,56 @@
+"""Blocking quality gates on each day's conversations (Great Expectations 1.x, run directly
+because dagster-ge only supports GX < 1.0). A failing gate stops the partition's
+evaluations, marts and serving snapshot in the same run; other days still build."""
+
+from datetime import date
+
+import dagster as dg
+
+from orchestration.defs.assets.ingest import CONVERSATIONS_KEY
+from orchestration.defs.resources import (
+    WAREHOUSE_POOL,
+    JourneyMapResource,
+    QualityGateResource,
+    WarehouseResource,
+)
+from orchestration.quality import validate_conversations
+
+QUALITY_GATES = {
+    "journey_fields_present": "Every conversation carries journey.stage, journey.id and customer.id "
+    "(up to the configured tolerance, default 0).",
+    "stage_in_journey_map": "The stage is one the journey map declares for that journey.",
+    "channel_in_journey_map": "The channel is one the journey map allows for that journey.",
+    "timestamps_plausible": "Start and end times are present, ordered, and neither ancient nor in the future.",
+    "ids_not_null": "Conversation and trace ids are present.",
+}
+
+_GATE_SPECS = [
+    dg.AssetCheckSpec(name=name, asset=CONVERSATIONS_KEY, blocking=True, description=description)
+    for name, description in QUALITY_GATES.items()
+]
+
+
+@dg.multi_asset_check(specs=_GATE_SPECS, pool=WAREHOUSE_POOL, can_subset=True)
+def conversation_quality_gates(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    journey_map_file: JourneyMapResource,
+    quality_gate: QualityGateResource,
+):
+    day = date.fromisoformat(context.partition_key)
+    with warehouse.connect() as con:
+        conversations = con.execute(
+            "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
+        ).df()
+    results = validate_conversations(conversations, journey_map_file.load(), tolerance=quality_gate.tolerance)
+    selected = {key.name for key in context.selected_asset_check_keys}
+    for result in results:
+        if result.name in selected:
+            yield dg.AssetCheckResult(
+                check_name=result.name,
+                asset_key=CONVERSATIONS_KEY,
+                passed=result.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=result.description,
+                metadata=result.to_metadata(),
+            )

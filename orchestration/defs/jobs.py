@@ -1,0 +1,24 @@
+"""Jobs: the daily pipeline and the cohort re-score."""
+
+import dagster as dg
+
+from orchestration.defs.assets.evaluations import EVALUATIONS_KEY
+from orchestration.defs.partitions import daily_partitions
+
+# ingest -> quality gates -> evaluators -> dbt marts -> serving snapshot, for one day.
+daily_journeys_job = dg.define_asset_job(
+    name="daily_journeys",
+    selection=dg.AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Everything for one day: ingest, quality gates, evaluators, dbt marts, serving snapshot.",
+)
+
+# Re-score and rebuild without re-ingesting, e.g. after switching the evaluator engine or
+# rubric: launch over the cohort's days with ops.raw__evaluations.config set.
+rescore_cohort_job = dg.define_asset_job(
+    name="rescore_cohort",
+    selection=dg.AssetSelection.assets(EVALUATIONS_KEY).downstream(),
+    partitions_def=daily_partitions,
+    description="Re-run the evaluators (optionally for one cohort_week or segment, or with another "
+    "engine) and rebuild the marts and serving snapshot.",
+)

@@ -1,0 +1,99 @@
+"""Sensors: late or new trace files re-trigger their days; failed runs raise an alert."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.alerts import send_alert
+from orchestration.defs.assets.ingest import CONVERSATIONS_KEY
+from orchestration.defs.jobs import daily_journeys_job, rescore_cohort_job
+from orchestration.defs.partitions import daily_partitions
+from orchestration.ingest import landing_file_days
+from orchestration.settings import Settings
+
+TRACE_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+
+
+def _landing_files(landing_dir: Path) -> dict[str, str]:
+    """Trace files by path, with a fingerprint that changes when a file is rewritten or grows."""
+    if not landing_dir.is_dir():
+        return {}
+    files = {}
+    for path in landing_dir.rglob("*"):
+        if path.is_file() and path.name.endswith(TRACE_SUFFIXES) and not path.name.startswith("."):
+            stat = path.stat()
+            files[str(path)] = f"{stat.st_mtime_ns}:{stat.st_size}"
+    return files
+
+
+def _last_ingested_at(instance: dg.DagsterInstance, day: str) -> float | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=CONVERSATIONS_KEY, asset_partitions=[day]), limit=1
+    ).records
+    return records[0].timestamp if records else None
+
+
+def days_to_refresh(
+    instance: dg.DagsterInstance, landing_dir: Path, seen: dict[str, str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The days whose landing files changed after the day was last ingested, each with the
+    newest such file's mtime, plus the new fingerprints to remember.
+
+    Comparing with the last materialization (not only the cursor) means files that were
+    already ingested by `journeys materialize` or a backfill trigger nothing, while a late file
+    for an old day re-triggers exactly that day."""
+    current = _landing_files(landing_dir)
+    valid_days = set(daily_partitions.get_partition_keys())
+    due: dict[str, float] = {}
+    for path, fingerprint in current.items():
+        if seen.get(path) == fingerprint:
+            continue
+        mtime = int(fingerprint.split(":")[0]) / 1e9
+        for day in sorted(d.isoformat() for d in landing_file_days(Path(path))):
+            if day not in valid_days:
+                continue
+            ingested_at = _last_ingested_at(instance, day)
+            if ingested_at is None or mtime > ingested_at:
+                due[day] = max(due.get(day, 0.0), mtime)
+    return due, current
+
+
+@dg.sensor(
+    job=daily_journeys_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Watches the landing directory; new or changed trace files re-materialize the days they contain.",
+)
+def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    landing_dir = Settings.from_env().landing_dir
+    seen = json.loads(context.cursor) if context.cursor else {}
+    due, current = days_to_refresh(context.instance, landing_dir, seen)
+    requests = [
+        # The run key carries the newest file time, so a day re-runs once per new delivery.
+        dg.RunRequest(partition_key=day, run_key=f"{day}@{mtime:.3f}", tags={"journeys/trigger": "landing"})
+        for day, mtime in sorted(due.items())
+    ]
+    skip = None if requests else dg.SkipReason(f"No new trace files for ingested days in {landing_dir}")
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(current), skip_reason=skip)
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[daily_journeys_job, rescore_cohort_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Writes an alert record for each failed run and posts it to JOURNEYS_ALERT_WEBHOOK when set.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    send_alert(
+        {
+            "kind": "run_failure",
+            "job": run.job_name,
+            "run_id": run.run_id,
+            "partition": run.tags.get("dagster/partition"),
+            "message": context.failure_event.message or "run failed",
+            "failed_steps": [e.step_key for e in context.get_step_failure_events()],
+        }
+    )
