@@ -1,0 +1,70 @@
+import json
+import os
+
+import duckdb
+import pytest
+
+from orchestration.serving import SNAPSHOTS_KEPT, publish_snapshot
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema marts")
+    con.execute("create table marts.stage_funnel as select 'payment' as stage, 0.9::double as completion_rate")
+    con.execute(
+        "create table marts.routing_signals as select 'payment' as stage, "
+        "'route_to_human_earlier' as recommendation, 0.55 as observed_value"
+    )
+    con.execute("create schema staging")
+    con.execute("create table staging.stg_x as select 1 as x")
+    yield con
+    con.close()
+
+
+def test_publishes_every_mart_and_only_marts(con, tmp_path):
+    serving = tmp_path / "serving"
+    snap = publish_snapshot(con, serving, journey_map_version="1")
+    current = serving / "current"
+    assert current.is_symlink() and current.resolve() == snap.path
+    assert sorted(p.name for p in current.iterdir()) == [
+        "manifest.json", "routing_signals.json", "routing_signals.parquet", "stage_funnel.parquet"
+    ]
+    manifest = json.loads((current / "manifest.json").read_text())
+    assert manifest["tables"] == {"routing_signals": 1, "stage_funnel": 1}
+    assert manifest["journey_map_version"] == "1"
+    rows = duckdb.sql(f"select stage, completion_rate from '{current}/stage_funnel.parquet'").fetchall()
+    assert rows == [("payment", 0.9)]
+
+
+def test_routing_signals_file_is_published_for_orchestrators(con, tmp_path):
+    serving = tmp_path / "serving"
+    publish_snapshot(con, serving)
+    doc = json.loads((serving / "routing_signals.json").read_text())
+    assert doc["count"] == 1
+    assert doc["signals"][0]["recommendation"] == "route_to_human_earlier"
+
+
+def test_republishing_swaps_current_and_prunes_old_snapshots(con, tmp_path):
+    serving = tmp_path / "serving"
+    first = publish_snapshot(con, serving)
+    # A reader that opened the first snapshot keeps reading it while a new one is published.
+    held = open(first.path / "stage_funnel.parquet", "rb")
+    con.execute("update marts.stage_funnel set completion_rate = 0.5::double")
+    snaps = [publish_snapshot(con, serving) for _ in range(SNAPSHOTS_KEPT + 1)]
+    assert (serving / "current").resolve() == snaps[-1].path
+    assert len([p for p in (serving / "snapshots").iterdir()]) == SNAPSHOTS_KEPT
+    assert held.read(4) == b"PAR1"
+    held.close()
+    rows = duckdb.sql(f"select completion_rate from '{serving}/current/stage_funnel.parquet'").fetchall()
+    assert rows == [(0.5,)]
+    assert not any(name.startswith(".") for name in os.listdir(serving / "snapshots"))
+
+
+def test_without_a_routing_mart_there_is_no_signals_file(tmp_path):
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.journeys as select 1 as journey_id")
+    snap = publish_snapshot(con, tmp_path / "serving")
+    assert snap.routing_signals is None
+    assert not (tmp_path / "serving" / "routing_signals.json").exists()
