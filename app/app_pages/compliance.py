@@ -1,0 +1,70 @@
+"""Compliance, for the compliance officer: PII found and redacted, and consent, per stage.
+
+It shows what `marts.stage_compliance` holds today; new `pii_<type>` or `consent_<state>`
+columns the privacy work adds appear without a change here.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts, queries, widgets
+from app.formatting import count, pct
+
+KNOWN_COUNTS = {"conversations", "conversations_with_pii", "conversations_redacted"}
+
+context = widgets.page_context()
+snapshot, filters = context.snapshot, context.filters
+
+st.title("Compliance")
+st.caption(
+    "For the compliance officer: conversations in which PII was found, how many of them were "
+    "redacted, and the consent customers gave, per stage."
+)
+
+if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage"):
+    result = queries.per_mart(snapshot, "stage_compliance", filters)
+    frame = result.frame
+    widgets.filter_note(result.clause)
+    pii_types = [c for c in frame.columns if c.startswith("pii_")]
+    consent = [c for c in frame.columns if c.startswith("consent_")]
+
+    with_pii = int(frame["conversations_with_pii"].sum())
+    redacted = int(frame["conversations_redacted"].sum())
+    total = int(frame["conversations"].sum())
+    tiles = st.columns(4)
+    tiles[0].metric("Conversations", count(total))
+    tiles[1].metric("With PII found", count(with_pii), help=f"{pct(with_pii / total if total else None)} of conversations")
+    tiles[2].metric("Redacted", pct(redacted / with_pii if with_pii else None), help="Share of conversations with PII that were redacted.")
+    tiles[3].metric(
+        "PII left unredacted", count(max(with_pii - redacted, 0)),
+        help="Conversations with PII found that were not redacted: the ones to act on.",
+    )
+
+    if "stage_order" not in frame.columns and snapshot.has("stage_funnel"):
+        order = queries.stage_order(snapshot, filters)
+        frame = frame.merge(order, on=["journey_name", "stage"], how="left")
+    for journey, stages in frame.groupby("journey_name", sort=True):
+        stages = stages.sort_values("stage_order") if "stage_order" in stages.columns else stages
+        st.header(str(journey))
+        pii_col, consent_col = st.columns(2, gap="large")
+        with pii_col:
+            st.plotly_chart(
+                charts.grouped_bars(
+                    stages, "stage",
+                    {"conversations_with_pii": "PII found", "conversations_redacted": "redacted"},
+                    "Conversations with PII found and redacted", "conversations",
+                ),
+                key=f"pii-{journey}",
+            )
+        with consent_col:
+            if consent:
+                st.plotly_chart(
+                    charts.stacked_shares(
+                        stages, "stage", {c: c.removeprefix("consent_") for c in consent},
+                        [charts.GREEN, charts.RED, charts.AMBER, charts.GREY, charts.BLUE], "Consent by stage",
+                    ),
+                    key=f"consent-{journey}",
+                )
+        with st.expander("PII found by type, per stage"):
+            widgets.table(stages[["stage", "conversations", *pii_types, "conversations_redacted", *consent]], key=f"compliance-{journey}")

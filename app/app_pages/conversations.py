@@ -1,0 +1,79 @@
+"""Conversations: the rows behind every number, and a transcript view with each evaluator's
+verdict. Other pages link here with the stage (and `failing=1`) in the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import queries, transcript, widgets
+from app.data import columns
+from app.formatting import count
+
+# Enough to browse; a larger set is narrowed with the filters or the search box.
+ROW_LIMIT = 500
+TRUE_WORDS = ("1", "true", "yes")
+
+context = widgets.page_context()
+snapshot, filters = context.snapshot, context.filters
+
+st.title("Conversations")
+st.caption(
+    "Every evaluated conversation under the sidebar filters. Pick one to read its transcript with "
+    "each evaluator's score, status and reason; the turns an evaluator cites are highlighted."
+)
+
+if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation list"):
+    stage_options = (
+        list(dict.fromkeys(queries.stage_order(snapshot, filters)["stage"])) if snapshot.has("stage_funnel") else []
+    )
+    widgets.url_state("conv_stages", "stage", list)
+    widgets.url_state("conv_failing", "failing", lambda values: bool(values) and values[-1].lower() in TRUE_WORDS)
+    widgets.url_state("conv_search", "q", lambda values: values[-1] if values else "")
+    widgets.url_state("conv_open", "conversation", lambda values: values[-1] if values else None)
+    st.session_state["conv_stages"] = [s for s in st.session_state["conv_stages"] if s in stage_options]
+
+    stage_col, failing_col, search_col = st.columns([3, 2, 3], vertical_alignment="bottom")
+    stages = stage_col.multiselect("Stage", stage_options, key="conv_stages", placeholder="All stages")
+    failing = failing_col.toggle("Only conversations failing an evaluator", key="conv_failing")
+    search = search_col.text_input("Search ids and transcript text", key="conv_search").strip()
+
+    result = queries.conversations(snapshot, filters, stages, failing, search, ROW_LIMIT)
+    frame = result.frame.head(ROW_LIMIT)
+    more = len(result.frame) > ROW_LIMIT
+    st.markdown(f"**{count(len(frame))}{'+ (showing the newest ' + str(ROW_LIMIT) + ')' if more else ''} conversations**")
+    widgets.table(frame, key="conversation-table")
+    widgets.filter_note(result.clause)
+
+    labels = {
+        row.conversation_id: f"{row.conversation_id} · {row.stage} · {row.channel}" + (" · failing" if row.failing else "")
+        for row in frame.itertuples()
+    }
+    requested = st.session_state["conv_open"]
+    options = list(labels)
+    # A link may name a conversation the current filters hide; it still opens.
+    if requested and requested not in labels:
+        options.insert(0, requested)
+    if st.session_state["conv_open"] not in options:
+        st.session_state["conv_open"] = options[0] if options else None
+    widgets.write_url_params(
+        {
+            "stage": stages,
+            "failing": ["1"] if failing else [],
+            "q": [search] if search else [],
+            "conversation": [st.session_state["conv_open"]] if st.session_state["conv_open"] else [],
+        }
+    )
+
+    st.header("Transcript")
+    if not options:
+        st.info("No conversation matches; widen the filters or clear the search.")
+    else:
+        chosen = st.selectbox(
+            "Open transcript", options, key="conv_open", format_func=lambda cid: labels.get(cid, str(cid))
+        )
+        row = queries.conversation(snapshot, chosen)
+        if row is None:
+            st.warning(f"Conversation `{chosen}` is not in the published snapshot.")
+        else:
+            prefixes = queries.evaluator_prefixes(columns(snapshot, "conversation_evaluations"))
+            transcript.render(row, prefixes.items())

@@ -1,0 +1,219 @@
+"""Plotly figures for the dashboard: funnel, heatmap, lines, bars and the Sankey of paths.
+
+Every figure labels its axes in words, formats rates as percentages and puts the number a
+person acts on into the mark itself (bar text, hover), so a screenshot reads without a legend
+hunt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from app.formatting import pct, score
+
+BLUE, GREEN, RED, GREY, AMBER = "#3b6fb6", "#2e9d5b", "#d1495b", "#9aa5b1", "#e59f3a"
+PALETTE = px.colors.qualitative.Safe
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "font": {"size": 16}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        font={"size": 13},
+    )
+    return fig
+
+
+def funnel(frame: pd.DataFrame, highlight: str | None, title: str) -> go.Figure:
+    """Journeys entering and completing each stage, in journey-map order; the stage in
+    `highlight` (the biggest drop-off) is drawn red."""
+    stages = list(frame["stage"])
+    rates = [pct(r) for r in frame["completion_rate"]]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Funnel(
+            name="Entered",
+            y=stages,
+            x=frame["entered"],
+            textinfo="value",
+            marker={"color": GREY},
+            hovertemplate="%{y}: %{x} journeys entered<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Funnel(
+            name="Completed",
+            y=stages,
+            x=frame["completed"],
+            text=[f"{c} ({r})" for c, r in zip(frame["completed"], rates)],
+            textinfo="text",
+            marker={"color": [RED if s == highlight else BLUE for s in stages]},
+            hovertemplate="%{y}: %{x} completed<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text="stage (journey-map order)")
+    return _layout(fig, title)
+
+
+def cohort_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Completion rate per cohort week (rows) and stage (columns)."""
+    stages = list(dict.fromkeys(frame.sort_values("stage_order")["stage"]))
+    grid = frame.pivot_table(index="cohort_week", columns="stage", values="completion_rate", aggfunc="first")
+    grid = grid.reindex(columns=stages).sort_index()
+    entered = frame.pivot_table(index="cohort_week", columns="stage", values="entered", aggfunc="first")
+    entered = entered.reindex(index=grid.index, columns=stages)
+    text = [
+        [f"{pct(v, 0)}<br>of {int(n)}" if pd.notna(n) else "" for v, n in zip(row_v, row_n)]
+        for row_v, row_n in zip(grid.to_numpy(), entered.to_numpy())
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=stages,
+            y=list(grid.index),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdYlGn",
+            zmin=0.5,
+            zmax=1.0,
+            colorbar={"title": "completion", "tickformat": ".0%"},
+            hovertemplate="%{y} · %{x}: %{z:.1%} completed<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="stage")
+    fig.update_yaxes(title_text="cohort week", type="category")
+    return _layout(fig, title, height=120 + 45 * len(grid.index))
+
+
+def lines(
+    frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_title: str, percent: bool = False,
+    categorical_x: bool = False,
+) -> go.Figure:
+    fig = px.line(
+        frame, x=x, y=y, color=color, markers=True, color_discrete_sequence=PALETTE,
+        labels={x: x.replace("_", " "), y: y_title, color: color.replace("_", " ")},
+    )
+    if percent:
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+        fig.update_traces(hovertemplate="%{x}: %{y:.1%}")
+    if categorical_x:
+        fig.update_xaxes(type="category")
+    return _layout(fig, title)
+
+
+def grouped_bars(
+    frame: pd.DataFrame,
+    x: str,
+    values: dict[str, str],
+    title: str,
+    y_title: str,
+    percent: bool = False,
+    thresholds: dict[str, float] | None = None,
+) -> go.Figure:
+    """One bar group per `x` value, one bar per column in `values` (column -> legend label);
+    optional dotted threshold lines per label."""
+    fig = go.Figure()
+    for i, (column, label) in enumerate(values.items()):
+        fig.add_trace(
+            go.Bar(
+                name=label,
+                x=frame[x],
+                y=frame[column],
+                text=[pct(v) if percent else score(v) for v in frame[column]],
+                textposition="outside",
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
+        )
+    for i, (label, value) in enumerate((thresholds or {}).items()):
+        fig.add_hline(
+            y=value, line_dash="dot", line_color=PALETTE[i % len(PALETTE)],
+            annotation_text=f"{label} threshold {score(value)}", annotation_position="top left",
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=y_title, tickformat=".0%" if percent else None, rangemode="tozero")
+    fig.update_xaxes(title_text=x.replace("_", " "))
+    return _layout(fig, title)
+
+
+def hbars(
+    frame: pd.DataFrame,
+    y: str,
+    x: str,
+    title: str,
+    x_title: str,
+    text: Sequence[str],
+    colors: Sequence[str] | str = BLUE,
+    percent: bool = False,
+) -> go.Figure:
+    """Horizontal bars, one per row, labelled with `text`; top row first."""
+    fig = go.Figure(
+        go.Bar(
+            y=frame[y], x=frame[x], orientation="h", text=list(text), textposition="auto",
+            marker_color=colors, hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title_text=None, type="category")
+    fig.update_xaxes(title_text=x_title, tickformat=".0%" if percent else None)
+    return _layout(fig, title, height=max(260, 90 + 32 * len(frame)))
+
+
+def stacked_shares(frame: pd.DataFrame, x: str, parts: dict[str, str], colors: Sequence[str], title: str) -> go.Figure:
+    """Each `x` as a 100% bar split into `parts` (column -> label)."""
+    total = frame[list(parts)].sum(axis=1).replace(0, pd.NA)
+    fig = go.Figure()
+    for (column, label), color in zip(parts.items(), colors):
+        share = (frame[column] / total).astype(float)
+        fig.add_trace(
+            go.Bar(
+                name=label, x=frame[x], y=share, marker_color=color,
+                text=[pct(s, 0) if s >= 0.04 else "" for s in share.fillna(0)],
+                customdata=frame[column], hovertemplate=f"%{{x}}: %{{customdata}} {label} (%{{y:.1%}})<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(tickformat=".0%", title_text="share of conversations", range=[0, 1])
+    return _layout(fig, title)
+
+
+def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -> go.Figure:
+    """Observed moves between (stage, channel) steps. Nodes are placed left to right in
+    journey-map order, so a move that goes backwards stands out as a link flowing left."""
+    nodes = sorted(
+        set(zip(links["from_stage"], links["from_channel"])) | set(zip(links["to_stage"], links["to_channel"])),
+        key=lambda n: (stage_order.get(n[0], 99), n[1]),
+    )
+    index = {n: i for i, n in enumerate(nodes)}
+    channels = sorted({c for _, c in nodes})
+    channel_color = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}
+    last = max(stage_order.values(), default=1)
+    forward = [
+        stage_order.get(t, 99) >= stage_order.get(f, 0)
+        for f, t in zip(links["from_stage"], links["to_stage"])
+    ]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [f"{s} · {c}" for s, c in nodes],
+                "color": [channel_color[c] for _, c in nodes],
+                "x": [0.02 + 0.96 * (stage_order.get(s, last) - 1) / max(last - 1, 1) for s, _ in nodes],
+                "y": [0.1 + 0.8 * channels.index(c) / max(len(channels) - 1, 1) for _, c in nodes],
+                "pad": 18,
+                "thickness": 14,
+            },
+            link={
+                "source": [index[(s, c)] for s, c in zip(links["from_stage"], links["from_channel"])],
+                "target": [index[(s, c)] for s, c in zip(links["to_stage"], links["to_channel"])],
+                "value": links["journeys"],
+                "color": ["rgba(59,111,182,0.30)" if ok else "rgba(209,73,91,0.55)" for ok in forward],
+                "hovertemplate": "%{source.label} → %{target.label}: %{value} moves<extra></extra>",
+            },
+        )
+    )
+    return _layout(fig, title, height=460)

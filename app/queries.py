@@ -1,0 +1,333 @@
+"""The SQL behind each chart and table, over the marts of one serving snapshot.
+
+Each function returns a DataFrame plus the `Clause` that says which of the sidebar's filters
+shaped it. Definitions (completion, re-entry, lift) live in dbt; the only numbers computed here
+are re-aggregations of a mart over the filtered rows (sums of counts, rates of sums) and
+per-stage evaluator figures from `conversation_evaluations`, where every filter applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from app.data import Snapshot, columns, query
+from app.filters import Clause, Filters, clause
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    name: str  # as in raw.evaluations.evaluator
+    short: str  # the column prefix the marts use, e.g. resolution_score
+    label: str
+
+
+EVALUATORS: tuple[Evaluator, ...] = (
+    Evaluator("conversation_resolution", "resolution", "Resolution"),
+    Evaluator("customer_agent_conversation_quality", "quality", "Quality"),
+    Evaluator("customer_agent_context_retention", "context_retention", "Context retention"),
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    frame: pd.DataFrame
+    clause: Clause
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    journeys: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    segments: tuple[str, ...]
+    channels: tuple[str, ...]
+    first_day: date | None
+    last_day: date | None
+
+
+def evaluator_prefixes(cols: frozenset[str]) -> dict[Evaluator, str]:
+    """Which column prefix each evaluator has in `conversation_evaluations` (short or full
+    name); evaluators without a `<prefix>_score` column are left out."""
+    found = {}
+    for ev in EVALUATORS:
+        prefix = next((p for p in (ev.short, ev.name) if f"{p}_score" in cols), None)
+        if prefix:
+            found[ev] = prefix
+    return found
+
+
+def failing_expression(prefixes: dict[Evaluator, str], alias: str = "") -> str:
+    """True when any evaluator failed the conversation; an evaluator that did not score it
+    (error, skipped) does not count as a failure."""
+    terms = [f"coalesce(not {alias}{p}_passed, false)" for p in prefixes.values()]
+    return "(" + " or ".join(terms) + ")" if terms else "false"
+
+
+def _distinct(snapshot: Snapshot, mart: str, column: str) -> tuple[str, ...]:
+    if column not in columns(snapshot, mart):
+        return ()
+    frame = query(snapshot, f'select distinct "{column}" as v from {mart} where v is not null order by v')
+    return tuple(str(v) for v in frame["v"])
+
+
+def filter_options(snapshot: Snapshot) -> FilterOptions:
+    """The values the sidebar offers, read from the marts that carry each dimension."""
+
+    def first(*sources: tuple[str, str]) -> tuple[str, ...]:
+        return next((found for mart, col in sources if (found := _distinct(snapshot, mart, col))), ())
+
+    first_day = last_day = None
+    if "started_at" in columns(snapshot, "conversation_evaluations"):
+        row = query(
+            snapshot,
+            "select min(started_at)::date as lo, max(started_at)::date as hi from conversation_evaluations",
+        ).iloc[0]
+        if not pd.isna(row["lo"]):
+            first_day, last_day = row["lo"].date(), row["hi"].date()
+    return FilterOptions(
+        journeys=first(("stage_funnel", "journey_name"), ("journeys", "journey_name")),
+        cohorts=first(("stage_funnel", "cohort_week"), ("journeys", "cohort_week")),
+        segments=first(("journeys", "segment"), ("conversation_evaluations", "segment")),
+        channels=first(("conversation_evaluations", "channel"), ("daily_stage_metrics", "channel")),
+        first_day=first_day,
+        last_day=last_day,
+    )
+
+
+def funnel(snapshot: Snapshot, filters: Filters) -> Result:
+    """Entered, completed and re-entered per stage, summed over the selected cohorts."""
+    where = clause(filters, columns(snapshot, "stage_funnel"))
+    frame = query(
+        snapshot,
+        f"""
+        select journey_name, stage, min(stage_order) as stage_order,
+               sum(entered)::bigint as entered, sum(completed)::bigint as completed,
+               sum(completed) / nullif(sum(entered), 0) as completion_rate,
+               sum(reentered)::bigint as reentered,
+               sum(reentered) / nullif(sum(entered), 0) as reentry_rate,
+               sum(conversations)::bigint as conversations
+        from stage_funnel {where.sql}
+        group by journey_name, stage
+        order by journey_name, stage_order
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def funnel_by_cohort(snapshot: Snapshot, filters: Filters) -> Result:
+    where = clause(filters, columns(snapshot, "stage_funnel"))
+    frame = query(
+        snapshot,
+        f"""
+        select journey_name, stage, stage_order, cohort_week, entered, completed, completion_rate,
+               reentry_rate
+        from stage_funnel {where.sql}
+        order by journey_name, cohort_week, stage_order
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def csat_trend(snapshot: Snapshot, filters: Filters) -> Result:
+    """Journey CSAT per cohort week, from `marts.journeys` (one CSAT per journey)."""
+    where = clause(filters, columns(snapshot, "journeys"))
+    frame = query(
+        snapshot,
+        f"""
+        select journey_name, cohort_week, count(*) as journeys, count(csat) as journeys_with_csat,
+               avg(csat) as avg_csat
+        from journeys {where.sql}
+        group by journey_name, cohort_week
+        order by journey_name, cohort_week
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
+    """Per stage: conversations, each evaluator's mean score and pass rate, and the share of
+    conversations failing any evaluator, computed from conversation-level rows."""
+    cols = columns(snapshot, "conversation_evaluations")
+    prefixes = evaluator_prefixes(cols)
+    where = clause(filters, cols, prefix="c.")
+    per_evaluator = "".join(
+        f", avg(c.{p}_score) as {ev.short}_score"
+        f", avg(case when c.{p}_passed then 1.0 else 0.0 end) filter (where c.{p}_passed is not null)"
+        f" as {ev.short}_pass_rate"
+        for ev, p in prefixes.items()
+    )
+    failing = failing_expression(prefixes, "c.")
+    frame = query(
+        snapshot,
+        f"""
+        with stage_order as (select distinct journey_name, stage, stage_order from stage_funnel)
+        select c.journey_name, c.stage, coalesce(min(o.stage_order), 99) as stage_order,
+               count(*) as conversations {per_evaluator},
+               count(*) filter (where {failing}) as failing,
+               avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
+        from conversation_evaluations c
+        left join stage_order o on o.journey_name = c.journey_name and o.stage = c.stage
+        {where.sql}
+        group by c.journey_name, c.stage
+        order by c.journey_name, stage_order
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
+    """Eval-fail-rate per stage and ISO week of the conversation's start."""
+    cols = columns(snapshot, "conversation_evaluations")
+    failing = failing_expression(evaluator_prefixes(cols))
+    where = clause(filters, cols)
+    frame = query(
+        snapshot,
+        f"""
+        select journey_name, stage, date_trunc('week', started_at)::date as week,
+               count(*) as conversations,
+               avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
+        from conversation_evaluations {where.sql}
+        group by all
+        order by journey_name, stage, week
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def handoffs(snapshot: Snapshot, filters: Filters) -> Result:
+    where = clause(filters, columns(snapshot, "stage_handoffs"), prefix="h.")
+    frame = query(
+        snapshot,
+        f"""
+        with stage_order as (select distinct journey_name, stage, stage_order from stage_funnel)
+        select h.journey_name, h.from_stage, h.to_stage, h.transitions, h.avg_context_retention,
+               h.retention_fail_rate, f.stage_order as from_order, t.stage_order as to_order
+        from stage_handoffs h
+        left join stage_order f on f.journey_name = h.journey_name and f.stage = h.from_stage
+        left join stage_order t on t.journey_name = h.journey_name and t.stage = h.to_stage
+        {where.sql}
+        order by h.journey_name, from_order, to_order
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def channel_mix(snapshot: Snapshot, filters: Filters) -> Result:
+    where = clause(filters, columns(snapshot, "channel_mix"))
+    frame = query(
+        snapshot,
+        f"""
+        select journey_name, channel_sequence, journeys, completion_rate, journeys_with_csat,
+               avg_csat, csat_lift
+        from channel_mix {where.sql}
+        order by journey_name, journeys desc, channel_sequence
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def observed_transitions(snapshot: Snapshot, filters: Filters) -> Result:
+    """Moves between consecutive (stage, channel) steps of each journey, counted for the
+    Sankey. A conversation on the same stage and channel as the previous one is no move."""
+    cols = columns(snapshot, "conversation_evaluations")
+    # A channel filter would cut conversations out of the middle of paths, so it is not applied.
+    where = clause(filters.only("journeys", "cohorts", "segments", "dates"), cols)
+    if filters.channels:
+        where = Clause(where.sql, where.params, where.applied, (*where.not_applied, "channels"))
+    frame = query(
+        snapshot,
+        f"""
+        with steps as (
+            select journey_id, journey_name, stage, channel, started_at,
+                   lag(stage) over w as prev_stage, lag(channel) over w as prev_channel
+            from conversation_evaluations {where.sql}
+            window w as (partition by journey_id order by started_at, conversation_id)
+        )
+        select journey_name, prev_stage as from_stage, prev_channel as from_channel,
+               stage as to_stage, channel as to_channel, count(*) as journeys
+        from steps
+        where prev_stage is not null and (prev_stage <> stage or prev_channel <> channel)
+        group by all
+        order by journey_name, journeys desc
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def stage_order(snapshot: Snapshot, filters: Filters) -> pd.DataFrame:
+    """The journey map's intended path, as the marts record it."""
+    where = clause(filters.only("journeys"), columns(snapshot, "stage_funnel"))
+    return query(
+        snapshot,
+        f"select distinct journey_name, stage, stage_order from stage_funnel {where.sql} "
+        "order by journey_name, stage_order",
+        where.params,
+    )
+
+
+def conversations(
+    snapshot: Snapshot,
+    filters: Filters,
+    stages: list[str],
+    failing_only: bool,
+    search: str,
+    limit: int,
+) -> Result:
+    """The conversations behind a number: filtered list, newest first, at most `limit` rows."""
+    cols = columns(snapshot, "conversation_evaluations")
+    prefixes = evaluator_prefixes(cols)
+    where = clause(filters, cols)
+    if stages:
+        where = where.and_("list_contains(?::varchar[], stage)", stages)
+    if failing_only:
+        where = where.and_(failing_expression(prefixes))
+    if search:
+        text = "array_to_string(list_transform(turns, lambda t: t.text), ' ')" if "turns" in cols else "''"
+        ids = [c for c in ("conversation_id", "journey_id", "customer_id") if c in cols]
+        haystack = " || ' ' || ".join([*(f"coalesce({c}, '')" for c in ids), text])
+        where = where.and_(f"({haystack}) ilike ?", f"%{search}%")
+    wanted = [
+        c
+        for c in ("conversation_id", "journey_id", "journey_name", "stage", "channel", "agent_type",
+                  "segment", "cohort_week", "started_at", "outcome")
+        if c in cols
+    ]
+    scores = "".join(f', {p}_score as "{ev.label}"' for ev, p in prefixes.items())
+    frame = query(
+        snapshot,
+        f"""
+        select {", ".join(wanted)} {scores}, {failing_expression(prefixes)} as failing
+        from conversation_evaluations {where.sql}
+        order by started_at desc, conversation_id
+        limit {int(limit) + 1}
+        """,
+        where.params,
+    )
+    return Result(frame, where)
+
+
+def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
+    """One conversation with its turns and every evaluator column, or None if unknown."""
+    frame = query(
+        snapshot,
+        "select * from conversation_evaluations where conversation_id = ? limit 1",
+        [conversation_id],
+    )
+    return None if frame.empty else frame.iloc[0]
+
+
+def per_mart(snapshot: Snapshot, mart: str, filters: Filters, order_by: str = "") -> Result:
+    """Every column of a mart, filtered where it can be (compliance, friction, routing)."""
+    where = clause(filters, columns(snapshot, mart))
+    frame = query(snapshot, f"select * from {mart} {where.sql} {order_by}", where.params)
+    return Result(frame, where)

@@ -1,0 +1,39 @@
+"""Entry point: `streamlit run app/streamlit_app.py`.
+
+Resolves the serving snapshot once per run, renders the shared sidebar filters, and hands
+both to the page `st.navigation` selected.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import widgets
+from app.data import SnapshotError, current_snapshot, serving_dir
+
+st.set_page_config(page_title="Customer journeys", page_icon=":material/route:", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+    st.Page("app_pages/stages.py", title="Stages", icon=":material/stairs:"),
+    st.Page("app_pages/channel_mix.py", title="Channel mix", icon=":material/alt_route:"),
+    st.Page("app_pages/conversations.py", title="Conversations", icon=":material/forum:"),
+    st.Page("app_pages/compliance.py", title="Compliance", icon=":material/shield_person:"),
+    st.Page("app_pages/routing.py", title="Routing signals", icon=":material/call_split:"),
+]
+page = st.navigation(PAGES)
+
+try:
+    directory = serving_dir()
+    snapshot = current_snapshot(directory)
+except (ValueError, SnapshotError) as exc:
+    # A bad environment variable or a damaged manifest: say what is wrong, not a traceback.
+    st.error(f"Cannot read the serving data: {exc}", icon=":material/error:")
+    st.stop()
+
+if snapshot is None:
+    widgets.no_data_message(directory)
+    st.stop()
+
+widgets.set_page_context(widgets.PageContext(snapshot, widgets.sidebar_filters(snapshot)))
+page.run()

@@ -1,0 +1,120 @@
+"""The transcript view: one conversation's turns with each evaluator's verdict, and the turns
+an evaluator cites as evidence highlighted."""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import queries
+from app.formatting import score
+
+_MARKDOWN_SPECIALS = set(string.punctuation)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    turn_index: int
+    snippet: str
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every ASCII punctuation mark, so a customer's words render literally
+    (no links, emphasis or Streamlit colour directives smuggled in through a transcript)."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+
+
+def parse_evidence(raw: Any) -> tuple[list[Evidence], str | None]:
+    """Evidence JSON (a list of {turn_index, snippet, ...}) -> items, plus a problem message
+    when the value is not what the contract says (shown, never raised)."""
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)) or raw == "":
+        return [], None
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return [], "evidence is not valid JSON"
+    if not isinstance(items, list):
+        return [], "evidence is not a list"
+    found = []
+    for item in items:
+        index = item.get("turn_index") if isinstance(item, dict) else None
+        if isinstance(index, int) and not isinstance(index, bool):
+            found.append(Evidence(index, str(item.get("snippet") or "")))
+    skipped = len(items) - len(found)
+    return found, (f"{skipped} evidence item(s) without a turn_index" if skipped else None)
+
+
+def _turns(raw: Any) -> list[dict[str, Any]]:
+    """The `turns` list as DuckDB hands it to pandas (a list or array of dicts)."""
+    if raw is None or isinstance(raw, (float, str)):
+        return []
+    return [dict(t) for t in raw if isinstance(t, dict)]
+
+
+def _verdict(status: Any, passed: Any) -> str:
+    if isinstance(status, str) and status != "ok":
+        return f":gray-badge[{escape_markdown(status)}]"
+    if passed is None or pd.isna(passed):
+        return ":gray-badge[not scored]"
+    return ":green-badge[passed]" if bool(passed) else ":red-badge[failed]"
+
+
+def _highlight(text: str, snippet: str) -> str:
+    """Highlight the cited snippet inside the turn, or the whole turn when the snippet is not
+    found verbatim (evaluators may paraphrase)."""
+    if snippet and snippet in text:
+        before, _, after = text.partition(snippet)
+        return f"{escape_markdown(before)}:orange-background[{escape_markdown(snippet)}]{escape_markdown(after)}"
+    return f":orange-background[{escape_markdown(text)}]"
+
+
+def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) -> None:
+    """Show one conversation (a `conversation_evaluations` row): header facts, one card per
+    evaluator with score, status and reason, then the turns with evidence highlighted."""
+    facts = [
+        f"{label}: **{escape_markdown(str(row[col]))}**"
+        for col, label in (
+            ("journey_name", "journey"), ("journey_id", "journey id"), ("stage", "stage"), ("channel", "channel"),
+            ("agent_type", "agent"), ("started_at", "started"), ("outcome", "outcome"), ("consent", "consent"),
+        )
+        if col in row.index and pd.notna(row[col])
+    ]
+    st.markdown(" · ".join(facts))
+    cited: dict[int, list[tuple[str, str]]] = {}
+    cards = st.columns(3)
+    for i, (ev, prefix) in enumerate(evaluators):
+        evidence, problem = parse_evidence(row.get(f"{prefix}_evidence"))
+        for item in evidence:
+            cited.setdefault(item.turn_index, []).append((ev.label, item.snippet))
+        with cards[i % 3].container(border=True):
+            st.markdown(f"**{ev.label}** {_verdict(row.get(f'{prefix}_status'), row.get(f'{prefix}_passed'))}")
+            st.metric(f"{ev.label} score", score(row.get(f"{prefix}_score")), label_visibility="collapsed")
+            reason = row.get(f"{prefix}_reason")
+            st.caption(escape_markdown(str(reason)) if pd.notna(reason) else "No reason recorded.")
+            if evidence:
+                st.caption("Evidence: turn " + ", ".join(str(e.turn_index + 1) for e in evidence))
+            if problem:
+                st.caption(f":orange[{problem}]")
+    turns = _turns(row.get("turns"))
+    if not turns:
+        st.info("This conversation has no transcript in the snapshot.")
+        return
+    for index, turn in enumerate(turns):
+        role = str(turn.get("role") or "")
+        text = str(turn.get("text") or "")
+        with st.chat_message("user" if role == "customer" else "assistant"):
+            label = f"turn {index + 1} · {role}"
+            if index in cited:
+                labels = ", ".join(dict.fromkeys(name for name, _ in cited[index]))
+                st.caption(f"{label} · :orange-badge[evidence: {labels}]")
+                snippet = next((s for _, s in cited[index] if s and s in text), "")
+                st.markdown(_highlight(text, snippet))
+            else:
+                st.caption(label)
+                st.markdown(escape_markdown(text))
