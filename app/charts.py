@@ -92,11 +92,22 @@ def cohort_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
 
 
 def lines(
-    frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_title: str, percent: bool = False,
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str,
+    title: str,
+    y_title: str,
+    percent: bool = False,
     categorical_x: bool = False,
 ) -> go.Figure:
     fig = px.line(
-        frame, x=x, y=y, color=color, markers=True, color_discrete_sequence=PALETTE,
+        frame,
+        x=x,
+        y=y,
+        color=color,
+        markers=True,
+        color_discrete_sequence=PALETTE,
         labels={x: x.replace("_", " "), y: y_title, color: color.replace("_", " ")},
     )
     if percent:
@@ -132,8 +143,11 @@ def grouped_bars(
         )
     for i, (label, value) in enumerate((thresholds or {}).items()):
         fig.add_hline(
-            y=value, line_dash="dot", line_color=PALETTE[i % len(PALETTE)],
-            annotation_text=f"{label} threshold {score(value)}", annotation_position="top left",
+            y=value,
+            line_dash="dot",
+            line_color=PALETTE[i % len(PALETTE)],
+            annotation_text=f"{label} threshold {score(value)}",
+            annotation_position="top left",
         )
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text=y_title, tickformat=".0%" if percent else None, rangemode="tozero")
@@ -154,8 +168,13 @@ def hbars(
     """Horizontal bars, one per row, labelled with `text`; top row first."""
     fig = go.Figure(
         go.Bar(
-            y=frame[y], x=frame[x], orientation="h", text=list(text), textposition="auto",
-            marker_color=colors, hovertemplate="%{y}: %{text}<extra></extra>",
+            y=frame[y],
+            x=frame[x],
+            orientation="h",
+            text=list(text),
+            textposition="auto",
+            marker_color=colors,
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed", title_text=None, type="category")
@@ -163,7 +182,9 @@ def hbars(
     return _layout(fig, title, height=max(260, 90 + 32 * len(frame)))
 
 
-def stacked_shares(frame: pd.DataFrame, x: str, parts: dict[str, str], colors: Sequence[str], title: str) -> go.Figure:
+def stacked_shares(
+    frame: pd.DataFrame, x: str, parts: dict[str, str], colors: Sequence[str], title: str
+) -> go.Figure:
     """Each `x` as a 100% bar split into `parts` (column -> label)."""
     total = frame[list(parts)].sum(axis=1).replace(0, pd.NA)
     fig = go.Figure()
@@ -171,9 +192,13 @@ def stacked_shares(frame: pd.DataFrame, x: str, parts: dict[str, str], colors: S
         share = (frame[column] / total).astype(float)
         fig.add_trace(
             go.Bar(
-                name=label, x=frame[x], y=share, marker_color=color,
+                name=label,
+                x=frame[x],
+                y=share,
+                marker_color=color,
                 text=[pct(s, 0) if s >= 0.04 else "" for s in share.fillna(0)],
-                customdata=frame[column], hovertemplate=f"%{{x}}: %{{customdata}} {label} (%{{y:.1%}})<extra></extra>",
+                customdata=frame[column],
+                hovertemplate=f"%{{x}}: %{{customdata}} {label} (%{{y:.1%}})<extra></extra>",
             )
         )
     fig.update_layout(barmode="stack")
@@ -185,7 +210,8 @@ def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -
     """Observed moves between (stage, channel) steps. Nodes are placed left to right in
     journey-map order, so a move that goes backwards stands out as a link flowing left."""
     nodes = sorted(
-        set(zip(links["from_stage"], links["from_channel"])) | set(zip(links["to_stage"], links["to_channel"])),
+        set(zip(links["from_stage"], links["from_channel"]))
+        | set(zip(links["to_stage"], links["to_channel"])),
         key=lambda n: (stage_order.get(n[0], 99), n[1]),
     )
     index = {n: i for i, n in enumerate(nodes)}

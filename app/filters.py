@@ -21,7 +21,12 @@ FILTER_LABELS: dict[str, str] = {
     "dates": "date range",
 }
 # Filter name -> URL query parameter; repeated parameters carry several values.
-URL_KEYS: dict[str, str] = {"journeys": "journey", "cohorts": "cohort", "segments": "segment", "channels": "channel"}
+URL_KEYS: dict[str, str] = {
+    "journeys": "journey",
+    "cohorts": "cohort",
+    "segments": "segment",
+    "channels": "channel",
+}
 URL_START, URL_END = "from", "to"
 ALL_URL_KEYS = (*URL_KEYS.values(), URL_START, URL_END)
 
@@ -167,7 +172,9 @@ def describe(clause_: Clause) -> str:
         parts.append("Filtered by " + ", ".join(FILTER_LABELS[n] for n in clause_.applied) + ".")
     if clause_.not_applied:
         parts.append(
-            "Not filtered by " + ", ".join(FILTER_LABELS[n] for n in clause_.not_applied) + ": this data has no such column."
+            "Not filtered by "
+            + ", ".join(FILTER_LABELS[n] for n in clause_.not_applied)
+            + ": this data has no such column."
         )
     return " ".join(parts)
 

@@ -298,8 +298,18 @@ def conversations(
         where = where.and_(f"({haystack}) ilike ?", f"%{search}%")
     wanted = [
         c
-        for c in ("conversation_id", "journey_id", "journey_name", "stage", "channel", "agent_type",
-                  "segment", "cohort_week", "started_at", "outcome")
+        for c in (
+            "conversation_id",
+            "journey_id",
+            "journey_name",
+            "stage",
+            "channel",
+            "agent_type",
+            "segment",
+            "cohort_week",
+            "started_at",
+            "outcome",
+        )
         if c in cols
     ]
     scores = "".join(f', {p}_score as "{ev.label}"' for ev, p in prefixes.items())

@@ -70,7 +70,9 @@ def _highlight(text: str, snippet: str) -> str:
     found verbatim (evaluators may paraphrase)."""
     if snippet and snippet in text:
         before, _, after = text.partition(snippet)
-        return f"{escape_markdown(before)}:orange-background[{escape_markdown(snippet)}]{escape_markdown(after)}"
+        return (
+            f"{escape_markdown(before)}:orange-background[{escape_markdown(snippet)}]{escape_markdown(after)}"
+        )
     return f":orange-background[{escape_markdown(text)}]"
 
 
@@ -80,8 +82,14 @@ def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) 
     facts = [
         f"{label}: **{escape_markdown(str(row[col]))}**"
         for col, label in (
-            ("journey_name", "journey"), ("journey_id", "journey id"), ("stage", "stage"), ("channel", "channel"),
-            ("agent_type", "agent"), ("started_at", "started"), ("outcome", "outcome"), ("consent", "consent"),
+            ("journey_name", "journey"),
+            ("journey_id", "journey id"),
+            ("stage", "stage"),
+            ("channel", "channel"),
+            ("agent_type", "agent"),
+            ("started_at", "started"),
+            ("outcome", "outcome"),
+            ("consent", "consent"),
         )
         if col in row.index and pd.notna(row[col])
     ]
@@ -93,7 +101,9 @@ def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) 
         for item in evidence:
             cited.setdefault(item.turn_index, []).append((ev.label, item.snippet))
         with cards[i % 3].container(border=True):
-            st.markdown(f"**{ev.label}** {_verdict(row.get(f'{prefix}_status'), row.get(f'{prefix}_passed'))}")
+            st.markdown(
+                f"**{ev.label}** {_verdict(row.get(f'{prefix}_status'), row.get(f'{prefix}_passed'))}"
+            )
             st.metric(f"{ev.label} score", score(row.get(f"{prefix}_score")), label_visibility="collapsed")
             reason = row.get(f"{prefix}_reason")
             st.caption(escape_markdown(str(reason)) if pd.notna(reason) else "No reason recorded.")

@@ -50,7 +50,9 @@ def _seed_from_url(options: queries.FilterOptions) -> None:
     if options.first_day and options.last_day:
         start = max(parsed.start or options.first_day, options.first_day)
         end = min(parsed.end or options.last_day, options.last_day)
-        st.session_state.setdefault(_DATES_KEY, (start, end) if start <= end else (options.first_day, options.last_day))
+        st.session_state.setdefault(
+            _DATES_KEY, (start, end) if start <= end else (options.first_day, options.last_day)
+        )
     for problem in problems + unknown:
         st.sidebar.warning(f"Link: {problem}", icon=":material/link_off:")
 
@@ -183,7 +185,9 @@ def _column_config(name: str) -> Any:
     if name.endswith(("_rate", "_share", "_gap")) or name in ("completion", "reentry"):
         return st.column_config.NumberColumn(label, format="percent")
     if name.endswith(("_score", "_lift", "_csat", "_retention", "_resolution", "_quality")) or name in (
-        "csat", "value", "threshold",
+        "csat",
+        "value",
+        "threshold",
     ):
         return st.column_config.NumberColumn(label, format="%.2f")
     if name in ("explanation", "reason", "evidence", "recommendation"):

@@ -27,7 +27,9 @@ if widgets.require_mart(snapshot, "channel_mix", "the channel-sequence compariso
     widgets.filter_note(mix.clause)
     for journey, sequences in mix.frame.groupby("journey_name", sort=True):
         st.subheader(str(journey))
-        rated = sequences[sequences["journeys_with_csat"] >= MIN_RATED_JOURNEYS].sort_values("csat_lift", ascending=False)
+        rated = sequences[sequences["journeys_with_csat"] >= MIN_RATED_JOURNEYS].sort_values(
+            "csat_lift", ascending=False
+        )
         lift_col, completion_col = st.columns(2, gap="large")
         with lift_col:
             if rated.empty:
@@ -35,8 +37,15 @@ if widgets.require_mart(snapshot, "channel_mix", "the channel-sequence compariso
             else:
                 st.plotly_chart(
                     charts.hbars(
-                        rated, "channel_sequence", "csat_lift", "CSAT lift by channel sequence", "CSAT lift (points)",
-                        text=[f"{signed(v)} (n={n})" for v, n in zip(rated["csat_lift"], rated["journeys_with_csat"])],
+                        rated,
+                        "channel_sequence",
+                        "csat_lift",
+                        "CSAT lift by channel sequence",
+                        "CSAT lift (points)",
+                        text=[
+                            f"{signed(v)} (n={n})"
+                            for v, n in zip(rated["csat_lift"], rated["journeys_with_csat"])
+                        ],
                         colors=[charts.GREEN if v >= 0 else charts.RED for v in rated["csat_lift"]],
                     ),
                     key=f"lift-{journey}",
@@ -45,7 +54,10 @@ if widgets.require_mart(snapshot, "channel_mix", "the channel-sequence compariso
             top = sequences.sort_values("journeys", ascending=False).head(10)
             st.plotly_chart(
                 charts.hbars(
-                    top, "channel_sequence", "completion_rate", "Completion by channel sequence (10 most used)",
+                    top,
+                    "channel_sequence",
+                    "completion_rate",
+                    "Completion by channel sequence (10 most used)",
                     "journeys completing the last stage",
                     text=[f"{pct(r)} of {count(n)}" for r, n in zip(top["completion_rate"], top["journeys"])],
                     percent=True,
@@ -75,13 +87,19 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "observed paths") 
             st.markdown("**Intended path** (journey map)")
             st.markdown("\n".join(f"{o}. {s}" for s, o in sorted(order.items(), key=lambda item: item[1])))
             off_map = links[
-                [order.get(t, 0) - order.get(f, 0) not in (0, 1) for f, t in zip(links["from_stage"], links["to_stage"])]
+                [
+                    order.get(t, 0) - order.get(f, 0) not in (0, 1)
+                    for f, t in zip(links["from_stage"], links["to_stage"])
+                ]
             ]
             st.metric(
-                "Moves off the intended path", count(off_map["journeys"].sum()),
+                "Moves off the intended path",
+                count(off_map["journeys"].sum()),
                 help="Moves between stages that skip a stage or go back to an earlier one.",
             )
-            st.caption(f"of {count(links['journeys'].sum())} observed moves; red links in the diagram go backwards.")
+            st.caption(
+                f"of {count(links['journeys'].sum())} observed moves; red links in the diagram go backwards."
+            )
         with sankey_col:
             if links.empty:
                 st.info("No journey has more than one step under these filters.")

@@ -34,10 +34,17 @@ if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage
     total = int(frame["conversations"].sum())
     tiles = st.columns(4)
     tiles[0].metric("Conversations", count(total))
-    tiles[1].metric("With PII found", count(with_pii), help=f"{pct(with_pii / total if total else None)} of conversations")
-    tiles[2].metric("Redacted", pct(redacted / with_pii if with_pii else None), help="Share of conversations with PII that were redacted.")
+    tiles[1].metric(
+        "With PII found", count(with_pii), help=f"{pct(with_pii / total if total else None)} of conversations"
+    )
+    tiles[2].metric(
+        "Redacted",
+        pct(redacted / with_pii if with_pii else None),
+        help="Share of conversations with PII that were redacted.",
+    )
     tiles[3].metric(
-        "PII left unredacted", count(max(with_pii - redacted, 0)),
+        "PII left unredacted",
+        count(max(with_pii - redacted, 0)),
         help="Conversations with PII found that were not redacted: the ones to act on.",
     )
 
@@ -51,9 +58,11 @@ if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage
         with pii_col:
             st.plotly_chart(
                 charts.grouped_bars(
-                    stages, "stage",
+                    stages,
+                    "stage",
                     {"conversations_with_pii": "PII found", "conversations_redacted": "redacted"},
-                    "Conversations with PII found and redacted", "conversations",
+                    "Conversations with PII found and redacted",
+                    "conversations",
                 ),
                 key=f"pii-{journey}",
             )
@@ -61,10 +70,16 @@ if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage
             if consent:
                 st.plotly_chart(
                     charts.stacked_shares(
-                        stages, "stage", {c: c.removeprefix("consent_") for c in consent},
-                        [charts.GREEN, charts.RED, charts.AMBER, charts.GREY, charts.BLUE], "Consent by stage",
+                        stages,
+                        "stage",
+                        {c: c.removeprefix("consent_") for c in consent},
+                        [charts.GREEN, charts.RED, charts.AMBER, charts.GREY, charts.BLUE],
+                        "Consent by stage",
                     ),
                     key=f"consent-{journey}",
                 )
         with st.expander("PII found by type, per stage"):
-            widgets.table(stages[["stage", "conversations", *pii_types, "conversations_redacted", *consent]], key=f"compliance-{journey}")
+            widgets.table(
+                stages[["stage", "conversations", *pii_types, "conversations_redacted", *consent]],
+                key=f"compliance-{journey}",
+            )

@@ -24,10 +24,14 @@ st.caption(
 
 if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation list"):
     stage_options = (
-        list(dict.fromkeys(queries.stage_order(snapshot, filters)["stage"])) if snapshot.has("stage_funnel") else []
+        list(dict.fromkeys(queries.stage_order(snapshot, filters)["stage"]))
+        if snapshot.has("stage_funnel")
+        else []
     )
     widgets.url_state("conv_stages", "stage", list)
-    widgets.url_state("conv_failing", "failing", lambda values: bool(values) and values[-1].lower() in TRUE_WORDS)
+    widgets.url_state(
+        "conv_failing", "failing", lambda values: bool(values) and values[-1].lower() in TRUE_WORDS
+    )
     widgets.url_state("conv_search", "q", lambda values: values[-1] if values else "")
     widgets.url_state("conv_open", "conversation", lambda values: values[-1] if values else None)
     st.session_state["conv_stages"] = [s for s in st.session_state["conv_stages"] if s in stage_options]
@@ -40,12 +44,15 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
     result = queries.conversations(snapshot, filters, stages, failing, search, ROW_LIMIT)
     frame = result.frame.head(ROW_LIMIT)
     more = len(result.frame) > ROW_LIMIT
-    st.markdown(f"**{count(len(frame))}{'+ (showing the newest ' + str(ROW_LIMIT) + ')' if more else ''} conversations**")
+    st.markdown(
+        f"**{count(len(frame))}{'+ (showing the newest ' + str(ROW_LIMIT) + ')' if more else ''} conversations**"
+    )
     widgets.table(frame, key="conversation-table")
     widgets.filter_note(result.clause)
 
     labels = {
-        row.conversation_id: f"{row.conversation_id} · {row.stage} · {row.channel}" + (" · failing" if row.failing else "")
+        row.conversation_id: f"{row.conversation_id} · {row.stage} · {row.channel}"
+        + (" · failing" if row.failing else "")
         for row in frame.itertuples()
     }
     requested = st.session_state["conv_open"]

@@ -35,7 +35,9 @@ def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: 
     st.metric(
         "Completion rate",
         pct(worst["completion_rate"]),
-        delta=f"{(worst['completion_rate'] - others_rate) * 100:+.1f} pp vs other stages" if others_rate else None,
+        delta=f"{(worst['completion_rate'] - others_rate) * 100:+.1f} pp vs other stages"
+        if others_rate
+        else None,
         help="Journeys that completed the stage (outcome completed, or reached a later stage) "
         "out of those that entered it.",
     )
@@ -60,10 +62,13 @@ def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: 
         if baseline is not None and pd.notna(value):
             gaps[ev.label] = value - baseline
         columns[i % 2].metric(
-            ev.label, score(value), delta=signed(value - baseline) if baseline is not None and pd.notna(value) else None
+            ev.label,
+            score(value),
+            delta=signed(value - baseline) if baseline is not None and pd.notna(value) else None,
         )
     columns[len(gaps) % 2].metric(
-        "Eval-fail rate", pct(here_row["eval_fail_rate"]),
+        "Eval-fail rate",
+        pct(here_row["eval_fail_rate"]),
         help="Share of the stage's conversations that fail at least one evaluator.",
     )
     if gaps:
@@ -121,8 +126,12 @@ if widgets.require_mart(snapshot, "journeys", "the CSAT trend"):
         st.info("No CSAT recorded for the selected journeys.")
     else:
         figure = charts.lines(
-            trend.frame, "cohort_week", "avg_csat", "journey_name",
-            "Latest CSAT per journey, averaged over each cohort week", "average CSAT (1–5)",
+            trend.frame,
+            "cohort_week",
+            "avg_csat",
+            "journey_name",
+            "Latest CSAT per journey, averaged over each cohort week",
+            "average CSAT (1–5)",
             categorical_x=True,
         )
         figure.update_yaxes(range=[1, 5])
@@ -130,7 +139,9 @@ if widgets.require_mart(snapshot, "journeys", "the CSAT trend"):
     widgets.filter_note(trend.clause)
 
 st.header("Friction ranking")
-st.caption("The stage × cohort × channel cells that cost the most completion and CSAT, with the signal that explains each.")
+st.caption(
+    "The stage × cohort × channel cells that cost the most completion and CSAT, with the signal that explains each."
+)
 if widgets.require_mart(snapshot, "friction_ranking", "the friction ranking"):
     friction = queries.per_mart(snapshot, "friction_ranking", filters)
     frame = friction.frame

@@ -43,4 +43,6 @@ if polled.exists():
     except (OSError, json.JSONDecodeError) as exc:
         st.warning(f"`{polled}` is not readable JSON: {exc}")
 else:
-    st.info(f"`{polled}` has not been written yet; it is published with the next snapshot that has routing signals.")
+    st.info(
+        f"`{polled}` has not been written yet; it is published with the next snapshot that has routing signals."
+    )

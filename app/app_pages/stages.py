@@ -24,22 +24,33 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
     trend = queries.fail_rate_trend(snapshot, filters)
     widgets.filter_note(evaluations.clause)
     score_columns = {
-        f"{ev.short}_score": ev.label for ev in queries.EVALUATORS if f"{ev.short}_score" in evaluations.frame.columns
+        f"{ev.short}_score": ev.label
+        for ev in queries.EVALUATORS
+        if f"{ev.short}_score" in evaluations.frame.columns
     }
     if evaluations.frame.empty:
         st.warning("No evaluated conversations match the filters.")
     for journey, stages in evaluations.frame.groupby("journey_name", sort=True):
         st.header(str(journey))
         st.plotly_chart(
-            charts.grouped_bars(stages, "stage", score_columns, "Mean evaluator score per stage", "mean score"),
+            charts.grouped_bars(
+                stages, "stage", score_columns, "Mean evaluator score per stage", "mean score"
+            ),
             key=f"scores-{journey}",
         )
         rate_col, trend_col = st.columns(2, gap="large")
         with rate_col:
             st.plotly_chart(
                 charts.hbars(
-                    stages, "stage", "eval_fail_rate", "Eval-fail rate by stage", "conversations failing any evaluator",
-                    text=[f"{pct(r)} of {count(n)}" for r, n in zip(stages["eval_fail_rate"], stages["conversations"])],
+                    stages,
+                    "stage",
+                    "eval_fail_rate",
+                    "Eval-fail rate by stage",
+                    "conversations failing any evaluator",
+                    text=[
+                        f"{pct(r)} of {count(n)}"
+                        for r, n in zip(stages["eval_fail_rate"], stages["conversations"])
+                    ],
                     colors=charts.AMBER,
                     percent=True,
                 ),
@@ -49,7 +60,12 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
             weekly = trend.frame[trend.frame["journey_name"] == journey]
             st.plotly_chart(
                 charts.lines(
-                    weekly, "week", "eval_fail_rate", "stage", "Eval-fail rate per week", "failing conversations",
+                    weekly,
+                    "week",
+                    "eval_fail_rate",
+                    "stage",
+                    "Eval-fail rate per week",
+                    "failing conversations",
                     percent=True,
                 ),
                 key=f"fail-trend-{journey}",
@@ -82,13 +98,20 @@ if widgets.require_mart(snapshot, "stage_handoffs", "hand-off retention"):
         moves = moves.assign(move=moves["from_stage"] + " → " + moves["to_stage"])
         st.plotly_chart(
             charts.hbars(
-                moves, "move", "avg_context_retention", f"{journey}: context retention at the first conversation after each hand-off",
+                moves,
+                "move",
+                "avg_context_retention",
+                f"{journey}: context retention at the first conversation after each hand-off",
                 "mean context-retention score",
                 text=[
                     f"{score(s)} · {pct(f)} fail · {count(n)} moves"
-                    for s, f, n in zip(moves["avg_context_retention"], moves["retention_fail_rate"], moves["transitions"])
+                    for s, f, n in zip(
+                        moves["avg_context_retention"], moves["retention_fail_rate"], moves["transitions"]
+                    )
                 ],
-                colors=[charts.RED if (f or 0) >= 0.25 else charts.BLUE for f in moves["retention_fail_rate"]],
+                colors=[
+                    charts.RED if (f or 0) >= 0.25 else charts.BLUE for f in moves["retention_fail_rate"]
+                ],
             ),
             key=f"handoffs-{journey}",
         )

@@ -335,8 +335,15 @@ MART_SQL: dict[str, str] = {
 }
 # Created in this order because later marts read earlier ones.
 MART_ORDER = (
-    "conversation_evaluations", "journeys", "stage_funnel", "channel_mix", "stage_handoffs",
-    "daily_stage_metrics", "stage_compliance", "friction_ranking", "routing_signals",
+    "conversation_evaluations",
+    "journeys",
+    "stage_funnel",
+    "channel_mix",
+    "stage_handoffs",
+    "daily_stage_metrics",
+    "stage_compliance",
+    "friction_ranking",
+    "routing_signals",
 )
 
 

@@ -1,0 +1,51 @@
+"""Fixtures for the dashboard tests: a published fixture snapshot and an AppTest runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fixture_marts import build_fixture_snapshot
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+# The first run imports plotly, pandas and duckdb; on a shared 2-core machine that can take a while.
+RUN_TIMEOUT = 90
+
+
+@pytest.fixture(scope="session")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A serving directory whose `current` snapshot holds every fixture mart."""
+    directory = tmp_path_factory.mktemp("serving")
+    build_fixture_snapshot(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def mart(serving: Path) -> Callable[[str], pd.DataFrame]:
+    """Read a fixture mart straight from Parquet with pandas: the tests' independent path to
+    the numbers the app computes with DuckDB."""
+    return lambda name: pd.read_parquet(serving / "current" / f"{name}.parquet")
+
+
+PageRunner = Callable[..., AppTest]
+
+
+@pytest.fixture
+def open_page(serving: Path, monkeypatch: pytest.MonkeyPatch) -> PageRunner:
+    """Run the app on a page with parameters in the URL, as a first visit from a link would.
+    `serving_dir=` points it at another serving directory (empty, or missing a mart)."""
+
+    def run(page: str = "overview", serving_dir: Path | None = None, **params: str | list[str]) -> AppTest:
+        monkeypatch.setenv("JOURNEYS_SERVING_DIR", str(serving_dir or serving))
+        at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+        at.query_params.update(params)
+        at.run()
+        if page != "overview":
+            at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return run
