@@ -1,0 +1,46 @@
+"""`journeys simulate`: write simulated contact-center traffic as OTLP/JSON trace files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from orchestration.settings import Settings
+
+
+@click.command(name="simulate")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Landing directory for the trace files.  [default: $JOURNEYS_LANDING_DIR]",
+)
+@click.option("--journeys", default=600, show_default=True, type=click.IntRange(min=1), help="Journeys to simulate.")
+@click.option(
+    "--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="First day (UTC), YYYY-MM-DD.  [default: DAYS days ago, so the window ends yesterday]",
+)
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1), help="Days in the window.")
+@click.option("--seed", default=7, show_default=True, help="Random seed: the same seed and options give the same bytes.")
+@click.option(
+    "--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Where to write the ground truth JSON (outside the landing directory).  "
+    "[default: simulation-truth.json beside the landing directory]",
+)
+def command(out_dir: Path | None, journeys: int, start: datetime | None, days: int, seed: int, truth_path: Path | None):
+    """Write realistic contact-center journeys (onboarding and billing disputes over chat, voice,
+    email and SMS, with AI and human agents and planted friction) as OTLP/JSON trace files."""
+    from orchestration.journey_map import JourneyMapError
+    from orchestration.simulate import simulate
+
+    out_dir = out_dir or Settings.from_env().landing_dir
+    first_day = start.date() if start else datetime.now(UTC).date() - timedelta(days=days)
+    truth_path = truth_path or out_dir.resolve().parent / "simulation-truth.json"
+    click.echo(f"Simulating {journeys:,} journeys over {days} days from {first_day} (seed {seed}) into {out_dir}")
+    try:
+        result = simulate(
+            out_dir, journeys=journeys, start=first_day, days=days, seed=seed, progress=True, truth_path=truth_path
+        )
+    except (ValueError, FileExistsError, JourneyMapError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(result.summary())

@@ -1,0 +1,211 @@
+"""`simulate(...)`: a window of contact-center traffic as OTLP/JSON trace files, plus ground truth.
+
+Every random choice comes from RNGs seeded by the simulation seed and a stable label (the
+journey's index, its role), never from the clock: the same arguments give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from tqdm import tqdm
+
+from orchestration.journey_map import JourneyMap, load_journey_map
+from orchestration.settings import Settings
+from orchestration.simulate.journeys import JourneyPlanner, PlannedJourney
+from orchestration.simulate.otlp import IdSource, Span
+from orchestration.simulate.render import ConversationRenderer, csat_span
+from orchestration.simulate.scenario import DEMO_SCENARIO, Scenario
+from orchestration.simulate.timing import day_of, from_ns
+from orchestration.simulate.truth import (
+    ConversationTruth,
+    CsatTruth,
+    GroundTruth,
+    JourneyTruth,
+    channel_sequence,
+    iso_week,
+)
+from orchestration.simulate.writer import EXTENSIONS, TraceFile, write_trace_files
+
+
+def _extension(path: Path) -> str:
+    return next(e for e in sorted(EXTENSIONS, key=len, reverse=True) if path.name.endswith(e))
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    out_dir: Path
+    files: tuple[TraceFile, ...]
+    truth: GroundTruth
+    truth_path: Path | None
+
+    @property
+    def trace_count(self) -> int:
+        return self.truth.trace_count
+
+    @property
+    def span_count(self) -> int:
+        return self.truth.span_count
+
+    def summary(self) -> str:
+        """What a user reads after `journeys simulate`."""
+        t = self.truth
+        size_mb = sum(f.path.stat().st_size for f in self.files) / 1e6
+        convs = t.conversations
+
+        def counts(values: list[str]) -> str:
+            return ", ".join(f"{k} {v:,}" for k, v in Counter(values).most_common())
+
+        lines = [
+            f"Wrote {len(self.files)} trace files ({counts([_extension(f.path) for f in self.files])}; "
+            f"{size_mb:.1f} MB) to {self.out_dir}",
+            f"  traces         {t.trace_count:>9,}",
+            f"  spans          {t.span_count:>9,}",
+            f"  conversations  {len(convs):>9,}   by channel: {counts([c.channel for c in convs])}; "
+            f"by agent: {counts([c.agent_type for c in convs])}",
+            f"                              by outcome: {counts([c.outcome for c in convs])}",
+            f"  journeys       {len(t.journeys):>9,}   {counts([j.journey_name for j in t.journeys])}; "
+            f"{counts([j.status for j in t.journeys])}",
+            f"  CSAT answers   {len(t.csat):>9,}   from {sum(j.csat is not None for j in t.journeys):,} journeys",
+            f"  re-entries     {sum(c.reentry for c in convs):>9,}   hand-offs: {sum(c.handoff_from is not None for c in convs):,}",
+        ]
+        for friction in t.frictions:
+            hit = sum(friction["name"] in c.frictions for c in convs)
+            lines.append(f"  friction       {hit:>9,}   conversations hit by {friction['name']}")
+        lines.append(f"Ground truth: {self.truth_path}" if self.truth_path else "Ground truth: not written (use --truth PATH)")
+        return "\n".join(lines)
+
+
+def simulate(
+    out_dir: Path,
+    *,
+    journeys: int = 600,
+    start: date,
+    days: int = 30,
+    seed: int = 7,
+    progress: bool = False,
+    scenario: Scenario = DEMO_SCENARIO,
+    journey_map: JourneyMap | None = None,
+    truth_path: Path | None = None,
+) -> SimulationResult:
+    """Simulate `journeys` customer journeys starting in the `days` from `start` (UTC) and write
+    them to `out_dir` as OTLP/JSON trace files; optionally write the ground truth to `truth_path`.
+
+    The journey map defaults to the configured one (`JOURNEYS_JOURNEY_MAP`). Raises ValueError for
+    bad arguments or a scenario that contradicts the map, and FileExistsError when `out_dir` holds
+    files of a different simulation.
+    """
+    out_dir, truth_path = Path(out_dir), Path(truth_path) if truth_path else None
+    if journeys < 1 or days < 1:
+        raise ValueError(f"journeys and days must be at least 1 (got journeys={journeys}, days={days})")
+    if truth_path and truth_path.resolve().is_relative_to(out_dir.resolve()):
+        raise ValueError(f"the truth file {truth_path} must not be inside the landing directory {out_dir}")
+    journey_map = journey_map or load_journey_map(Settings.from_env().journey_map)
+    scenario.validate(journey_map)
+
+    planner = JourneyPlanner(journey_map, scenario, seed, start, days)
+    spans_by_day: dict[date, list[Span]] = defaultdict(list)
+    conversations: list[ConversationTruth] = []
+    journey_truths: list[JourneyTruth] = []
+    csat: list[CsatTruth] = []
+    for index in tqdm(range(journeys), desc="Simulating journeys", unit="journey", disable=not progress):
+        plan = planner.plan(index)
+        rng, ids = random.Random(f"{seed}/render/{index}"), IdSource(random.Random(f"{seed}/ids/{index}"))
+        journey_convs = _render_conversations(plan, rng, ids, spans_by_day)
+        conversations += journey_convs
+        answers = []
+        for answer in plan.csat:
+            span = csat_span(plan, answer, rng, ids)
+            spans_by_day[day_of(span.start_ns)].append(span)
+            answers.append(CsatTruth(f"{span.trace_id}:{span.span_id}", plan.journey_id, plan.customer_id,
+                                     plan.journey_name, answer.score, from_ns(span.start_ns)))
+        csat += answers
+        if journey_convs:
+            journey_truths.append(_journey_truth(plan, journey_convs, answers))
+
+    files = write_trace_files(out_dir, spans_by_day, random.Random(f"{seed}/files"))
+    all_spans = [s for spans in spans_by_day.values() for s in spans]
+    truth = GroundTruth(
+        seed=seed,
+        start=start,
+        days=days,
+        journeys_requested=journeys,
+        scenario=scenario.name,
+        frictions=tuple({**asdict(f), "kind": str(f.kind)} for f in scenario.frictions),
+        files=tuple(f.path.name for f in files),
+        trace_count=len({s.trace_id for s in all_spans}),
+        span_count=len(all_spans),
+        conversations=tuple(conversations),
+        journeys=tuple(journey_truths),
+        csat=tuple(csat),
+    )
+    if truth_path:
+        truth.write(truth_path)
+    return SimulationResult(out_dir, tuple(files), truth, truth_path)
+
+
+def _render_conversations(
+    plan: PlannedJourney, rng: random.Random, ids: IdSource, spans_by_day: dict[date, list[Span]]
+) -> list[ConversationTruth]:
+    truths: list[ConversationTruth] = []
+    for conv in plan.conversations:
+        rendered = ConversationRenderer(conv, rng, ids).render()
+        started = min(s.start_ns for s in rendered.spans)
+        spans_by_day[day_of(started)].extend(rendered.spans)
+        inst = rendered.instrumentation
+        truths.append(
+            ConversationTruth(
+                conversation_id=rendered.conversation_id,
+                trace_ids=rendered.trace_ids,
+                journey_id=conv.journey_id,
+                customer_id=conv.customer_id,
+                journey_name=conv.journey_name,
+                stage=conv.stage,
+                stage_order=conv.stage_order,
+                channel=conv.channel,
+                agent_type=conv.agent_type,
+                segment=conv.segment,
+                consent=conv.consent,
+                started_at=from_ns(started),
+                ended_at=from_ns(max(s.end_ns for s in rendered.spans)),
+                outcome=conv.outcome,
+                turn_count=len(conv.dialogue.turns),
+                span_count=len(rendered.spans),
+                visit=conv.visit,
+                reentry=conv.reentry,
+                handoff_from=truths[conv.handoff_from].conversation_id if conv.handoff_from is not None else None,
+                reask_of_earlier_stage_facts=conv.reask_of_earlier_stage_facts,
+                frictions=conv.frictions,
+                convention=inst.convention,
+                key_attribute=inst.key_attribute or "trace_id",
+                attribute_placement=inst.placement,
+                per_turn_traces=inst.per_turn,
+            )
+        )
+    return truths
+
+
+def _journey_truth(plan: PlannedJourney, convs: list[ConversationTruth], answers: list[CsatTruth]) -> JourneyTruth:
+    ordered = sorted(convs, key=lambda c: c.started_at)
+    last_stage = max(ordered, key=lambda c: c.stage_order)
+    latest = max(answers, key=lambda a: a.recorded_at) if answers else None
+    return JourneyTruth(
+        journey_id=plan.journey_id,
+        customer_id=plan.customer_id,
+        journey_name=plan.journey_name,
+        segment=plan.segment,
+        consent=plan.consent,
+        cohort_week=iso_week(ordered[0].started_at),
+        started_at=ordered[0].started_at,
+        status=plan.status,
+        last_stage_reached=last_stage.stage,
+        completed_all_stages=any(c.stage == plan.final_stage and c.outcome == "completed" for c in ordered),
+        stages_visited=len({c.stage for c in ordered}),
+        channel_sequence=channel_sequence([c.channel for c in ordered]),
+        csat=latest.score if latest else None,
+        frictions=tuple(sorted({f for c in ordered for f in c.frictions})),
+    )
