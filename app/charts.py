@@ -7,7 +7,8 @@ hunt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.express as px
@@ -19,12 +20,18 @@ BLUE, GREEN, RED, GREY, AMBER = "#3b6fb6", "#2e9d5b", "#d1495b", "#9aa5b1", "#e5
 PALETTE = px.colors.qualitative.Safe
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+# A short legend sits above the plot, right of the title; a long one (a line per stage) goes
+# to the right, where it cannot run into the title.
+TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1}
+SIDE_LEGEND = {"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, side_legend: bool = False) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "font": {"size": 16}},
         height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend=SIDE_LEGEND if side_legend else TOP_LEGEND,
         font={"size": 13},
     )
     return fig
@@ -115,7 +122,7 @@ def lines(
         fig.update_traces(hovertemplate="%{x}: %{y:.1%}")
     if categorical_x:
         fig.update_xaxes(type="category")
-    return _layout(fig, title)
+    return _layout(fig, title, side_legend=True)
 
 
 def grouped_bars(
@@ -126,9 +133,11 @@ def grouped_bars(
     y_title: str,
     percent: bool = False,
     thresholds: dict[str, float] | None = None,
+    value_label: Callable[[Any], str] = score,
 ) -> go.Figure:
-    """One bar group per `x` value, one bar per column in `values` (column -> legend label);
-    optional dotted threshold lines per label."""
+    """One bar group per `x` value, one bar per column in `values` (column -> legend label),
+    each bar labelled with `value_label(value)` (a percentage when `percent`); optional dotted
+    threshold lines per label."""
     fig = go.Figure()
     for i, (column, label) in enumerate(values.items()):
         fig.add_trace(
@@ -136,7 +145,7 @@ def grouped_bars(
                 name=label,
                 x=frame[x],
                 y=frame[column],
-                text=[pct(v) if percent else score(v) for v in frame[column]],
+                text=[pct(v) if percent else value_label(v) for v in frame[column]],
                 textposition="outside",
                 marker_color=PALETTE[i % len(PALETTE)],
             )
@@ -172,13 +181,22 @@ def hbars(
             x=frame[x],
             orientation="h",
             text=list(text),
-            textposition="auto",
+            # Outside, so a zero-length bar still shows its number.
+            textposition="outside",
+            cliponaxis=False,
             marker_color=colors,
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed", title_text=None, type="category")
-    fig.update_xaxes(title_text=x_title, tickformat=".0%" if percent else None)
+    values = frame[x].astype(float).fillna(0)
+    low, high = min(0.0, values.min()), max(0.0, values.max(), 1.0 if percent else 0.0)
+    room = 0.35 * ((high - low) or 1.0)  # for the labels outside the bars
+    fig.update_xaxes(
+        title_text=x_title,
+        range=[low - room if low < 0 else low, high + room],
+        tickformat=".0%" if percent else None,
+    )
     return _layout(fig, title, height=max(260, 90 + 32 * len(frame)))
 
 
@@ -206,6 +224,31 @@ def stacked_shares(
     return _layout(fig, title)
 
 
+def _sankey_positions(
+    nodes: list[tuple[str, str]], links: pd.DataFrame, stage_order: dict[str, int]
+) -> tuple[list[float], list[float]]:
+    """Node centres: x by the stage's place in the journey map, and within a stage the
+    channels stacked top to bottom in proportion to their flow, so nodes never overlap."""
+    flow_in = links.groupby(["to_stage", "to_channel"])["journeys"].sum()
+    flow_out = links.groupby(["from_stage", "from_channel"])["journeys"].sum()
+    size = {n: max(flow_in.get(n, 0), flow_out.get(n, 0)) for n in nodes}
+    last = max(stage_order.values(), default=1)
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for node in nodes:
+        columns.setdefault(node[0], []).append(node)
+    gap = 0.25 * max(size.values(), default=1)
+    tallest = max(sum(size[n] for n in col) + gap * (len(col) - 1) for col in columns.values())
+    xs, ys = {}, {}
+    for stage, column in columns.items():
+        offset = 0.0
+        for node in column:
+            # Margins keep the edge nodes and the loops of backward moves inside the figure.
+            xs[node] = 0.01 + 0.93 * (stage_order.get(stage, last) - 1) / max(last - 1, 1)
+            ys[node] = 0.08 + 0.84 * (offset + size[node] / 2) / tallest
+            offset += size[node] + gap
+    return [xs[n] for n in nodes], [ys[n] for n in nodes]
+
+
 def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -> go.Figure:
     """Observed moves between (stage, channel) steps. Nodes are placed left to right in
     journey-map order, so a move that goes backwards stands out as a link flowing left."""
@@ -217,7 +260,7 @@ def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -
     index = {n: i for i, n in enumerate(nodes)}
     channels = sorted({c for _, c in nodes})
     channel_color = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}
-    last = max(stage_order.values(), default=1)
+    xs, ys = _sankey_positions(nodes, links, stage_order)
     forward = [
         stage_order.get(t, 99) >= stage_order.get(f, 0)
         for f, t in zip(links["from_stage"], links["to_stage"])
@@ -225,21 +268,23 @@ def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
+            textfont={"size": 12, "color": "#1f2933"},
             node={
                 "label": [f"{s} · {c}" for s, c in nodes],
                 "color": [channel_color[c] for _, c in nodes],
-                "x": [0.02 + 0.96 * (stage_order.get(s, last) - 1) / max(last - 1, 1) for s, _ in nodes],
-                "y": [0.1 + 0.8 * channels.index(c) / max(len(channels) - 1, 1) for _, c in nodes],
-                "pad": 18,
+                "x": xs,
+                "y": ys,
+                "pad": 12,
                 "thickness": 14,
+                "hovertemplate": "%{label}: %{value} moves<extra></extra>",
             },
             link={
                 "source": [index[(s, c)] for s, c in zip(links["from_stage"], links["from_channel"])],
                 "target": [index[(s, c)] for s, c in zip(links["to_stage"], links["to_channel"])],
                 "value": links["journeys"],
-                "color": ["rgba(59,111,182,0.30)" if ok else "rgba(209,73,91,0.55)" for ok in forward],
+                "color": ["rgba(59,111,182,0.22)" if ok else "rgba(209,73,91,0.6)" for ok in forward],
                 "hovertemplate": "%{source.label} → %{target.label}: %{value} moves<extra></extra>",
             },
         )
     )
-    return _layout(fig, title, height=460)
+    return _layout(fig, title, height=520)

@@ -182,14 +182,14 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
 
 
 def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
-    """Eval-fail-rate per stage and ISO week of the conversation's start."""
+    """Eval-fail-rate per stage and ISO week ('2026-W45', like cohorts) of the conversation's start."""
     cols = columns(snapshot, "conversation_evaluations")
     failing = failing_expression(evaluator_prefixes(cols))
     where = clause(filters, cols)
     frame = query(
         snapshot,
         f"""
-        select journey_name, stage, date_trunc('week', started_at)::date as week,
+        select journey_name, stage, strftime(started_at, '%G-W%V') as week,
                count(*) as conversations,
                avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
         from conversation_evaluations {where.sql}

@@ -25,6 +25,9 @@ from app.filters import (
 CONVERSATIONS_PAGE = "app_pages/conversations.py"
 _CONTEXT_KEY = "_journeys_page_context"
 _DATES_KEY = "filter_dates"
+_URL_WRITTEN_KEY = "_filters_written_to_url"
+# Free-text columns a person reads first.
+LEAD_COLUMNS = ("explanation", "reason")
 
 
 @dataclass(frozen=True)
@@ -37,22 +40,30 @@ def _state_key(name: str) -> str:
     return f"filter_{name}"
 
 
+def _filter_params_in_url() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in ALL_URL_KEYS if key in st.query_params}
+
+
 def _seed_from_url(options: queries.FilterOptions) -> None:
-    """On a session's first run (or after the filter state was dropped) the URL decides the
-    filters, so a shared link reproduces the view. Later runs keep the widgets' state."""
-    names = list(URL_KEYS)
-    if all(_state_key(n) in st.session_state for n in names) and _DATES_KEY in st.session_state:
+    """Let the URL decide the filters when it carries filters the app did not write itself:
+    a session's first run from a shared link, a drill-down link, the browser's back button.
+    Otherwise the widgets' state wins (page navigation drops the query string; the filters
+    survive it and are written back)."""
+    in_url = _filter_params_in_url()
+    written = st.session_state.get(_URL_WRITTEN_KEY)
+    widget_state_lost = any(_state_key(n) not in st.session_state for n in URL_KEYS)
+    if written is not None and not widget_state_lost and (not in_url or in_url == written):
         return
     parsed, problems = filters_from_query_params(st.query_params.get_all)
-    parsed, unknown = restrict(parsed, {n: getattr(options, n) for n in names})
-    for name in names:
-        st.session_state.setdefault(_state_key(name), list(getattr(parsed, name)))
+    parsed, unknown = restrict(parsed, {n: getattr(options, n) for n in URL_KEYS})
+    for name in URL_KEYS:
+        st.session_state[_state_key(name)] = list(getattr(parsed, name))
+    st.session_state.pop(_DATES_KEY, None)
     if options.first_day and options.last_day:
         start = max(parsed.start or options.first_day, options.first_day)
         end = min(parsed.end or options.last_day, options.last_day)
-        st.session_state.setdefault(
-            _DATES_KEY, (start, end) if start <= end else (options.first_day, options.last_day)
-        )
+        if start <= end:
+            st.session_state[_DATES_KEY] = (start, end)
     for problem in problems + unknown:
         st.sidebar.warning(f"Link: {problem}", icon=":material/link_off:")
 
@@ -66,7 +77,8 @@ def _clear_filters() -> None:
 def _write_url(filters: Filters) -> None:
     """Mirror the filters into the URL, leaving page-specific parameters alone."""
     wanted = filters.to_query_params()
-    current = {key: st.query_params.get_all(key) for key in ALL_URL_KEYS if key in st.query_params}
+    st.session_state[_URL_WRITTEN_KEY] = wanted
+    current = _filter_params_in_url()
     if current == wanted:
         return
     for key in current:
@@ -85,10 +97,17 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
         key = _state_key(name)
         known = getattr(options, name)
         # A value from an older snapshot would make the widget raise; drop it instead.
-        st.session_state[key] = [v for v in st.session_state.get(key, []) if v in known]
+        st.session_state[key] = [v for v in st.session_state[key] if v in known]
         sidebar.multiselect(FILTER_LABELS[name].capitalize(), known, key=key, placeholder="All")
     start = end = None
     if options.first_day and options.last_day:
+        held = st.session_state.get(_DATES_KEY)
+        # A range from an older snapshot may fall outside today's bounds; the widget would raise.
+        # (One date is a range being picked: keep it.)
+        if not (
+            isinstance(held, tuple) and held and all(options.first_day <= d <= options.last_day for d in held)
+        ):
+            st.session_state[_DATES_KEY] = (options.first_day, options.last_day)
         picked = sidebar.date_input(
             "Date range (conversation start, UTC)",
             min_value=options.first_day,
@@ -190,13 +209,16 @@ def _column_config(name: str) -> Any:
         "threshold",
     ):
         return st.column_config.NumberColumn(label, format="%.2f")
-    if name in ("explanation", "reason", "evidence", "recommendation"):
+    if name in LEAD_COLUMNS:
         return st.column_config.TextColumn(label, width="large")
     return st.column_config.Column(label)
 
 
 def table(frame: Any, key: str | None = None) -> None:
-    """A mart's rows with readable headers: rates as percentages, scores with two decimals."""
+    """A mart's rows with readable headers: rates as percentages, scores with two decimals,
+    and the sentence a person reads (an explanation) right after the rank, never cut off."""
+    lead = [c for c in ("rank", *LEAD_COLUMNS) if c in frame.columns]
+    frame = frame[lead + [c for c in frame.columns if c not in lead]]
     st.dataframe(
         frame,
         hide_index=True,

@@ -82,7 +82,7 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "observed paths") 
         st.subheader(str(journey))
         order = dict(zip(path["stage"], path["stage_order"]))
         links = observed.frame[observed.frame["journey_name"] == journey]
-        path_col, sankey_col = st.columns([1, 4], gap="large")
+        path_col, sankey_col = st.columns([1, 3], gap="large")
         with path_col:
             st.markdown("**Intended path** (journey map)")
             st.markdown("\n".join(f"{o}. {s}" for s, o in sorted(order.items(), key=lambda item: item[1])))
@@ -93,7 +93,7 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "observed paths") 
                 ]
             ]
             st.metric(
-                "Moves off the intended path",
+                "Off-path moves",
                 count(off_map["journeys"].sum()),
                 help="Moves between stages that skip a stage or go back to an earlier one.",
             )

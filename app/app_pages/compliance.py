@@ -63,6 +63,7 @@ if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage
                     {"conversations_with_pii": "PII found", "conversations_redacted": "redacted"},
                     "Conversations with PII found and redacted",
                     "conversations",
+                    value_label=count,
                 ),
                 key=f"pii-{journey}",
             )

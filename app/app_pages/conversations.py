@@ -38,7 +38,9 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
 
     stage_col, failing_col, search_col = st.columns([3, 2, 3], vertical_alignment="bottom")
     stages = stage_col.multiselect("Stage", stage_options, key="conv_stages", placeholder="All stages")
-    failing = failing_col.toggle("Only conversations failing an evaluator", key="conv_failing")
+    failing = failing_col.toggle(
+        "Failing only", key="conv_failing", help="Only conversations that fail at least one evaluator."
+    )
     search = search_col.text_input("Search ids and transcript text", key="conv_search").strip()
 
     result = queries.conversations(snapshot, filters, stages, failing, search, ROW_LIMIT)

@@ -67,6 +67,7 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
                     "Eval-fail rate per week",
                     "failing conversations",
                     percent=True,
+                    categorical_x=True,
                 ),
                 key=f"fail-trend-{journey}",
             )

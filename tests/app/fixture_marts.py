@@ -121,17 +121,43 @@ def _evaluations(
 
 def _journey(name: str, index: int, rng: random.Random) -> tuple[list[_Conversation], int | None]:
     cohort = rng.randrange(WEEKS)
-    start = FIRST_MONDAY + timedelta(days=7 * cohort + rng.uniform(0, 6.5))
     journey_id = f"{name[:3]}-j{index:03d}"
     customer_id = f"cust-{rng.randrange(10_000):04d}"
     segment = rng.choice(SEGMENTS)
     channels = CHANNELS[name]
     conversations: list[_Conversation] = []
-    clock = start
+    clock = FIRST_MONDAY + timedelta(days=7 * cohort + rng.uniform(0, 6.5))
+
+    def talk(stage: str, channel: str, done: bool, forgot: bool, reentry: bool, outcome: str) -> None:
+        nonlocal clock
+        turns = _turns(stage, clock, rng, forgot)
+        duration = timedelta(minutes=rng.randint(4, 25))
+        pii = [p for p in PII_TYPES if rng.random() < 0.25]
+        row = {
+            "conversation_id": f"{journey_id}-c{len(conversations) + 1:02d}",
+            "journey_id": journey_id,
+            "customer_id": customer_id,
+            "journey_name": name,
+            "stage": stage,
+            "channel": channel,
+            "agent_type": "human" if channel == "voice" else "ai",
+            "segment": segment,
+            "consent": rng.choices(["granted", "denied", "withdrawn", "unknown"], [80, 8, 4, 8])[0],
+            "started_at": clock,
+            "ended_at": clock + duration,
+            "outcome": outcome,
+            "turns": turns,
+            "pii_types": pii,
+            "redacted": bool(pii) and rng.random() < 0.85,
+            **_evaluations(stage, done, rng, forgot, turns),
+        }
+        conversations.append(_Conversation(row, done, reentry))
+        clock += duration + timedelta(minutes=rng.randint(2, 10))
+
     completed_all = True
     # Customers mostly stay on the channel they started on.
     channel = rng.choices(channels, [50, 30, 12, 8][: len(channels)])[0]
-    for stage in STAGES[name]:
+    for position, stage in enumerate(STAGES[name]):
         if rng.random() < 0.2:
             channel = rng.choice(channels)
         stage_done = False
@@ -144,30 +170,8 @@ def _journey(name: str, index: int, rng: random.Random) -> tuple[list[_Conversat
                 forgot = (stage in LOW_RETENTION_STAGES and rng.random() < 0.6) or (
                     leg_number > 0 and rng.random() < 0.3
                 )
-                turns = _turns(stage, clock, rng, forgot)
-                conversation_id = f"{journey_id}-c{len(conversations) + 1:02d}"
-                duration = timedelta(minutes=rng.randint(4, 25))
-                pii = [p for p in PII_TYPES if rng.random() < 0.25]
-                row = {
-                    "conversation_id": conversation_id,
-                    "journey_id": journey_id,
-                    "customer_id": customer_id,
-                    "journey_name": name,
-                    "stage": stage,
-                    "channel": leg,
-                    "agent_type": "human" if leg == "voice" else "ai",
-                    "segment": segment,
-                    "consent": rng.choices(["granted", "denied", "withdrawn", "unknown"], [80, 8, 4, 8])[0],
-                    "started_at": clock,
-                    "ended_at": clock + duration,
-                    "outcome": "completed" if done else ("handed_off" if not last_leg else "abandoned"),
-                    "turns": turns,
-                    "pii_types": pii,
-                    "redacted": bool(pii) and rng.random() < 0.85,
-                    **_evaluations(stage, done, rng, forgot, turns),
-                }
-                conversations.append(_Conversation(row, done, visit > 0 and leg_number == 0))
-                clock += duration + timedelta(minutes=rng.randint(2, 10))
+                outcome = "completed" if done else ("handed_off" if not last_leg else "abandoned")
+                talk(stage, leg, done, forgot, visit > 0 and leg_number == 0, outcome)
                 stage_done = done
             if stage_done or rng.random() < 0.6:
                 break
@@ -175,10 +179,13 @@ def _journey(name: str, index: int, rng: random.Random) -> tuple[list[_Conversat
         if not stage_done:
             completed_all = False
             break
+        # Now and then a customer goes back to the previous stage (off the intended path).
+        if position >= 2 and rng.random() < 0.08:
+            clock += timedelta(hours=rng.uniform(2, 24))
+            talk(STAGES[name][position - 1], channel, True, False, True, "completed")
         clock += timedelta(hours=rng.uniform(2, 48))
-    has_csat = rng.random() < 0.7
     csat = None
-    if has_csat:
+    if rng.random() < 0.7:
         csat = rng.choices([1, 2, 3, 4, 5], [1, 2, 3, 4, 4] if completed_all else [5, 4, 3, 1, 1])[0]
     return conversations, csat
 
@@ -303,12 +310,19 @@ MART_SQL: dict[str, str] = {
         from conv group by all
     """,
     "friction_ranking": """
-        with cells as (
-            select f.journey_name, f.stage, f.cohort_week, c.channel, count(*) as conversations,
-                   avg(case when c.outcome = 'completed' then 1.0 else 0.0 end) as completion_rate,
+        with done as (
+            select c.conversation_id,
+                   exists (select 1 from conv l where l.journey_id = c.journey_id and l.stage = c.stage
+                           and l.outcome = 'completed')
+                   or exists (select 1 from conv l where l.journey_id = c.journey_id
+                              and l.stage_order > c.stage_order) as completed
+            from conv c
+        ), cells as (
+            select c.journey_name, c.stage, e.cohort_week, c.channel, count(*) as conversations,
+                   avg(case when d.completed then 1.0 else 0.0 end) as completion_rate,
                    avg(c.context_retention_score) as avg_context_retention,
                    avg(c.resolution_score) as avg_resolution
-            from conv c join marts.conversation_evaluations f using (conversation_id)
+            from conv c join marts.conversation_evaluations e using (conversation_id) join done d using (conversation_id)
             group by all having count(*) >= 3
         ), gaps as (
             select *, avg(completion_rate) over (partition by journey_name) - completion_rate as completion_gap
@@ -331,6 +345,10 @@ MART_SQL: dict[str, str] = {
                min(started_at) as window_start, max(started_at) as window_end
         from marts.conversation_evaluations
         group by all having count(*) >= 3 and avg(resolution_score) < 0.7
+        union all
+        select journey_name, to_stage, null, null, 'add_context_bridge', 'context_retention',
+               avg_context_retention, 0.7, transitions, null, null
+        from marts.stage_handoffs where avg_context_retention < 0.7
     """,
 }
 # Created in this order because later marts read earlier ones.

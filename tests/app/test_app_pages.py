@@ -170,7 +170,7 @@ def test_channel_mix_shows_lift_completion_and_paths_off_the_map(open_page, mart
         (prev["stage"] != steps["stage"]) | (prev["channel"] != steps["channel"])
     )
     jump = steps["stage"].map(order) - prev["stage"].map(order)
-    assert metric(at, "Moves off the intended path") == [count((moved & ~jump.isin([0, 1])).sum())]
+    assert metric(at, "Off-path moves") == [count((moved & ~jump.isin([0, 1])).sum())]
     sankey = next(f for f in plotly_figures(at) if f["data"][0]["type"] == "sankey")
     assert sum(sankey["data"][0]["link"]["value"]) == moved.sum()
     assert "1. dispute-intake\n2. identity-check\n3. investigation\n4. refund-decision" in texts(at)
@@ -284,3 +284,22 @@ def test_a_newly_published_snapshot_is_read_on_the_next_run(open_page, tmp_path)
     at.run()
     assert not any("friction_ranking" in i.value for i in at.info)
     assert (tmp_path / "current").resolve().name in at.sidebar.caption[0].value
+
+
+def test_a_drilldown_link_in_a_running_session_sets_the_sidebar_filters(open_page):
+    at = open_page()
+    assert at.sidebar.multiselect[0].value == []
+    # What clicking a drill-down page link does: new query string, other page.
+    at.query_params = {"journey": "streaming_onboarding", "stage": "payment", "failing": "1"}
+    at.switch_page("app_pages/conversations.py").run()
+    assert at.sidebar.multiselect[0].value == ["streaming_onboarding"]
+    assert at.multiselect(key="conv_stages").value == ["payment"]
+
+
+def test_page_navigation_keeps_the_filters_and_writes_them_back(open_page):
+    at = open_page()
+    at.sidebar.multiselect[3].set_value(["voice"]).run()
+    at.query_params = {}  # the navigation menu drops the query string
+    at.switch_page("app_pages/stages.py").run()
+    assert at.sidebar.multiselect[3].value == ["voice"]
+    assert at.query_params["channel"] == "voice"
