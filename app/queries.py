@@ -58,10 +58,13 @@ def evaluator_prefixes(cols: frozenset[str]) -> dict[Evaluator, str]:
     return found
 
 
-def failing_expression(prefixes: dict[Evaluator, str], alias: str = "") -> str:
-    """True when any evaluator failed the conversation; an evaluator that did not score it
-    (error, skipped) does not count as a failure."""
-    terms = [f"coalesce(not {alias}{p}_passed, false)" for p in prefixes.values()]
+def failing_expression(cols: frozenset[str], alias: str = "") -> str:
+    """True when any evaluator failed the conversation. The mart's own `failed_any_evaluator`
+    is the definition when it is there; otherwise any `<evaluator>_passed = false` (an
+    evaluator that did not score the conversation does not count as a failure)."""
+    if "failed_any_evaluator" in cols:
+        return f"coalesce({alias}failed_any_evaluator, false)"
+    terms = [f"coalesce(not {alias}{p}_passed, false)" for p in evaluator_prefixes(cols).values()]
     return "(" + " or ".join(terms) + ")" if terms else "false"
 
 
@@ -161,7 +164,7 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
         f" as {ev.short}_pass_rate"
         for ev, p in prefixes.items()
     )
-    failing = failing_expression(prefixes, "c.")
+    failing = failing_expression(cols, "c.")
     frame = query(
         snapshot,
         f"""
@@ -184,7 +187,7 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
 def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
     """Eval-fail-rate per stage and ISO week ('2026-W45', like cohorts) of the conversation's start."""
     cols = columns(snapshot, "conversation_evaluations")
-    failing = failing_expression(evaluator_prefixes(cols))
+    failing = failing_expression(cols)
     where = clause(filters, cols)
     frame = query(
         snapshot,
@@ -290,7 +293,7 @@ def conversations(
     if stages:
         where = where.and_("list_contains(?::varchar[], stage)", stages)
     if failing_only:
-        where = where.and_(failing_expression(prefixes))
+        where = where.and_(failing_expression(cols))
     if search:
         text = "array_to_string(list_transform(turns, lambda t: t.text), ' ')" if "turns" in cols else "''"
         ids = [c for c in ("conversation_id", "journey_id", "customer_id") if c in cols]
@@ -316,7 +319,7 @@ def conversations(
     frame = query(
         snapshot,
         f"""
-        select {", ".join(wanted)} {scores}, {failing_expression(prefixes)} as failing
+        select {", ".join(wanted)} {scores}, {failing_expression(cols)} as failing
         from conversation_evaluations {where.sql}
         order by started_at desc, conversation_id
         limit {int(limit) + 1}

@@ -22,6 +22,10 @@ _MARKDOWN_SPECIALS = set(string.punctuation)
 class Evidence:
     turn_index: int
     snippet: str
+    note: str = ""
+    # "conversation": the index points into this transcript; "context": into the earlier
+    # stages the context-retention evaluator was given, so there is no turn here to highlight.
+    source: str = "conversation"
 
 
 def escape_markdown(text: str) -> str:
@@ -30,9 +34,14 @@ def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
 
 
+def _first(item: dict[str, Any], *keys: str) -> Any:
+    return next((item[k] for k in keys if item.get(k) is not None), None)
+
+
 def parse_evidence(raw: Any) -> tuple[list[Evidence], str | None]:
-    """Evidence JSON (a list of {turn_index, snippet, ...}) -> items, plus a problem message
-    when the value is not what the contract says (shown, never raised)."""
+    """Evidence JSON -> items, plus a problem message when the value is not what the contract
+    says (shown, never raised). Accepts the evals library's shape ({turn, quote, note, source})
+    and the marts contract's ({turn_index, snippet})."""
     if raw is None or (isinstance(raw, float) and pd.isna(raw)) or raw == "":
         return [], None
     try:
@@ -43,11 +52,18 @@ def parse_evidence(raw: Any) -> tuple[list[Evidence], str | None]:
         return [], "evidence is not a list"
     found = []
     for item in items:
-        index = item.get("turn_index") if isinstance(item, dict) else None
+        index = _first(item, "turn_index", "turn") if isinstance(item, dict) else None
         if isinstance(index, int) and not isinstance(index, bool):
-            found.append(Evidence(index, str(item.get("snippet") or "")))
+            found.append(
+                Evidence(
+                    index,
+                    str(_first(item, "snippet", "quote") or ""),
+                    str(item.get("note") or ""),
+                    str(item.get("source") or "conversation"),
+                )
+            )
     skipped = len(items) - len(found)
-    return found, (f"{skipped} evidence item(s) without a turn_index" if skipped else None)
+    return found, (f"{skipped} evidence item(s) without a turn index" if skipped else None)
 
 
 def _turns(raw: Any) -> list[dict[str, Any]]:
@@ -57,9 +73,13 @@ def _turns(raw: Any) -> list[dict[str, Any]]:
     return [dict(t) for t in raw if isinstance(t, dict)]
 
 
+# evals.types.Status: only a completed evaluation has a verdict.
+STATUS_BADGES = {"failed": ":gray-badge[judge failed]", "not_applicable": ":gray-badge[not applicable]"}
+
+
 def _verdict(status: Any, passed: Any) -> str:
-    if isinstance(status, str) and status != "ok":
-        return f":gray-badge[{escape_markdown(status)}]"
+    if isinstance(status, str) and status not in ("completed", "ok"):
+        return STATUS_BADGES.get(status, f":gray-badge[{escape_markdown(status)}]")
     if passed is None or pd.isna(passed):
         return ":gray-badge[not scored]"
     return ":green-badge[passed]" if bool(passed) else ":red-badge[failed]"
@@ -89,7 +109,7 @@ def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) 
             ("agent_type", "agent"),
             ("started_at", "started"),
             ("outcome", "outcome"),
-            ("consent", "consent"),
+            ("consent_status", "consent"),
         )
         if col in row.index and pd.notna(row[col])
     ]
@@ -99,7 +119,8 @@ def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) 
     for i, (ev, prefix) in enumerate(evaluators):
         evidence, problem = parse_evidence(row.get(f"{prefix}_evidence"))
         for item in evidence:
-            cited.setdefault(item.turn_index, []).append((ev.label, item.snippet))
+            if item.source == "conversation":
+                cited.setdefault(item.turn_index, []).append((ev.label, item.snippet))
         with cards[i % 3].container(border=True):
             st.markdown(
                 f"**{ev.label}** {_verdict(row.get(f'{prefix}_status'), row.get(f'{prefix}_passed'))}"
@@ -107,8 +128,15 @@ def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) 
             st.metric(f"{ev.label} score", score(row.get(f"{prefix}_score")), label_visibility="collapsed")
             reason = row.get(f"{prefix}_reason")
             st.caption(escape_markdown(str(reason)) if pd.notna(reason) else "No reason recorded.")
-            if evidence:
-                st.caption("Evidence: turn " + ", ".join(str(e.turn_index + 1) for e in evidence))
+            for item in evidence:
+                where = "turn" if item.source == "conversation" else "earlier stage, turn"
+                quoted = (
+                    f": “{escape_markdown(item.snippet)}”"
+                    if item.source != "conversation" and item.snippet
+                    else ""
+                )
+                note = f" ({escape_markdown(item.note)})" if item.note else ""
+                st.caption(f"Evidence: {where} {item.turn_index + 1}{quoted}{note}")
             if problem:
                 st.caption(f":orange[{problem}]")
     turns = _turns(row.get("turns"))

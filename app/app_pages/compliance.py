@@ -26,7 +26,7 @@ if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage
     result = queries.per_mart(snapshot, "stage_compliance", filters)
     frame = result.frame
     widgets.filter_note(result.clause)
-    pii_types = [c for c in frame.columns if c.startswith("pii_")]
+    pii_types = [c for c in frame.columns if c.startswith("pii_") and not c.endswith("_rate")]
     consent = [c for c in frame.columns if c.startswith("consent_")]
 
     with_pii = int(frame["conversations_with_pii"].sum())

@@ -111,11 +111,23 @@ def _evaluations(
         errored = rng.random() < 0.02
         out[f"{name}_score"] = None if errored else score
         out[f"{name}_passed"] = None if errored else score >= THRESHOLDS[name]
-        out[f"{name}_status"] = "error" if errored else "ok"
+        out[f"{name}_status"] = "failed" if errored else "completed"
         out[f"{name}_reason"] = "The judge timed out." if errored else reasons[name]
-        out[f"{name}_evidence"] = json.dumps(
-            [] if errored else [{"turn_index": evidence[name], "snippet": turns[evidence[name]]["text"]}]
-        )
+        # The evals library's evidence shape (evals.types.Evidence).
+        cited = [
+            {
+                "turn": evidence[name],
+                "quote": turns[evidence[name]]["text"],
+                "note": "",
+                "source": "conversation",
+            }
+        ]
+        if name == "context_retention" and forgot_context:
+            # Where the customer had already given it: a turn of an earlier stage's conversation.
+            cited.append(
+                {"turn": 1, "quote": "my account number is 4471", "note": "given before", "source": "context"}
+            )
+        out[f"{name}_evidence"] = json.dumps([] if errored else cited)
     return out
 
 
@@ -209,7 +221,10 @@ def _conversation_table(rng: random.Random) -> tuple[pa.Table, pa.Table]:
 # Each mart, derived from `conv` (one row per conversation) and `csat` (one row per journey).
 MART_SQL: dict[str, str] = {
     "conversation_evaluations": """
-        select conv.* exclude (stage_order, is_reentry, pii_types, redacted),
+        select conv.* exclude (stage_order, is_reentry, pii_types, redacted, consent),
+               consent as consent_status,
+               coalesce(not resolution_passed, false) or coalesce(not quality_passed, false)
+                   or coalesce(not context_retention_passed, false) as failed_any_evaluator,
                strftime(first_value(started_at) over (partition by journey_id order by started_at),
                         '%G-W%V') as cohort_week
         from conv
@@ -297,7 +312,7 @@ MART_SQL: dict[str, str] = {
         from conv group by all
     """,
     "stage_compliance": """
-        select journey_name, stage, count(*) as conversations,
+        select journey_name, stage, any_value(stage_order) as stage_order, count(*) as conversations,
                count(*) filter (where len(pii_types) > 0) as conversations_with_pii,
                count(*) filter (where list_contains(pii_types, 'email')) as pii_email,
                count(*) filter (where list_contains(pii_types, 'phone')) as pii_phone,
@@ -306,7 +321,8 @@ MART_SQL: dict[str, str] = {
                count(*) filter (where consent = 'granted') as consent_granted,
                count(*) filter (where consent = 'denied') as consent_denied,
                count(*) filter (where consent = 'withdrawn') as consent_withdrawn,
-               count(*) filter (where consent = 'unknown') as consent_unknown
+               count(*) filter (where consent = 'unknown') as consent_unknown,
+               count(*) filter (where len(pii_types) > 0) / count(*) as pii_rate
         from conv group by all
     """,
     "friction_ranking": """

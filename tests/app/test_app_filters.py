@@ -90,7 +90,12 @@ def test_only_keeps_the_named_filters():
         (
             '[{"snippet": "no index"}, {"turn_index": 0}]',
             [Evidence(0, "")],
-            "1 evidence item(s) without a turn_index",
+            "1 evidence item(s) without a turn index",
+        ),
+        (
+            '[{"turn": 2, "quote": "my order", "note": "re-asked", "source": "context"}]',
+            [Evidence(2, "my order", "re-asked", "context")],
+            None,
         ),
     ],
 )

@@ -198,9 +198,9 @@ def test_drilldown_link_opens_the_conversations_and_a_transcript_with_evidence(o
 
 def test_a_linked_conversation_highlights_each_evaluators_evidence_turn(open_page, mart):
     evaluations = mart("conversation_evaluations").set_index("conversation_id")
-    scored = (evaluations[["resolution_status", "quality_status", "context_retention_status"]] == "ok").all(
-        axis=1
-    )
+    scored = (
+        evaluations[["resolution_status", "quality_status", "context_retention_status"]] == "completed"
+    ).all(axis=1)
     forgot = evaluations[scored & evaluations["context_retention_reason"].str.contains("asked again")].index[
         0
     ]
@@ -216,6 +216,9 @@ def test_a_linked_conversation_highlights_each_evaluators_evidence_turn(open_pag
     assert retention_turn.markdown[0].value.startswith(
         ":orange-background[Could you tell me your account number again"
     )
+    # Evidence from an earlier stage is quoted in the evaluator's card, not highlighted here.
+    quoted = "Evidence: earlier stage, turn 2: “my account number is 4471” (given before)"
+    assert quoted in texts(at)
 
 
 def test_conversation_search_is_a_bound_parameter(open_page, mart):
