@@ -29,6 +29,7 @@ RAW_TABLES: dict[str, str] = {
         conversation_id VARCHAR,
         name VARCHAR,
         kind VARCHAR,
+        otel_kind VARCHAR,
         start_time TIMESTAMP,
         end_time TIMESTAMP,
         status_code VARCHAR,
@@ -36,7 +37,9 @@ RAW_TABLES: dict[str, str] = {
         scope_name VARCHAR,
         attributes JSON,
         resource_attributes JSON,
+        events JSON,
         source_file VARCHAR,
+        source_line INTEGER,
         partition_date DATE NOT NULL,
         ingested_at TIMESTAMP NOT NULL
     """,
@@ -112,6 +115,26 @@ RAW_TABLES: dict[str, str] = {
     "journey_map_channels": """
         journey_name VARCHAR NOT NULL,
         channel VARCHAR NOT NULL
+    """,
+    # The landing index (not partitioned): which trace files have been read, and which traces each
+    # holds, so that a partition reads only the files that can hold its conversations.
+    "landing_files": """
+        path VARCHAR NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        mtime_ns BIGINT NOT NULL,
+        line_count INTEGER NOT NULL,
+        span_count INTEGER NOT NULL,
+        quarantined_count INTEGER NOT NULL,
+        home_day DATE NOT NULL,
+        indexed_at TIMESTAMP NOT NULL
+    """,
+    "landing_traces": """
+        path VARCHAR NOT NULL,
+        trace_id VARCHAR NOT NULL,
+        conversation_key VARCHAR,
+        key_rank INTEGER,
+        first_start TIMESTAMP,
+        span_count INTEGER NOT NULL
     """,
 }
 

@@ -1,0 +1,201 @@
+"""The landing index: which traces each landing file holds, so a partition reads only its files.
+
+`raw.landing_files` has one row per file version read (path, size, mtime; a change of either means
+new content), `raw.landing_traces` one row per (file, trace) with the best conversation key the
+file gives the trace and the trace's earliest valid span in the file. From these the conversation
+of every trace, and the day each conversation starts, follow across files:
+
+- a trace belongs to the highest-precedence key any of its spans carries (in any file), else its
+  trace id; traces sharing a key are one conversation;
+- a conversation's partition day is the UTC date of its earliest span (so a conversation crossing
+  midnight, or whose late spans arrive in a later file, stays on its start day);
+- a file belongs to every day one of its conversations starts on, and to its `home_day` (the earliest
+  such day as the file alone tells it, or its mtime's date if it holds no valid span), the day its
+  quarantined lines are reported on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.ingest.landing import LandingFile
+from orchestration.ingest.scratch import scalar
+
+# Per-file view of the traces in `_spans` (the flattened spans of the files being indexed).
+_FILE_TRACES_SQL = """
+select source_file as path, trace_id,
+    arg_min(conversation_key, (key_rank, conversation_key)) filter (where problem is null) as conversation_key,
+    min(key_rank) filter (where problem is null) as key_rank,
+    min(start_time) filter (where problem is null) as first_start,
+    count(*) filter (where problem is null)::integer as span_count
+from _spans
+where trace_id is not null and source_file in (select path from _new_files)
+group by all
+"""
+
+_HOME_DAYS_SQL = f"""
+select f.path, coalesce(min(t.first_start)::date, f.mtime_day) as home_day
+from _new_files f left join ({_FILE_TRACES_SQL}) t using (path)
+group by f.path, f.mtime_day
+"""
+
+
+def stale_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> list[LandingFile]:
+    """The files the index does not know in this version (new, or changed size or mtime)."""
+    known = {
+        (path, size, mtime)
+        for path, size, mtime in con.execute(
+            "select path, size_bytes, mtime_ns from raw.landing_files"
+        ).fetchall()
+    }
+    return [f for f in files if (f.path, f.size_bytes, f.mtime_ns) not in known]
+
+
+def file_days(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> dict[str, tuple[date, set[date]]]:
+    """For files whose spans are in `_spans`: path -> (home day, the days the file alone says it
+    contributes to, home day included)."""
+    _register_new_files(con, files)
+    rows = con.execute(
+        f"""
+        with file_conversations as (
+            select path, conversation_key, min(first_start)::date as day
+            from ({_FILE_TRACES_SQL}) where conversation_key is not null group by all
+        )
+        select h.path, h.home_day, list(distinct c.day) filter (where c.day is not null)
+        from ({_HOME_DAYS_SQL}) h left join file_conversations c using (path)
+        group by all
+        """
+    ).fetchall()
+    return {path: (home, {home, *(days or [])}) for path, home, days in rows}
+
+
+def record_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    line_counts: dict[str, int],
+    line_quarantined: dict[str, int],
+) -> None:
+    """Replace the index rows of `files` (whose spans are in `_spans`) in one transaction."""
+    _register_new_files(con, files)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    counts = pa.table(
+        {
+            "path": [f.path for f in files],
+            "line_count": [line_counts[f.path] for f in files],
+            "line_quarantined": [line_quarantined[f.path] for f in files],
+        }
+    )
+    con.register("_new_file_counts", counts)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from raw.landing_traces where path in (select path from _new_files)")
+        con.execute("delete from raw.landing_files where path in (select path from _new_files)")
+        con.execute(f"insert into raw.landing_traces {_FILE_TRACES_SQL}")
+        con.execute(
+            f"""
+            insert into raw.landing_files
+            with span_counts as (
+                select source_file as path, count(*) filter (where problem is null)::integer as span_count,
+                    count(*) filter (where problem is not null)::integer as quarantined
+                from _spans where source_file in (select path from _new_files) group by all
+            )
+            select f.path, f.size_bytes, f.mtime_ns, c.line_count, coalesce(s.span_count, 0),
+                coalesce(s.quarantined, 0) + c.line_quarantined, h.home_day, ?
+            from _new_files f
+            join _new_file_counts c using (path)
+            join ({_HOME_DAYS_SQL}) h using (path)
+            left join span_counts s using (path)
+            """,
+            [now],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_new_file_counts")
+
+
+def forget_missing(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> int:
+    """Drop the index rows of files no longer in the landing directory; returns how many."""
+    con.register("_listed", pa.table({"path": [f.path for f in files]}))
+    try:
+        missing = scalar(
+            con, "select count(*) from raw.landing_files where path not in (select path from _listed)"
+        )
+        if missing:
+            con.execute("delete from raw.landing_traces where path not in (select path from _listed)")
+            con.execute("delete from raw.landing_files where path not in (select path from _listed)")
+    finally:
+        con.unregister("_listed")
+    return missing
+
+
+def resolve_conversations(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build `_trace_conversations(trace_id, conversation_id, partition_date)` for every
+    indexed trace. A trace whose spans were all quarantined has neither."""
+    con.execute(
+        """
+        create or replace temp table _trace_conversations as
+        with traces as (
+            select trace_id,
+                arg_min(conversation_key, (key_rank, conversation_key)) filter (where conversation_key is not null)
+                    as conversation_id,
+                min(first_start) as first_start
+            from raw.landing_traces group by trace_id
+        )
+        select trace_id, conversation_id,
+            case when conversation_id is not null
+                then min(first_start) over (partition by conversation_id)::date end as partition_date
+        from traces
+        """
+    )
+
+
+def files_for_day(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
+    """The indexed files that can hold spans or quarantined lines of partition `day`."""
+    rows = con.execute(
+        """
+        select distinct l.path from raw.landing_traces l join _trace_conversations t using (trace_id)
+        where t.partition_date = $day
+        union
+        select path from raw.landing_files where home_day = $day
+        order by 1
+        """,
+        {"day": day},
+    ).fetchall()
+    return [path for (path,) in rows]
+
+
+def days_of_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[date]:
+    """The partition days the given indexed files contribute to, all files considered."""
+    con.register("_paths", pa.table({"path": paths}))
+    try:
+        rows = con.execute(
+            """
+            select t.partition_date from raw.landing_traces l join _trace_conversations t using (trace_id)
+            where l.path in (select path from _paths) and t.partition_date is not null
+            union
+            select home_day from raw.landing_files where path in (select path from _paths)
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_paths")
+    return {day for (day,) in rows}
+
+
+def _register_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> None:
+    listed = pa.table(
+        {
+            "path": [f.path for f in files],
+            "size_bytes": pa.array([f.size_bytes for f in files], pa.int64()),
+            "mtime_ns": pa.array([f.mtime_ns for f in files], pa.int64()),
+            "mtime_day": pa.array(
+                [datetime.fromtimestamp(f.mtime_ns / 1e9, UTC).date() for f in files], pa.date32()
+            ),
+        }
+    )
+    con.register("_new_files", listed)

@@ -1,0 +1,196 @@
+"""`ingest_partition`: one day of landing files into the raw tables, replacing that day."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from tqdm import tqdm
+
+from orchestration.ingest.decode import DecodedFile, decode_file, empty_requests
+from orchestration.ingest.flatten import flatten, install_macros, number_requests
+from orchestration.ingest.index import (
+    days_of_files,
+    file_days,
+    files_for_day,
+    forget_missing,
+    record_files,
+    resolve_conversations,
+    stale_files,
+)
+from orchestration.ingest.landing import LandingFile, list_landing_files
+from orchestration.ingest.partition import build_partition
+from orchestration.ingest.report import IngestReport
+from orchestration.ingest.scratch import scalar
+from orchestration.warehouse import RAW_SCHEMA, ensure_raw_tables
+
+# New files are indexed in batches of about this many bytes, so a first run over a large landing
+# directory never holds it all in memory.
+_INDEX_BATCH_BYTES = 256 << 20
+
+# What each raw table gets from the `_day_*` scratch tables (`partition.py`).
+_WRITES: dict[str, str] = {
+    "spans": """
+        select d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, p.name, d.kind, p.otel_kind,
+            d.start_time, d.end_time, p.status_code, p.status_message, p.scope_name,
+            p.attributes::json, p.resource_attributes::json, p.events::json, d.source_file, d.source_line
+        from _day_spans d join _day_payload p using (span_key)""",
+    "conversations": "select * from _day_conversations",
+    "journey_events": "select * from _day_events",
+    "ingest_quarantine": "select * from _day_quarantine",
+}
+_COLUMNS: dict[str, str] = {
+    "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
+    " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line",
+    "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
+    " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files",
+    "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",
+    "ingest_quarantine": "source_file, line_number, reason, raw_text, trace_id, span_id",
+}
+_LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
+
+
+class _Run:
+    """The files one ingestion run decodes: each request gets a run-wide id (see flatten.py)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm) -> None:
+        self.con, self.bar = con, bar
+        self.next_request_id = 0
+        self.bytes_read = 0
+
+    def decode(self, paths: list[str]) -> list[DecodedFile]:
+        decoded = []
+        for path in paths:
+            self.bar.set_postfix_str(Path(path).name, refresh=False)
+            file = decode_file(Path(path))
+            file.requests = number_requests(file.requests, self.next_request_id)
+            self.next_request_id += file.requests.num_rows
+            self.bytes_read += file.size_bytes
+            decoded.append(file)
+            self.bar.update()
+        if decoded:
+            flatten(self.con, pa.concat_tables([f.requests for f in decoded]))
+        return decoded
+
+
+def ingest_partition(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, *, progress: bool = False
+) -> IngestReport:
+    """Replace partition `day` (UTC) of raw.spans, raw.conversations, raw.journey_events and
+    raw.ingest_quarantine with what the landing files hold for conversations starting that day.
+
+    New or changed landing files are indexed first (`index.py`), so only the files that can hold
+    the day's spans are read. Idempotent; a span delivered twice is stored once; late spans for an
+    earlier day are taken in when that day is re-ingested. Landing files are only ever read.
+    Bad input never raises: it is quarantined and counted in the report.
+    """
+    started = time.perf_counter()
+    report = IngestReport(day)
+    ensure_raw_tables(con)
+    install_macros(con)
+    con.execute("drop table if exists _spans")
+    flatten(con, number_requests(empty_requests(), 0))  # creates `_spans`, even for a day without files
+
+    files = list_landing_files(Path(landing_dir))
+    stale = stale_files(con, files)
+    report.files_listed, report.files_indexed = len(files), len(stale)
+    with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
+        run = _Run(con, bar)
+        kept: dict[str, DecodedFile] = {}
+        for batch in _batches(stale):
+            decoded = run.decode([f.path for f in batch])
+            record_files(
+                con,
+                batch,
+                {str(f.path): f.line_count for f in decoded},
+                {str(f.path): len(f.quarantine) for f in decoded},
+            )
+            days = file_days(con, batch)
+            kept.update({str(f.path): f for f in decoded if day in days[str(f.path)][1]})
+            _forget_spans(con, [str(f.path) for f in decoded if str(f.path) not in kept])
+        report.files_forgotten = forget_missing(con, files)
+        resolve_conversations(con)
+
+        relevant = files_for_day(con, day)
+        _forget_spans(con, [path for path in kept if path not in relevant])
+        missing = [path for path in relevant if path not in kept]
+        bar.total += len(missing)
+        kept.update({str(f.path): f for f in run.decode(missing)})
+
+    decoded = [kept[path] for path in relevant]
+    report.files_read, report.bytes_read = len(decoded), run.bytes_read
+    report.related_days = sorted(days_of_files(con, [f.path for f in stale]) - {day})
+    requests = pa.concat_tables([number_requests(empty_requests(), 0)] + [f.requests for f in decoded])
+    report.duplicate_spans = build_partition(con, day, requests, [r for f in decoded for r in f.quarantine])
+    _write_partition(con, day)
+    _count(con, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _batches(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
+    batch: list[LandingFile] = []
+    size = 0
+    for file in files:
+        batch.append(file)
+        size += file.size_bytes
+        if size >= _INDEX_BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _forget_spans(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+    if paths:
+        con.register("_forget", pa.table({"path": paths}))
+        con.execute("delete from _spans where source_file in (select path from _forget)")
+        con.unregister("_forget")
+
+
+def _write_partition(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Replace the day in all four tables in one transaction: readers see the old day or the new."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        for table, select in _WRITES.items():
+            load_time = _LOAD_TIME_COLUMN.get(table, "ingested_at")
+            con.execute(f"delete from {RAW_SCHEMA}.{table} where partition_date = ?", [day])
+            con.execute(
+                f"insert into {RAW_SCHEMA}.{table} ({_COLUMNS[table]}, partition_date, {load_time}) "
+                f"select *, $day, $now from ({select})",
+                {"day": day, "now": now},
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _count(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    report.spans = scalar(con, "select count(*) from _day_spans")
+    report.conversations = scalar(con, "select count(*) from _day_conversations")
+    report.journey_events = scalar(con, "select count(*) from _day_events")
+    by_reason = con.execute(
+        "select split_part(reason, ':', 1), count(*) from _day_quarantine group by 1"
+    ).fetchall()
+    report.quarantined_by_reason = dict(by_reason)
+    report.quarantined = sum(report.quarantined_by_reason.values())
+
+
+def landing_file_days(path: Path) -> set[date]:
+    """The partition days a landing file contributes to, as the file alone tells them: the start
+    days of its conversations, and the day its quarantined lines are reported on. (A file holding
+    only the tail of a conversation begun in another file names the tail's day; ingesting that day
+    lists the conversation's real day in `IngestReport.related_days`.)"""
+    stat = Path(path).stat()
+    file = LandingFile(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    with duckdb.connect() as con:
+        install_macros(con)
+        with tqdm(disable=True) as bar:
+            _Run(con, bar).decode([file.path])
+        return file_days(con, [file])[file.path][1]

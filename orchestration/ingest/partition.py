@@ -1,0 +1,124 @@
+"""One day's rows of the raw tables, built in scratch tables from the flattened spans.
+
+Inputs: `_spans` (the flattened spans of the files that can hold the day's data),
+`_trace_conversations` (every indexed trace's conversation and partition day), the numbered Arrow
+requests of those files, and their line-level quarantine records. Outputs: `_day_spans` (+
+`_day_payload`), `_day_conversations`, `_day_events`, `_day_quarantine`, in the column order of
+`raw.spans`, `raw.conversations`, `raw.journey_events` and `raw.ingest_quarantine` minus
+`partition_date` and the load time, which `load.py` adds when it writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.ingest.conventions import ALLOWED_VALUES, JOURNEY_ATTRIBUTES, LLM_KIND
+from orchestration.ingest.flatten import messages_sql, payload_sql, span_rows
+from orchestration.ingest.quarantine import QuarantineRecord
+from orchestration.ingest.transcripts import turns_sql
+
+LINE_QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("line_number", pa.int32()),
+        ("reason", pa.string()),
+        ("raw_text", pa.string()),
+        ("trace_id", pa.string()),
+        ("span_id", pa.string()),
+    ]
+)
+
+# Spans of the day's conversations, each (trace id, span id) once: the first copy by file and line.
+_DAY_SPANS_SQL = """
+create or replace temp table _day_spans as
+select row_number() over (order by s.source_file, s.source_line, s.span_key) as span_row, s.*, t.conversation_id
+from _spans s join _trace_conversations t using (trace_id)
+where s.problem is null and t.partition_date = $day
+qualify row_number() over (partition by s.trace_id, s.span_id order by s.source_file, s.source_line, s.span_key) = 1
+"""
+
+_CANDIDATE_SPANS_SQL = """
+select count(*) from _spans s join _trace_conversations t using (trace_id)
+where s.problem is null and t.partition_date = $day
+"""
+
+
+def _conversations_sql() -> str:
+    # Journey attributes apply to the whole conversation: the root span's value wins, then the
+    # earliest span's (a span's own value already won over its resource's in flatten.py).
+    lowered = {column for column, keys in JOURNEY_ATTRIBUTES.items() if set(keys) & set(ALLOWED_VALUES)}
+    attributes = ",\n    ".join(
+        f"{'lower(' if column in lowered else '('}arg_min({column}, (parent_span_id is not null, start_ns, span_row))"
+        f" filter (where {column} is not null)) as {column}"
+        for column in JOURNEY_ATTRIBUTES
+    )
+    return f"""
+create or replace temp table _day_conversations as
+with conversations as (
+    select conversation_id,
+        {attributes},
+        min(start_time) as started_at, max(end_time) as ended_at, count(*)::integer as span_count,
+        list(distinct trace_id order by trace_id) as trace_ids,
+        list(distinct source_file order by source_file) as source_files
+    from _day_spans where not is_csat group by conversation_id
+)
+select c.conversation_id, c.journey_id, c.customer_id, c.journey_name, c.stage, c.channel, c.agent_type,
+    c.segment, c.consent, c.started_at, c.ended_at, c.outcome,
+    coalesce(t.turns, []) as turns, coalesce(t.turn_count, 0) as turn_count,
+    c.span_count, c.trace_ids, c.source_files
+from conversations c left join _day_turns t using (conversation_id)
+"""
+
+
+_EVENTS_SQL = """
+create or replace temp table _day_events as
+select trace_id || ':' || span_id as event_id, 'csat' as event_type, journey_id, customer_id, journey_name,
+    csat_score, start_time as recorded_at, source_file
+from _day_spans where is_csat
+"""
+
+# A quarantined line or span is reported on its conversation's day when its trace has one, else on
+# the day its file is filed under.
+_QUARANTINE_SQL = """
+create or replace temp table _day_quarantine as
+with rows as (
+    select source_file, source_line as line_number, problem as reason, raw_text, trace_id, span_id
+    from _spans where problem is not null
+    union all
+    select source_file, line_number, reason, raw_text, lower(trace_id), lower(span_id) from _line_quarantine
+)
+select q.source_file, q.line_number, q.reason, q.raw_text, q.trace_id, q.span_id
+from rows q
+left join _trace_conversations t using (trace_id)
+join raw.landing_files f on f.path = q.source_file
+where coalesce(t.partition_date, f.home_day) = $day
+"""
+
+
+def build_partition(
+    con: duckdb.DuckDBPyConnection, day: date, requests: pa.Table, line_quarantine: list[QuarantineRecord]
+) -> int:
+    """Fill the `_day_*` scratch tables for `day`; returns the number of duplicate spans skipped."""
+    con.execute(_DAY_SPANS_SQL, {"day": day})
+    candidates = con.execute(_CANDIDATE_SPANS_SQL, {"day": day}).fetchall()[0][0]
+    con.execute(
+        f"create or replace temp table _day_llm_spans as select span_row, span_key from _day_spans where kind = '{LLM_KIND}'"
+    )
+    with span_rows(con, requests):
+        con.execute(f"create or replace temp table _day_payload as {payload_sql('_day_spans')}")
+        con.execute(f"create or replace temp table _day_messages as {messages_sql('_day_llm_spans')}")
+    con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
+    con.execute(_conversations_sql())
+    con.execute(_EVENTS_SQL)
+    records = pa.Table.from_pylist([asdict(r) for r in line_quarantine], schema=LINE_QUARANTINE_SCHEMA)
+    con.register("_line_quarantine", records)
+    try:
+        con.execute(_QUARANTINE_SQL, {"day": day})
+    finally:
+        con.unregister("_line_quarantine")
+    day_spans = con.execute("select count(*) from _day_spans").fetchall()[0][0]
+    return candidates - day_spans
