@@ -68,6 +68,11 @@ def failing_expression(cols: frozenset[str], alias: str = "") -> str:
     return "(" + " or ".join(terms) + ")" if terms else "false"
 
 
+def _run(snapshot: Snapshot, where: Clause, sql: str) -> Result:
+    """Run `sql` with the filters' clause in place of its `{where}`."""
+    return Result(query(snapshot, sql.replace("{where}", where.sql), where.params), where)
+
+
 def _distinct(snapshot: Snapshot, mart: str, column: str) -> tuple[str, ...]:
     if column not in columns(snapshot, mart):
         return ()
@@ -102,54 +107,51 @@ def filter_options(snapshot: Snapshot) -> FilterOptions:
 def funnel(snapshot: Snapshot, filters: Filters) -> Result:
     """Entered, completed and re-entered per stage, summed over the selected cohorts."""
     where = clause(filters, columns(snapshot, "stage_funnel"))
-    frame = query(
+    return _run(
         snapshot,
-        f"""
+        where,
+        """
         select journey_name, stage, min(stage_order) as stage_order,
                sum(entered)::bigint as entered, sum(completed)::bigint as completed,
                sum(completed) / nullif(sum(entered), 0) as completion_rate,
                sum(reentered)::bigint as reentered,
                sum(reentered) / nullif(sum(entered), 0) as reentry_rate,
                sum(conversations)::bigint as conversations
-        from stage_funnel {where.sql}
+        from stage_funnel {where}
         group by journey_name, stage
         order by journey_name, stage_order
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def funnel_by_cohort(snapshot: Snapshot, filters: Filters) -> Result:
     where = clause(filters, columns(snapshot, "stage_funnel"))
-    frame = query(
+    return _run(
         snapshot,
-        f"""
+        where,
+        """
         select journey_name, stage, stage_order, cohort_week, entered, completed, completion_rate,
                reentry_rate
-        from stage_funnel {where.sql}
+        from stage_funnel {where}
         order by journey_name, cohort_week, stage_order
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def csat_trend(snapshot: Snapshot, filters: Filters) -> Result:
     """Journey CSAT per cohort week, from `marts.journeys` (one CSAT per journey)."""
     where = clause(filters, columns(snapshot, "journeys"))
-    frame = query(
+    return _run(
         snapshot,
-        f"""
+        where,
+        """
         select journey_name, cohort_week, count(*) as journeys, count(csat) as journeys_with_csat,
                avg(csat) as avg_csat
-        from journeys {where.sql}
+        from journeys {where}
         group by journey_name, cohort_week
         order by journey_name, cohort_week
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
@@ -165,8 +167,9 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
         for ev, p in prefixes.items()
     )
     failing = failing_expression(cols, "c.")
-    frame = query(
+    return _run(
         snapshot,
+        where,
         f"""
         with stage_order as (select distinct journey_name, stage, stage_order from stage_funnel)
         select c.journey_name, c.stage, coalesce(min(o.stage_order), 99) as stage_order,
@@ -175,13 +178,11 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
                avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
         from conversation_evaluations c
         left join stage_order o on o.journey_name = c.journey_name and o.stage = c.stage
-        {where.sql}
+        {{where}}
         group by c.journey_name, c.stage
         order by c.journey_name, stage_order
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
@@ -189,53 +190,58 @@ def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
     cols = columns(snapshot, "conversation_evaluations")
     failing = failing_expression(cols)
     where = clause(filters, cols)
-    frame = query(
+    return _run(
         snapshot,
+        where,
         f"""
         select journey_name, stage, strftime(started_at, '%G-W%V') as week,
                count(*) as conversations,
                avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
-        from conversation_evaluations {where.sql}
+        from conversation_evaluations {{where}}
         group by all
         order by journey_name, stage, week
         """,
-        where.params,
     )
-    return Result(frame, where)
+
+
+# The journey map's default `min_context_retention`, for marts built before the column existed.
+DEFAULT_MIN_CONTEXT_RETENTION = 0.70
 
 
 def handoffs(snapshot: Snapshot, filters: Filters) -> Result:
-    where = clause(filters, columns(snapshot, "stage_handoffs"), prefix="h.")
-    frame = query(
+    """Hand-offs between stages with their retention and the journey map's threshold for it."""
+    cols = columns(snapshot, "stage_handoffs")
+    where = clause(filters, cols, prefix="h.")
+    threshold = "h.min_context_retention" if "min_context_retention" in cols else "null"
+    return _run(
         snapshot,
+        where,
         f"""
         with stage_order as (select distinct journey_name, stage, stage_order from stage_funnel)
         select h.journey_name, h.from_stage, h.to_stage, h.transitions, h.avg_context_retention,
-               h.retention_fail_rate, f.stage_order as from_order, t.stage_order as to_order
+               h.retention_fail_rate, f.stage_order as from_order, t.stage_order as to_order,
+               coalesce({threshold}, {DEFAULT_MIN_CONTEXT_RETENTION}) as min_context_retention
         from stage_handoffs h
         left join stage_order f on f.journey_name = h.journey_name and f.stage = h.from_stage
         left join stage_order t on t.journey_name = h.journey_name and t.stage = h.to_stage
-        {where.sql}
+        {{where}}
         order by h.journey_name, from_order, to_order
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def channel_mix(snapshot: Snapshot, filters: Filters) -> Result:
     where = clause(filters, columns(snapshot, "channel_mix"))
-    frame = query(
+    return _run(
         snapshot,
-        f"""
+        where,
+        """
         select journey_name, channel_sequence, journeys, completion_rate, journeys_with_csat,
                avg_csat, csat_lift
-        from channel_mix {where.sql}
+        from channel_mix {where}
         order by journey_name, journeys desc, channel_sequence
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def observed_transitions(snapshot: Snapshot, filters: Filters) -> Result:
@@ -246,13 +252,14 @@ def observed_transitions(snapshot: Snapshot, filters: Filters) -> Result:
     where = clause(filters.only("journeys", "cohorts", "segments", "dates"), cols)
     if filters.channels:
         where = Clause(where.sql, where.params, where.applied, (*where.not_applied, "channels"))
-    frame = query(
+    return _run(
         snapshot,
-        f"""
+        where,
+        """
         with steps as (
             select journey_id, journey_name, stage, channel, started_at,
                    lag(stage) over w as prev_stage, lag(channel) over w as prev_channel
-            from conversation_evaluations {where.sql}
+            from conversation_evaluations {where}
             window w as (partition by journey_id order by started_at, conversation_id)
         )
         select journey_name, prev_stage as from_stage, prev_channel as from_channel,
@@ -262,9 +269,7 @@ def observed_transitions(snapshot: Snapshot, filters: Filters) -> Result:
         group by all
         order by journey_name, journeys desc
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def stage_order(snapshot: Snapshot, filters: Filters) -> pd.DataFrame:
@@ -316,17 +321,16 @@ def conversations(
         if c in cols
     ]
     scores = "".join(f', {p}_score as "{ev.label}"' for ev, p in prefixes.items())
-    frame = query(
+    return _run(
         snapshot,
+        where,
         f"""
         select {", ".join(wanted)} {scores}, {failing_expression(cols)} as failing
-        from conversation_evaluations {where.sql}
+        from conversation_evaluations {{where}}
         order by started_at desc, conversation_id
         limit {int(limit) + 1}
         """,
-        where.params,
     )
-    return Result(frame, where)
 
 
 def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
@@ -339,8 +343,6 @@ def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
     return None if frame.empty else frame.iloc[0]
 
 
-def per_mart(snapshot: Snapshot, mart: str, filters: Filters, order_by: str = "") -> Result:
+def per_mart(snapshot: Snapshot, mart: str, filters: Filters) -> Result:
     """Every column of a mart, filtered where it can be (compliance, friction, routing)."""
-    where = clause(filters, columns(snapshot, mart))
-    frame = query(snapshot, f"select * from {mart} {where.sql} {order_by}", where.params)
-    return Result(frame, where)
+    return _run(snapshot, clause(filters, columns(snapshot, mart)), f"select * from {mart} {{where}}")

@@ -137,9 +137,13 @@ def set_page_context(context: PageContext) -> None:
     st.session_state[_CONTEXT_KEY] = context
 
 
-def page_context() -> PageContext:
-    """The snapshot and filters the entry script resolved for this run."""
-    return st.session_state[_CONTEXT_KEY]
+def page_header(title: str, purpose: str) -> tuple[Snapshot, Filters]:
+    """Title a page, say whom it serves and what it answers, and hand it the snapshot and
+    filters the entry script resolved for this run."""
+    st.title(title)
+    st.caption(purpose)
+    context: PageContext = st.session_state[_CONTEXT_KEY]
+    return context.snapshot, context.filters
 
 
 def filter_note(clause: Clause) -> None:
@@ -159,6 +163,16 @@ def require_mart(snapshot: Snapshot, mart: str, purpose: str) -> bool:
         icon=":material/hourglass_empty:",
     )
     return False
+
+
+def mart_rows(snapshot: Snapshot, mart: str, filters: Filters, purpose: str) -> queries.Result | None:
+    """A mart's rows under the filters, with the note on which filters applied; None (and a
+    notice in place of the section) when the snapshot does not have the mart."""
+    if not require_mart(snapshot, mart, purpose):
+        return None
+    result = queries.per_mart(snapshot, mart, filters)
+    filter_note(result.clause)
+    return result
 
 
 def no_data_message(serving_dir: Any) -> None:

@@ -11,14 +11,11 @@ from app.formatting import count, pct, signed
 # A sequence with fewer rated journeys than this is too small to rank by lift.
 MIN_RATED_JOURNEYS = 3
 
-context = widgets.page_context()
-snapshot, filters = context.snapshot, context.filters
-
-st.title("Channel mix")
-st.caption(
+snapshot, filters = widgets.page_header(
+    "Channel mix",
     "For the CX operations lead: CSAT lift (average journey CSAT of a channel sequence minus the "
     "journey's average) and completion by channel sequence, and the observed paths through "
-    "stages and channels beside the journey map's intended path."
+    "stages and channels beside the journey map's intended path.",
 )
 
 st.header("CSAT lift and completion by channel sequence")

@@ -11,21 +11,15 @@ import streamlit as st
 from app import charts, queries, widgets
 from app.formatting import count, pct
 
-KNOWN_COUNTS = {"conversations", "conversations_with_pii", "conversations_redacted"}
-
-context = widgets.page_context()
-snapshot, filters = context.snapshot, context.filters
-
-st.title("Compliance")
-st.caption(
+snapshot, filters = widgets.page_header(
+    "Compliance",
     "For the compliance officer: conversations in which PII was found, how many of them were "
-    "redacted, and the consent customers gave, per stage."
+    "redacted, and the consent customers gave, per stage.",
 )
 
-if widgets.require_mart(snapshot, "stage_compliance", "PII and consent per stage"):
-    result = queries.per_mart(snapshot, "stage_compliance", filters)
+result = widgets.mart_rows(snapshot, "stage_compliance", filters, "PII and consent per stage")
+if result is not None:
     frame = result.frame
-    widgets.filter_note(result.clause)
     pii_types = [c for c in frame.columns if c.startswith("pii_") and not c.endswith("_rate")]
     consent = [c for c in frame.columns if c.startswith("consent_")]
 

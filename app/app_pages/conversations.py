@@ -13,13 +13,10 @@ from app.formatting import count
 ROW_LIMIT = 500
 TRUE_WORDS = ("1", "true", "yes")
 
-context = widgets.page_context()
-snapshot, filters = context.snapshot, context.filters
-
-st.title("Conversations")
-st.caption(
+snapshot, filters = widgets.page_header(
+    "Conversations",
     "Every evaluated conversation under the sidebar filters. Pick one to read its transcript with "
-    "each evaluator's score, status and reason; the turns an evaluator cites are highlighted."
+    "each evaluator's score, status and reason; the turns an evaluator cites are highlighted.",
 )
 
 if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation list"):

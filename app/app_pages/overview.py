@@ -10,13 +10,10 @@ import streamlit as st
 from app import charts, queries, widgets
 from app.formatting import count, pct, score, signed
 
-context = widgets.page_context()
-snapshot, filters = context.snapshot, context.filters
-
-st.title("Overview")
-st.caption(
+snapshot, filters = widgets.page_header(
+    "Overview",
     "For the product manager: the funnel of each journey, the stage that loses the most journeys "
-    "with the evaluator signal there, CSAT over cohorts, and the cells that cost the most."
+    "with the evaluator signal there, CSAT over cohorts, and the cells that cost the most.",
 )
 
 
@@ -142,10 +139,7 @@ st.header("Friction ranking")
 st.caption(
     "The stage × cohort × channel cells that cost the most completion and CSAT, with the signal that explains each."
 )
-if widgets.require_mart(snapshot, "friction_ranking", "the friction ranking"):
-    friction = queries.per_mart(snapshot, "friction_ranking", filters)
-    frame = friction.frame
-    if "rank" in frame.columns:
-        frame = frame.sort_values("rank")
+friction = widgets.mart_rows(snapshot, "friction_ranking", filters, "the friction ranking")
+if friction is not None:
+    frame = friction.frame.sort_values("rank") if "rank" in friction.frame.columns else friction.frame
     widgets.table(frame.head(10), key="friction")
-    widgets.filter_note(friction.clause)

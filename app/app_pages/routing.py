@@ -7,30 +7,26 @@ import json
 
 import streamlit as st
 
-from app import queries, widgets
+from app import widgets
 from app.data import serving_dir
 from app.formatting import count
 
 ROUTING_FILE = "routing_signals.json"
 
-context = widgets.page_context()
-snapshot, filters = context.snapshot, context.filters
-
-st.title("Routing signals")
-st.caption(
+snapshot, filters = widgets.page_header(
+    "Routing signals",
     "Recommendations per journey stage, cohort and channel that an orchestrator polls before its "
-    "next routing decision (`route_to_human_earlier`, `add_context_bridge`, `prefer_channel:<channel>`)."
+    "next routing decision (`route_to_human_earlier`, `add_context_bridge`, `prefer_channel:<channel>`).",
 )
 
-if widgets.require_mart(snapshot, "routing_signals", "routing signals"):
-    result = queries.per_mart(snapshot, "routing_signals", filters)
+result = widgets.mart_rows(snapshot, "routing_signals", filters, "routing signals")
+if result is not None:
     frame = result.frame
     if "recommendation" in frame.columns and not frame.empty:
         tiles = st.columns(min(4, frame["recommendation"].nunique()) or 1)
         for tile, (name, n) in zip(tiles, frame["recommendation"].value_counts().items()):
             tile.metric(str(name), count(n))
     widgets.table(frame, key="routing-signals")
-    widgets.filter_note(result.clause)
 
 polled = serving_dir() / ROUTING_FILE
 st.subheader("What orchestrators poll")

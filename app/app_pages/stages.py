@@ -10,13 +10,10 @@ import streamlit as st
 from app import charts, queries, widgets
 from app.formatting import count, pct, score
 
-context = widgets.page_context()
-snapshot, filters = context.snapshot, context.filters
-
-st.title("Stages")
-st.caption(
+snapshot, filters = widgets.page_header(
+    "Stages",
     "For the ML engineer: resolution, quality and context retention per stage, the eval-fail rate "
-    "(share of conversations failing any evaluator) and its weekly trend, and hand-off retention."
+    "(share of conversations failing any evaluator) and its weekly trend, and hand-off retention.",
 )
 
 if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluator scores"):
@@ -97,6 +94,7 @@ if widgets.require_mart(snapshot, "stage_handoffs", "hand-off retention"):
     widgets.filter_note(handoffs.clause)
     for journey, moves in handoffs.frame.groupby("journey_name", sort=True):
         moves = moves.assign(move=moves["from_stage"] + " → " + moves["to_stage"])
+        low = list(moves["avg_context_retention"] < moves["min_context_retention"])
         st.plotly_chart(
             charts.hbars(
                 moves,
@@ -105,15 +103,12 @@ if widgets.require_mart(snapshot, "stage_handoffs", "hand-off retention"):
                 f"{journey}: context retention at the first conversation after each hand-off",
                 "mean context-retention score",
                 text=[
-                    f"{score(s)} · {pct(f)} fail · {count(n)} moves"
-                    for s, f, n in zip(
-                        moves["avg_context_retention"], moves["retention_fail_rate"], moves["transitions"]
-                    )
+                    f"{score(r.avg_context_retention)} · {pct(r.retention_fail_rate)} fail · {count(r.transitions)} moves"
+                    + (f" · below {score(r.min_context_retention)}" if below else "")
+                    for r, below in zip(moves.itertuples(), low)
                 ],
-                colors=[
-                    charts.RED if (f or 0) >= 0.25 else charts.BLUE for f in moves["retention_fail_rate"]
-                ],
+                colors=[charts.RED if below else charts.BLUE for below in low],
             ),
             key=f"handoffs-{journey}",
         )
-    st.caption("Red: a quarter or more of the hand-offs fail the context-retention evaluator.")
+    st.caption("Red: mean retention below the journey map's `min_context_retention` for the stage handed to.")

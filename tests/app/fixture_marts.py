@@ -298,6 +298,7 @@ MART_SQL: dict[str, str] = {
             select *, lag(stage) over (partition by journey_id order by first_at) as from_stage from firsts
         )
         select journey_name, from_stage, stage as to_stage, count(*) as transitions,
+               case when stage = 'app-install' then 0.75 else 0.70 end as min_context_retention,
                avg(retention) as avg_context_retention,
                avg(case when retention_passed then 0.0 else 1.0 end)
                    filter (where retention_passed is not null) as retention_fail_rate

@@ -143,6 +143,7 @@ def test_stages_page_recomputes_scores_and_fail_rates_under_every_filter(open_pa
     chart = next(f for f in plotly_figures(at) if "after each hand-off" in f["layout"]["title"]["text"])
     bar = chart["data"][0]
     i = bar["y"].index("content-prefs → app-install")
+    assert bar["text"][i].endswith(" · below 0.75")  # app-install's threshold in the journey map
     assert bar["text"][i].startswith(
         f"{into_install['avg_context_retention']:.2f} · {pct(into_install['retention_fail_rate'])} fail"
     )
