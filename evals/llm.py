@@ -1,0 +1,266 @@
+"""The `llm` engine: an LLM judge behind any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama).
+
+Retries with exponential backoff on 429, 5xx, connection errors and timeouts are the `openai`
+client's own (`max_retries`, `timeout`); the judge adds the rubric prompt, a JSON schema for the
+reply (validated with pydantic, so a malformed reply is a `failed` result, never a guessed
+score), temperature 0, token accounting and the persistent verdict cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import openai
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from evals.analysis import ContextLike, is_transcript
+from evals.cache import JudgeCache, cache_key, default_cache_path
+from evals.rubrics import Rubric, load_rubric
+from evals.types import (
+    COMPLETED,
+    FAILED,
+    NOT_APPLICABLE,
+    EngineStats,
+    EvalResult,
+    Evidence,
+    TokenUsage,
+    Turn,
+    make_result,
+    normalize_conversation,
+)
+
+ENGINE = "llm"
+
+
+class JudgeConfigError(ValueError):
+    """The judge is not configured well enough to make a call; the message says what to set."""
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise JudgeConfigError(f"{name}={value!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """How to reach the judge. `from_env()` reads OPENAI_BASE_URL, OPENAI_API_KEY,
+    JOURNEYS_JUDGE_MODEL, JOURNEYS_JUDGE_TIMEOUT, JOURNEYS_JUDGE_MAX_RETRIES,
+    JOURNEYS_JUDGE_CONCURRENCY, JOURNEYS_LLM_CACHE and JOURNEYS_HYBRID_CONFIDENCE.
+
+    `cache_path=None` disables the cache. `hybrid_confidence`: the hybrid engine sends a
+    conversation to the judge when the local verdict's confidence is below it."""
+
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: str | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    concurrency: int = 4
+    cache_path: Path | None = field(default_factory=default_cache_path)
+    response_format: Literal["json_schema", "json_object"] = "json_schema"
+    max_tokens: int = 600
+    hybrid_confidence: float = 0.6
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "JudgeConfig":
+        config = cls(
+            model=os.environ.get("JOURNEYS_JUDGE_MODEL") or cls.model,
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            api_key=os.environ.get("OPENAI_API_KEY") or None,
+            timeout_s=_env_number("JOURNEYS_JUDGE_TIMEOUT", cls.timeout_s),
+            max_retries=int(_env_number("JOURNEYS_JUDGE_MAX_RETRIES", cls.max_retries)),
+            concurrency=int(_env_number("JOURNEYS_JUDGE_CONCURRENCY", cls.concurrency)),
+            hybrid_confidence=_env_number("JOURNEYS_HYBRID_CONFIDENCE", cls.hybrid_confidence),
+        )
+        return replace(config, **overrides)
+
+    def validate(self) -> None:
+        if self.concurrency < 1:
+            raise JudgeConfigError(f"judge concurrency must be >= 1, got {self.concurrency}")
+        if self.max_retries < 0:
+            raise JudgeConfigError(f"judge max_retries must be >= 0, got {self.max_retries}")
+        if not self.api_key and not self.base_url:
+            raise JudgeConfigError(
+                "the llm engine needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local vLLM/Ollama server)"
+            )
+
+
+class _Quote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    turn: int = Field(ge=0)
+    quote: str
+
+
+class JudgeReply(BaseModel):
+    """The JSON object the judge must return (also sent as the response schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+    applicable: bool
+    score: float
+    reason: str = Field(min_length=1)
+    evidence: list[_Quote]
+
+
+_OUTPUT_INSTRUCTIONS = """
+## Output
+
+Reply with one JSON object and nothing else:
+{{"applicable": true|false, "score": <one of {scale}>, "reason": "<one or two sentences>",
+ "evidence": [{{"turn": <turn number>, "quote": "<short exact quote>"}}]}}
+When `applicable` is false, put {low} in `score` and say why in `reason`.
+"""
+
+
+def render_turns(turns: tuple[Turn, ...]) -> str:
+    return "\n".join(f"[{t.index}] {'Customer' if t.role == 'customer' else 'Agent'}: {t.text}" for t in turns)
+
+
+def render_context(context: ContextLike) -> str:
+    """The earlier context as the judge reads it: earlier transcripts in full, or a fact list."""
+    if context is None:
+        return ""
+    items = [context] if is_transcript(context) else list(context)
+    blocks = []
+    for position, item in enumerate(items):
+        if is_transcript(item):
+            blocks.append(f"Earlier conversation {position}:\n{render_turns(normalize_conversation(item))}")
+        else:
+            text = item.get("value") if isinstance(item, dict) else getattr(item, "text", item)
+            blocks.append(f"- fact: {text}")
+    return "\n\n".join(blocks)
+
+
+def build_prompt(evaluator: str, turns: tuple[Turn, ...], context: ContextLike) -> str:
+    parts = []
+    if evaluator == "customer_agent_context_retention":
+        rendered = render_context(context)
+        parts.append(
+            f"EARLIER CONTEXT (before this conversation):\n{rendered}" if rendered else "EARLIER CONTEXT: none given."
+        )
+    parts.append(f"CONVERSATION TO GRADE:\n{render_turns(turns)}")
+    return "\n\n".join(parts)
+
+
+class LLMJudge:
+    """Grades conversations with an LLM. Safe to call from several threads; `stats` counts
+    calls, cache hits, failures and tokens."""
+
+    def __init__(self, config: JudgeConfig | None = None, client: openai.OpenAI | None = None):
+        self.config = config or JudgeConfig.from_env()
+        self.config.validate()
+        self.client = client or openai.OpenAI(
+            base_url=self.config.base_url,
+            # A local server (Ollama, vLLM) accepts any key; the client insists on one.
+            api_key=self.config.api_key or "not-needed",
+            timeout=self.config.timeout_s,
+            max_retries=self.config.max_retries,
+        )
+        self.cache = JudgeCache(self.config.cache_path) if self.config.cache_path else None
+        self.stats = EngineStats()
+        self._lock = threading.Lock()
+        self._rubrics: dict[str, Rubric] = {}
+
+    def rubric(self, evaluator: str) -> Rubric:
+        if evaluator not in self._rubrics:
+            self._rubrics[evaluator] = load_rubric(evaluator)
+        return self._rubrics[evaluator]
+
+    def _count(self, **deltas: int) -> None:
+        with self._lock:
+            for name, delta in deltas.items():
+                setattr(self.stats, name, getattr(self.stats, name) + delta)
+
+    def _response_format(self) -> dict[str, Any]:
+        if self.config.response_format == "json_object":
+            return {"type": "json_object"}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "judge_reply", "strict": True, "schema": JudgeReply.model_json_schema()},
+        }
+
+    def _call(self, rubric: Rubric, prompt: str) -> tuple[dict[str, Any], TokenUsage]:
+        system = rubric.text + _OUTPUT_INSTRUCTIONS.format(
+            scale=", ".join(f"{s:g}" for s in rubric.scale), low=f"{rubric.scale[0]:g}"
+        )
+        completion = self.client.chat.completions.create(
+            model=self.config.model,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+            temperature=0,
+            max_tokens=self.config.max_tokens,
+            response_format=self._response_format(),  # type: ignore[arg-type]
+        )
+        usage = TokenUsage(
+            completion.usage.prompt_tokens if completion.usage else 0,
+            completion.usage.completion_tokens if completion.usage else 0,
+        )
+        self._count(calls=1, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+        if not completion.choices or not completion.choices[0].message.content:
+            raise ValueError("the judge returned an empty reply")
+        reply = JudgeReply.model_validate_json(completion.choices[0].message.content)
+        rubric.to_unit(reply.score)  # rejects a score off the rubric's scale
+        return reply.model_dump(), usage
+
+    def judge(
+        self, evaluator: str, turns: tuple[Turn, ...], context: ContextLike = None, *, threshold: float = 0.5
+    ) -> EvalResult:
+        """One verdict. Never raises for a judge failure: that is a `failed` result with the error."""
+        started = time.perf_counter()
+        rubric = self.rubric(evaluator)
+        prompt = build_prompt(evaluator, turns, context)
+        key = cache_key(evaluator, rubric.version, self.config.model, prompt)
+        cached = self.cache.get(key) if self.cache else None
+        try:
+            if cached is not None:
+                self._count(cache_hits=1)
+                reply, usage = cached.reply, TokenUsage(cached.prompt_tokens, cached.completion_tokens)
+            else:
+                reply, usage = self._call(rubric, prompt)
+                if self.cache:
+                    self.cache.put(
+                        key, evaluator=evaluator, rubric_version=rubric.version, model=self.config.model,
+                        prompt=prompt, reply=reply, prompt_tokens=usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens,
+                    )
+        except (openai.OpenAIError, pydantic.ValidationError, ValueError, json.JSONDecodeError) as exc:
+            self._count(failed_calls=1)
+            return make_result(
+                evaluator, score=None, status=FAILED, engine=ENGINE, rubric_version=rubric.version,
+                reason=f"Judge call failed ({type(exc).__name__}): {_first_line(exc)}",
+                latency_ms=(time.perf_counter() - started) * 1000, threshold=threshold,
+            )
+        status = COMPLETED if reply["applicable"] else NOT_APPLICABLE
+        return make_result(
+            evaluator,
+            score=rubric.to_unit(reply["score"]) if status == COMPLETED else None,
+            reason=reply["reason"],
+            status=status,
+            evidence=[Evidence(q["turn"], q["quote"], "judge") for q in reply["evidence"]],
+            engine=ENGINE,
+            rubric_version=rubric.version,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            threshold=threshold,
+            usage=usage,
+            cached=cached is not None,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cache:
+            self.cache.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else repr(exc)

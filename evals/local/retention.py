@@ -1,0 +1,62 @@
+"""Local CustomerAgentContextRetention: did the agent keep what the customer already said?
+
+Each re-ask found by the analysis carries a weight, the strength of the evidence that the
+agent lost the information (a repeated email is near-certain, a repeated small count is weak,
+a question about an already-given kind answered with a new value is weaker still). Treating
+the pieces of evidence as independent, the score is the probability that none of them is a
+real retention failure: the product of (1 - weight).
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from evals.analysis import ConversationAnalysis, ReAsk
+from evals.local.verdict import LocalVerdict, completed, not_applicable
+from evals.types import Evidence
+
+_CONFIDENT_WEIGHT = 0.5
+
+
+def _describe(r: ReAsk) -> str:
+    what = " or ".join(r.kinds) if r.kinds else "information"
+    if r.earlier is None:
+        return f"at turn {r.turn} the customer says they already gave the {what}"
+    where = "the earlier stage" if r.cross_stage else "this conversation"
+    verb = "asked again for" if r.confirmed else "asked for"
+    return f"at turn {r.turn} the agent {verb} the {what} given at turn {r.earlier.turn} of {where} (\"{r.earlier.quote}\")"
+
+
+def _evidence(r: ReAsk) -> list[Evidence]:
+    note = ("re-ask" if r.confirmed else "possible re-ask") + (" across stages" if r.cross_stage else "")
+    items = [Evidence(r.turn, r.question, note)]
+    if r.earlier is not None:
+        items.append(Evidence(r.earlier.turn, r.earlier.quote, "first given", r.earlier.source))
+    return items
+
+
+def score_retention(a: ConversationAnalysis) -> LocalVerdict:
+    if not a.customer_turns or not a.agent_turns:
+        return not_applicable("Too short to judge: retention needs at least one customer and one agent turn.")
+    if not a.context_facts and not a.given and not a.reasks:
+        return not_applicable("Not applicable: the customer gave no details the agent could have to ask for again.")
+    score = prod(1.0 - r.weight for r in a.reasks)
+    strongest = sorted(a.reasks, key=lambda r: r.weight, reverse=True)
+    evidence = [e for r in strongest[:3] for e in _evidence(r)]
+    evidence += [Evidence(c.turn, c.sentence, "reused earlier detail", c.earlier.source) for c in a.carryovers[:2]]
+    confirmed = [r for r in strongest if r.confirmed]
+    if confirmed:
+        fix = "carry the earlier stage's details into the hand-off" if confirmed[0].cross_stage else "use what the customer already said"
+        reason = f"Context lost: {_describe(confirmed[0])}"
+        reason += f" (and {len(confirmed) - 1} more re-ask(s))" if len(confirmed) > 1 else ""
+        reason += f"; {fix}."
+        confidence = 0.9 if confirmed[0].weight >= _CONFIDENT_WEIGHT else 0.6
+    elif strongest:
+        reason = f"Possible lapse: {_describe(strongest[0])}, but the reply gave a new value."
+        confidence = 0.5
+    else:
+        known = len(a.context_facts) + len(a.given)
+        reason = f"Context kept: no re-asks of the {known} detail(s) the customer gave"
+        reason += f"; the agent reused earlier details {len(a.carryovers)} time(s)." if a.carryovers else "."
+        confidence = 0.8
+    return completed(score, reason, evidence, confidence)

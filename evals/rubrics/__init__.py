@@ -1,0 +1,43 @@
+"""Versioned rubrics for the LLM judge.
+
+A rubric file is named `<name>.v<N>.md`; its stem is the version recorded with every score and
+used in the judge cache key, so changing a rubric means adding a new file and pointing
+`RUBRICS` at it (old scores keep saying which rubric produced them, and the cache never serves
+a verdict made under another rubric).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+# evaluator -> (rubric file stem, the raw scores the rubric allows)
+RUBRICS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "conversation_resolution": ("resolution.v1", (0.0, 0.5, 1.0)),
+    "customer_agent_context_retention": ("retention.v1", (0.0, 0.5, 1.0)),
+    "customer_agent_conversation_quality": ("quality.v1", (1.0, 2.0, 3.0, 4.0, 5.0)),
+}
+
+
+@dataclass(frozen=True)
+class Rubric:
+    evaluator: str
+    version: str
+    scale: tuple[float, ...]
+    text: str
+
+    def to_unit(self, raw: float) -> float:
+        """Map a raw rubric score to [0, 1] (a 1-5 rating becomes (rating - 1) / 4)."""
+        if not any(abs(raw - allowed) < 1e-9 for allowed in self.scale):
+            raise ValueError(f"score {raw!r} is not on the {self.version} scale {list(self.scale)}")
+        low, high = self.scale[0], self.scale[-1]
+        return (raw - low) / (high - low)
+
+
+def load_rubric(evaluator: str) -> Rubric:
+    try:
+        stem, scale = RUBRICS[evaluator]
+    except KeyError:
+        raise KeyError(f"no rubric for evaluator {evaluator!r}; known: {sorted(RUBRICS)}") from None
+    text = files(__package__).joinpath(f"{stem}.md").read_text(encoding="utf-8")
+    return Rubric(evaluator, stem, scale, text)

@@ -1,0 +1,109 @@
+"""Small text helpers shared by fact extraction and cue detection."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def named_alternatives(**kinds: list[str]) -> re.Pattern[str]:
+    """One case-insensitive regex with a named group per kind, so a single scan of a turn finds
+    every kind (`match.lastgroup` says which). At one position the first kind listed wins."""
+    return re.compile("|".join(f"(?P<{kind}>{'|'.join(alts)})" for kind, alts in kinds.items()), re.IGNORECASE)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def quote(text: str, limit: int = 160) -> str:
+    """A turn shortened for evidence, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+_TOKEN = re.compile(r"[a-z]+|[0-9]|[@#$€£:]")
+_TYPOGRAPHIC = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def lower(text: str) -> str:
+    """Lower-case with typographic quotes made plain ("couldn’t" reads as "couldn't"); the
+    length is unchanged for the quotes, so match positions still point into the turn."""
+    return text.lower().translate(_TYPOGRAPHIC)
+
+
+
+UPPER = "<upper>"
+
+
+def tokens_of(lowered: str, text: str | None = None) -> frozenset[str]:
+    """The words of a lower-cased text, each digit and the symbols @ # $ € £ :, what gates test.
+    Given the original `text` too, `UPPER` is added when it has a capital after its first
+    character (names and places need one)."""
+    tokens = _TOKEN.findall(lowered)
+    if text is not None and text[1:] != lowered[1:]:
+        tokens.append(UPPER)
+    return frozenset(tokens)
+
+
+class GatedAlternatives:
+    """Named alternatives (one group per kind) that only tries the kinds whose gate passes.
+
+    A gate is a set of tokens (see `tokens_of`) at least one of which every match of that kind
+    contains, or a tuple of such sets that must all be met: a necessary condition, never a
+    heuristic, so gating changes speed, not results.
+    Most turns pass few gates, and a regex of fewer alternatives scans much faster; the regex
+    for each set of passing kinds is compiled once.
+
+    The alternatives that start with a word boundary are grouped under one leading `\\b`: the
+    regex engine then rejects a position inside a word with one test instead of one per
+    alternative, and can skip alternatives by their first literal character."""
+
+    def __init__(
+        self,
+        kinds: dict[str, list[str]],
+        gates: dict[str, frozenset[str] | tuple[frozenset[str], ...] | None],
+        *,
+        ignore_case: bool,
+    ):
+        if set(kinds) != set(gates):
+            raise ValueError(f"gates {sorted(gates)} do not match kinds {sorted(kinds)}")
+        self._kinds = kinds
+        self._gates = {
+            kind: (gate,) if isinstance(gate, frozenset) else (gate or ()) for kind, gate in gates.items()
+        }
+        self._flags = re.IGNORECASE if ignore_case else 0
+        self._compiled: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+
+    def _compile(self, active: tuple[str, ...]) -> re.Pattern[str] | None:
+        bounded, free = [], []
+        for kind in active:
+            inner = [alt[2:] for alt in self._kinds[kind] if alt.startswith(r"\b")]
+            outer = [alt for alt in self._kinds[kind] if not alt.startswith(r"\b")]
+            if inner:
+                bounded.append(f"(?P<{kind}>{'|'.join(inner)})")
+            if outer:
+                free.append(f"(?P<{kind}__>{'|'.join(outer)})")
+        parts = ([rf"\b(?:{'|'.join(bounded)})"] if bounded else []) + free
+        return re.compile("|".join(parts), self._flags) if parts else None
+
+    def finditer(
+        self, text: str, tokens: frozenset[str], only: frozenset[str] | None = None
+    ) -> Iterator[tuple[str, re.Match[str]]]:
+        """(kind, match) for every match in `text`, gated by the text's `tokens` (and limited to
+        the kinds in `only`, when given)."""
+        active = tuple(
+            kind
+            for kind, clauses in self._gates.items()
+            if (only is None or kind in only) and all(not clause.isdisjoint(tokens) for clause in clauses)
+        )
+        if active not in self._compiled:
+            self._compiled[active] = self._compile(active)
+        pattern = self._compiled[active]
+        if pattern is not None:
+            for match in pattern.finditer(text):
+                yield (match.lastgroup or "").rstrip("_"), match
