@@ -12,8 +12,9 @@ message in the trace.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from orchestration.simulate.phrasebook import phrasebook, pick, render, stage_script
 from orchestration.simulate.style import agent_style, customer_style
@@ -231,7 +232,7 @@ def _merged(lines: list[tuple[str, str]], channel: str) -> list[tuple[str, str, 
     merged: list[tuple[str, str, tuple[int, ...]]] = []
     for i, (role, text) in enumerate(lines):
         if merged and merged[-1][0] == role and channel in MERGING_CHANNELS:
-            last_role, last_text, origins = merged[-1]
+            _, last_text, origins = merged[-1]
             merged[-1] = (role, last_text + (" " if channel == "voice" else "\n\n") + text, (*origins, i))
         else:
             merged.append((role, text, (i,)))
@@ -251,7 +252,7 @@ def _system_prompt(b: _Builder) -> str:
 
 def _tool(b: _Builder, agent_turn: int) -> ToolUse:
     spec = b.script["tool"]
-    fill = lambda v: render(v, b.slots, b.rng) if isinstance(v, str) else v  # noqa: E731
+    fill = lambda v: render(v, b.slots, b.rng) if isinstance(v, str) else v
     return ToolUse(
         agent_turn=agent_turn,
         name=spec["name"],

@@ -41,6 +41,7 @@ from orchestration.simulate.timing import (
     return_ns,
     when_phrase_key,
 )
+from orchestration.simulate.truth import ConversationFacts
 
 MAX_CONVERSATIONS_PER_JOURNEY = 14
 HUMAN_AGENTS = 24
@@ -48,25 +49,11 @@ RETURNING_CUSTOMER_MIN_AGE_NS = 3 * NS_PER_DAY
 
 
 @dataclass(frozen=True)
-class PlannedConversation:
-    journey_id: str
-    customer_id: str
-    journey_name: str
-    stage: str
-    stage_order: int
-    channel: str
-    agent_type: str
+class PlannedConversation(ConversationFacts):
     agent_id: str
     agent_name: str
-    segment: str
-    consent: str
-    outcome: str
-    visit: int  # 1-based visit of the journey to this stage
-    reentry: bool  # first conversation of a visit after the first visit
     handoff_from: int | None  # index (in the journey) of the conversation this one continues
     escalated_to: str | None  # channel of the hand-off an escalation announced
-    frictions: tuple[str, ...]
-    reask_of_earlier_stage_facts: bool
     dialogue: Dialogue
 
     @property
@@ -369,25 +356,25 @@ class JourneyPlanner:
         if not convs:
             return
         for i, conv in enumerate(convs[:-1]):
-            if conv.outcome in ("abandoned", "escalated") and conv.consent == "granted":
-                if rng.random() < sc.csat_mid_journey_rate:
-                    self._answer(s, convs[: i + 1], conv.end_ns + jitter_us(rng, 600, 20 * 3600), final=False)
-        if convs[-1].consent == "granted" and rng.random() < sc.csat_response_rate:
+            bad_contact = conv.outcome in ("abandoned", "escalated") and conv.consent == "granted"
+            if bad_contact and rng.random() < sc.csat.mid_journey_rate:
+                self._answer(s, convs[: i + 1], conv.end_ns + jitter_us(rng, 600, 20 * 3600), final=False)
+        if convs[-1].consent == "granted" and rng.random() < sc.csat.response_rate:
             self._answer(s, convs, convs[-1].end_ns + jitter_us(rng, 600, 36 * 3600), final=True)
 
     def _answer(self, s: _State, so_far: list[PlannedConversation], recorded_ns: int, final: bool) -> None:
         sc, rng = self.scenario, s.rng
         frictions = {name for c in so_far for name in c.frictions}
-        mean = sc.csat_base + (sc.csat_premium_shift if s.plan.segment == "premium" else 0.0)
+        mean = sc.csat.base + (sc.csat.premium_shift if s.plan.segment == "premium" else 0.0)
         mean -= sum(f.csat_drop for f in sc.frictions if f.name in frictions)
-        mean -= sc.csat_abandon_penalty * min(2, sum(c.outcome == "abandoned" for c in so_far))
-        mean -= sc.csat_escalation_penalty * sum(c.outcome == "escalated" for c in so_far)
-        mean -= sc.csat_reentry_penalty * sum(c.reentry for c in so_far)
+        mean -= sc.csat.abandon_penalty * min(2, sum(c.outcome == "abandoned" for c in so_far))
+        mean -= sc.csat.escalation_penalty * sum(c.outcome == "escalated" for c in so_far)
+        mean -= sc.csat.reentry_penalty * sum(c.reentry for c in so_far)
         if final and s.plan.status == "finished":
-            mean += sc.csat_finished_bonus
+            mean += sc.csat.finished_bonus
         elif final and s.plan.status == "dropped":
-            mean -= sc.csat_dropout_penalty
-        score = min(5, max(1, round(rng.gauss(mean, sc.csat_noise))))
+            mean -= sc.csat.dropout_penalty
+        score = min(5, max(1, round(rng.gauss(mean, sc.csat.noise))))
         channel = rng.choice(("email", "sms"))
         if recorded_ns < self.window_end_ns:
             s.plan.csat.append(CsatAnswer(score, recorded_ns, channel))
@@ -398,4 +385,4 @@ def _weighted(rng: random.Random, items: list[tuple[str, float]]) -> str:
 
 
 def _agent_label(conv: PlannedConversation) -> str:
-    return f"{conv.agent_name}, our virtual assistant" if conv.agent_type == "ai" else conv.agent_name
+    return f"our virtual assistant {conv.agent_name}" if conv.agent_type == "ai" else conv.agent_name

@@ -9,8 +9,9 @@ attribute values as typed `AnyValue`s.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any
 
 # opentelemetry.proto.trace.v1.Span.SpanKind
 SPAN_KIND_INTERNAL = 1
@@ -20,7 +21,7 @@ SPAN_KIND_CLIENT = 3
 STATUS_OK = 1
 STATUS_ERROR = 2
 
-AttrValue = Union[str, bool, int, float, Sequence["AttrValue"], Mapping[str, "AttrValue"]]
+AttrValue = str | bool | int | float | Sequence["AttrValue"] | Mapping[str, "AttrValue"]
 
 
 def any_value(value: AttrValue) -> dict[str, Any]:

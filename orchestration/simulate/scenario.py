@@ -7,10 +7,10 @@ marts and routing signals see it. Rates are probabilities in [0, 1]; effects are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping
 
 from orchestration.journey_map import JourneyMap
 
@@ -82,6 +82,24 @@ class StageBehaviour:
 
 
 @dataclass(frozen=True)
+class CsatModel:
+    """How survey answers come about. A survey follows a journey's last conversation (and now and
+    then a bad contact mid-journey); only customers who granted consent answer. The score is a
+    rounded normal draw around `base`, lowered by what went wrong, clipped to 1..5."""
+
+    response_rate: float = 0.42
+    mid_journey_rate: float = 0.08  # an extra answer after an abandoned or escalated contact
+    base: float = 4.4
+    noise: float = 0.6
+    premium_shift: float = -0.1  # premium customers are harder to please
+    abandon_penalty: float = 0.5  # per abandoned conversation, at most two
+    escalation_penalty: float = 0.2
+    reentry_penalty: float = 0.4
+    dropout_penalty: float = 0.7
+    finished_bonus: float = 0.2
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything that shapes the simulated traffic besides its size, window and seed."""
 
@@ -107,22 +125,13 @@ class Scenario:
     backtrack: float = 0.04
     max_visits_per_stage: int = 3
     max_handoffs_per_visit: int = 2
-    # Billing-dispute customers who are earlier onboarding customers of the same simulation.
+    # Non-new customers of a journey who are customers of an earlier journey of another kind
+    # (a billing dispute by someone who onboarded earlier in the window).
     returning_customer_share: float = 0.3
     consent_mix: Mapping[str, float] = field(
         default_factory=lambda: _frozen({"granted": 0.86, "denied": 0.09, "withdrawn": 0.05})
     )
-    # CSAT: asked after a journey's last conversation; only customers who granted consent answer.
-    csat_response_rate: float = 0.42
-    csat_mid_journey_rate: float = 0.08  # an extra answer after an abandoned or escalated contact
-    csat_base: float = 4.4
-    csat_noise: float = 0.6
-    csat_premium_shift: float = -0.1  # premium customers are harder to please
-    csat_abandon_penalty: float = 0.5
-    csat_escalation_penalty: float = 0.2
-    csat_reentry_penalty: float = 0.4
-    csat_dropout_penalty: float = 0.7
-    csat_finished_bonus: float = 0.2
+    csat: CsatModel = CsatModel()
     # Instrumentation mix: tool spans on AI turns that resolve something.
     tool_call_rate: float = 0.6
 
@@ -209,26 +218,11 @@ DEMO_SCENARIO = Scenario(
         }
     ),
     frictions=(
-        Friction(
-            name="app_install_reasks_preferences",
-            journey="streaming_onboarding",
-            stage="app-install",
-            kind=FrictionKind.REASK,
-            reask_from_stage="content-prefs",
-            agent_type="ai",
-            rate=0.55,
-            completion_drop=0.30,
-            csat_drop=1.2,
-        ),
-        Friction(
-            name="payment_by_sms_fails",
-            journey="streaming_onboarding",
-            stage="payment",
-            kind=FrictionKind.POOR_RESOLUTION,
-            channel="sms",
-            rate=1.0,
-            completion_drop=0.45,
-            csat_drop=0.6,
-        ),
+        # The app-install agent is not handed the preferences given at content-prefs and asks again.
+        Friction("app_install_reasks_preferences", "streaming_onboarding", "app-install", FrictionKind.REASK,
+                 rate=0.55, completion_drop=0.30, csat_drop=1.2, agent_type="ai", reask_from_stage="content-prefs"),
+        # Payment links sent by text expire before customers use them.
+        Friction("payment_by_sms_fails", "streaming_onboarding", "payment", FrictionKind.POOR_RESOLUTION,
+                 rate=1.0, completion_drop=0.45, csat_drop=0.6, channel="sms"),
     ),
 )

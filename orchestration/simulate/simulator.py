@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from orchestration.simulate.render import ConversationRenderer, csat_span
 from orchestration.simulate.scenario import DEMO_SCENARIO, Scenario
 from orchestration.simulate.timing import day_of, from_ns
 from orchestration.simulate.truth import (
+    ConversationFacts,
     ConversationTruth,
     CsatTruth,
     GroundTruth,
@@ -61,15 +62,15 @@ class SimulationResult:
             return ", ".join(f"{k} {v:,}" for k, v in Counter(values).most_common())
 
         lines = [
-            f"Wrote {len(self.files)} trace files ({counts([_extension(f.path) for f in self.files])}; "
-            f"{size_mb:.1f} MB) to {self.out_dir}",
+            (f"Wrote {len(self.files)} trace files ({counts([_extension(f.path) for f in self.files])}; "
+             f"{size_mb:.1f} MB) to {self.out_dir}"),
             f"  traces         {t.trace_count:>9,}",
             f"  spans          {t.span_count:>9,}",
-            f"  conversations  {len(convs):>9,}   by channel: {counts([c.channel for c in convs])}; "
-            f"by agent: {counts([c.agent_type for c in convs])}",
+            (f"  conversations  {len(convs):>9,}   by channel: {counts([c.channel for c in convs])}; "
+             f"by agent: {counts([c.agent_type for c in convs])}"),
             f"                              by outcome: {counts([c.outcome for c in convs])}",
-            f"  journeys       {len(t.journeys):>9,}   {counts([j.journey_name for j in t.journeys])}; "
-            f"{counts([j.status for j in t.journeys])}",
+            (f"  journeys       {len(t.journeys):>9,}   {counts([j.journey_name for j in t.journeys])}; "
+             f"{counts([j.status for j in t.journeys])}"),
             f"  CSAT answers   {len(t.csat):>9,}   from {sum(j.csat is not None for j in t.journeys):,} journeys",
             f"  re-entries     {sum(c.reentry for c in convs):>9,}   hand-offs: {sum(c.handoff_from is not None for c in convs):,}",
         ]
@@ -157,29 +158,17 @@ def _render_conversations(
         started = min(s.start_ns for s in rendered.spans)
         spans_by_day[day_of(started)].extend(rendered.spans)
         inst = rendered.instrumentation
+        facts = {f.name: getattr(conv, f.name) for f in fields(ConversationFacts)}
         truths.append(
             ConversationTruth(
+                **facts,
                 conversation_id=rendered.conversation_id,
                 trace_ids=rendered.trace_ids,
-                journey_id=conv.journey_id,
-                customer_id=conv.customer_id,
-                journey_name=conv.journey_name,
-                stage=conv.stage,
-                stage_order=conv.stage_order,
-                channel=conv.channel,
-                agent_type=conv.agent_type,
-                segment=conv.segment,
-                consent=conv.consent,
                 started_at=from_ns(started),
                 ended_at=from_ns(max(s.end_ns for s in rendered.spans)),
-                outcome=conv.outcome,
                 turn_count=len(conv.dialogue.turns),
                 span_count=len(rendered.spans),
-                visit=conv.visit,
-                reentry=conv.reentry,
                 handoff_from=truths[conv.handoff_from].conversation_id if conv.handoff_from is not None else None,
-                reask_of_earlier_stage_facts=conv.reask_of_earlier_stage_facts,
-                frictions=conv.frictions,
                 convention=inst.convention,
                 key_attribute=inst.key_attribute or "trace_id",
                 attribute_placement=inst.placement,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from orchestration.simulate.phrasebook import phrasebook, pick
 
@@ -21,12 +21,17 @@ def _spoken_email(match: re.Match[str]) -> str:
     return f"{local.replace('.', ' dot ').replace('_', ' underscore ')} at {domain} dot {tld}"
 
 
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first word, but not a code or a name in capitals ("GMU-HX5")."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def _sms(text: str, rng: random.Random) -> str:
     if rng.random() < 0.35:
         for word, short in _SMS_SHORTHAND:
             text = re.sub(rf"\b{word}\b", short, text, flags=re.IGNORECASE)
     if rng.random() < 0.5:
-        text = text[:1].lower() + text[1:]
+        text = _lower_first(text)
     return text.rstrip(".") if rng.random() < 0.6 else text
 
 
@@ -35,16 +40,14 @@ def customer_style(text: str, channel: str, slots: Mapping[str, str], rng: rando
     common = phrasebook()["common"]
     if channel == "voice":
         text = _EMAIL.sub(_spoken_email, text)
-        if rng.random() < 0.3:
-            return f"{pick(common['voice_fillers'], slots, rng)} {text[:1].lower()}{text[1:]}"
-        return text
+        return f"{pick(common['voice_fillers'], slots, rng)} {_lower_first(text)}" if rng.random() < 0.3 else text
     if channel == "sms":
         return _sms(text, rng)
     if channel == "email":
         opening = pick(common["email_customer_open"], slots, rng)
         return f"{opening}\n\n{text}\n\n{pick(common['email_customer_sign'], slots, rng)}"
     if channel == "chat" and rng.random() < 0.15:
-        return text[:1].lower() + text[1:].rstrip(".")
+        return _lower_first(text).rstrip(".")
     return text
 
 

@@ -20,9 +20,9 @@ from pydantic import TypeAdapter
 
 
 @dataclass(frozen=True)
-class ConversationTruth:
-    conversation_id: str
-    trace_ids: tuple[str, ...]
+class ConversationFacts:
+    """What the journey planner decided about a conversation (shared by plan and truth)."""
+
     journey_id: str
     customer_id: str
     journey_name: str
@@ -32,16 +32,22 @@ class ConversationTruth:
     agent_type: str
     segment: str
     consent: str
-    started_at: datetime
-    ended_at: datetime
     outcome: str
-    turn_count: int
-    span_count: int
     visit: int  # 1-based visit of the journey to this stage
     reentry: bool  # the first conversation of a visit after the first one
-    handoff_from: str | None  # conversation this one continues (escalation or transfer)
     reask_of_earlier_stage_facts: bool
     frictions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConversationTruth(ConversationFacts):
+    conversation_id: str
+    trace_ids: tuple[str, ...]
+    started_at: datetime
+    ended_at: datetime
+    turn_count: int
+    span_count: int
+    handoff_from: str | None  # conversation this one continues (escalation or transfer)
     convention: str  # traceai | openinference | genai | livekit | human
     key_attribute: str  # the attribute holding conversation_id, or "trace_id"
     attribute_placement: str  # root | every | resource
