@@ -1,0 +1,286 @@
+"""Score one daily partition of `raw.conversations` with the `evals` library into `raw.evaluations`.
+
+Context retention needs the customer's earlier context: for each conversation, the transcripts
+of the same journey's conversations that ended before it started, from any partition (so the
+first conversation of a stage is judged against the previous stages even when they happened on
+earlier days).
+
+Re-running replaces exactly the rows it is responsible for: the partition's rows of the selected
+evaluators and, when a cohort (`cohort_week`, the ISO week of the journey's first conversation)
+or a `segment` is given, only the rows of that cohort's conversations. That is what "re-score
+one cohort after switching engine" needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from statistics import fmean
+from typing import Any, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from evals import EVALUATOR_NAMES, BatchItem, EngineStats, EvalResult, JudgeConfig, evaluate_batch
+from evals.scorer import resolve_names
+from orchestration.settings import Settings
+from orchestration.warehouse import RAW_SCHEMA, replace_partition
+
+ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
+_ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+
+_EVALUATION_SCHEMA = pa.schema(
+    [
+        ("conversation_id", pa.string()),
+        ("evaluator", pa.string()),
+        ("score", pa.float64()),
+        ("passed", pa.bool_()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("evidence", pa.string()),
+        ("engine", pa.string()),
+        ("rubric_version", pa.string()),
+        ("latency_ms", pa.float64()),
+        ("evaluated_at", pa.timestamp("us")),
+        ("partition_date", pa.date32()),
+    ]
+)
+
+
+@dataclass
+class ScoringReport:
+    """What one `score_partition` run did, for logs and Dagster materialization metadata."""
+
+    day: date
+    engine: str
+    evaluators: tuple[str, ...]
+    cohort_week: str | None
+    segment: str | None
+    conversations: int = 0
+    rows_written: int = 0
+    status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    mean_scores: dict[str, float | None] = field(default_factory=dict)
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat, JSON-serialisable values (one key per figure reads well in the Dagster UI)."""
+        metadata: dict[str, Any] = {
+            "partition": self.day.isoformat(),
+            "engine": self.engine,
+            "conversations": self.conversations,
+            "rows_written": self.rows_written,
+            "scope": self._scope(),
+        }
+        for name in self.evaluators:
+            for status, count in sorted(self.status_counts.get(name, {}).items()):
+                metadata[f"{name}.{status}"] = count
+            mean = self.mean_scores.get(name)
+            metadata[f"{name}.mean_score"] = None if mean is None else round(mean, 4)
+        if self.engine != "local":
+            stats = self.stats
+            metadata.update(
+                {
+                    "judge.calls": stats.calls,
+                    "judge.cache_hits": stats.cache_hits,
+                    "judge.failed_calls": stats.failed_calls,
+                    "judge.prompt_tokens": stats.prompt_tokens,
+                    "judge.completion_tokens": stats.completion_tokens,
+                    "judge.total_tokens": stats.total_tokens,
+                    "judge.share_sent": round(stats.judged_share, 4),
+                }
+            )
+        return metadata
+
+    def _scope(self) -> str:
+        parts = [f"cohort {self.cohort_week}" if self.cohort_week else "", f"segment {self.segment}" if self.segment else ""]
+        return ", ".join(p for p in parts if p) or "whole partition"
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.day} [{self.engine}, {self._scope()}]: {self.conversations:,} conversations, "
+            f"{self.rows_written:,} evaluation rows"
+        ]
+        for name in self.evaluators:
+            counts = ", ".join(f"{s} {n:,}" for s, n in sorted(self.status_counts.get(name, {}).items()))
+            mean = self.mean_scores.get(name)
+            lines.append(f"  {name}: mean {'n/a' if mean is None else f'{mean:.3f}'} ({counts or 'no rows'})")
+        if self.engine != "local":
+            s = self.stats
+            lines.append(
+                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed, "
+                f"{s.total_tokens:,} tokens, {s.judged_share:.1%} of results sent to the judge"
+            )
+        return "\n".join(lines)
+
+
+def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
+    if engine == "local":
+        return None
+    if judge is not None:
+        return judge
+    # The verdict cache lives with the rest of the platform's state unless configured.
+    overrides = {} if os.environ.get("JOURNEYS_LLM_CACHE") else {"cache_path": Settings.from_env().data_dir / "llm_judge_cache.sqlite"}
+    return JudgeConfig.from_env(**overrides)
+
+
+def _records(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cursor = con.execute(query, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def _day_conversations(
+    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None
+) -> list[dict[str, Any]]:
+    filters, params = ["c.partition_date = ?"], [day]
+    if cohort_week is not None:
+        filters.append("strftime(coalesce(j.first_started_at, c.started_at), '%G-W%V') = ?")
+        params.append(cohort_week)
+    if segment is not None:
+        filters.append("c.segment = ?")
+        params.append(segment)
+    query = f"""
+        with journey_start as (
+            select journey_id, min(started_at) as first_started_at
+            from {RAW_SCHEMA}.conversations
+            where journey_id is not null
+            group by journey_id
+        )
+        select c.conversation_id, c.journey_id, c.started_at, c.turns
+        from {RAW_SCHEMA}.conversations as c
+        left join journey_start as j on j.journey_id = c.journey_id
+        where {' and '.join(filters)}
+        order by c.started_at, c.conversation_id
+    """
+    return _records(con, query, params)
+
+
+def _earlier_transcripts(
+    con: duckdb.DuckDBPyConnection, conversations: list[dict[str, Any]]
+) -> dict[str, list[list[dict[str, Any]]]]:
+    """conversation_id -> transcripts of the same journey's conversations that ended before it
+    started (oldest first), from any partition."""
+    journeys = sorted({c["journey_id"] for c in conversations if c["journey_id"] is not None})
+    if not journeys:
+        return {}
+    con.register("_scoring_journeys", pa.table({"journey_id": journeys}))
+    try:
+        rows = _records(
+            con,
+            f"""
+            select e.journey_id, e.conversation_id, e.started_at, coalesce(e.ended_at, e.started_at) as ended_at, e.turns
+            from {RAW_SCHEMA}.conversations as e
+            where e.journey_id in (select journey_id from _scoring_journeys)
+            order by e.journey_id, e.started_at, e.conversation_id
+            """,
+        )
+    finally:
+        con.unregister("_scoring_journeys")
+    by_journey: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_journey[row["journey_id"]].append(row)
+    earlier: dict[str, list[list[dict[str, Any]]]] = {}
+    for conversation in conversations:
+        started = conversation["started_at"]
+        if conversation["journey_id"] is None or started is None:
+            continue
+        earlier[conversation["conversation_id"]] = [
+            row["turns"] or []
+            for row in by_journey[conversation["journey_id"]]
+            if row["conversation_id"] != conversation["conversation_id"]
+            and row["ended_at"] is not None
+            and row["ended_at"] <= started
+        ]
+    return earlier
+
+
+def _rows(
+    conversations: list[dict[str, Any]], results: list[dict[str, EvalResult]], day: date
+) -> pa.Table:
+    evaluated_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    records = [
+        {
+            "conversation_id": conversation["conversation_id"],
+            "evaluator": name,
+            "score": result.score,
+            "passed": result.passed,
+            "status": result.status,
+            "reason": result.reason,
+            "evidence": json.dumps(result.evidence_json()),
+            "engine": result.engine,
+            "rubric_version": result.rubric_version,
+            "latency_ms": result.latency_ms,
+            "evaluated_at": evaluated_at,
+            "partition_date": day,
+        }
+        for conversation, by_name in zip(conversations, results, strict=True)
+        for name, result in by_name.items()
+    ]
+    return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+
+
+def score_partition(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    engine: str | None = None,
+    evaluators: Sequence[str] | None = None,
+    cohort_week: str | None = None,
+    segment: str | None = None,
+    judge: JudgeConfig | None = None,
+    progress: bool = False,
+) -> ScoringReport:
+    """Score the conversations of one partition and replace their rows in `raw.evaluations`.
+
+    `engine` defaults to `$JOURNEYS_EVAL_ENGINE` (else `local`); `evaluators` to all three;
+    `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
+    cohort's conversations; `judge` configures the LLM judge (default: from the environment,
+    with the verdict cache in the data directory)."""
+    engine = engine or os.environ.get(ENGINE_ENV) or "local"
+    names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
+    if cohort_week is not None and not _ISO_WEEK.match(cohort_week):
+        raise ValueError(f"cohort_week must be an ISO week like 2026-W45, got {cohort_week!r}")
+    report = ScoringReport(day, engine, names, cohort_week, segment)
+
+    conversations = _day_conversations(con, day, cohort_week, segment)
+    earlier = _earlier_transcripts(con, conversations)
+    batch = evaluate_batch(
+        [
+            BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
+            for c in conversations
+        ],
+        names,
+        engine=engine,
+        judge=_judge_config(engine, judge),
+        progress=progress,
+    )
+    rows = _rows(conversations, batch.results, day)
+
+    evaluator_list = ", ".join(f"'{n}'" for n in names)  # names are validated: safe to inline
+    predicate = f"and evaluator in ({evaluator_list})"
+    scoped = cohort_week is not None or segment is not None
+    if scoped:
+        con.register("_scoring_scope", pa.table({"conversation_id": [c["conversation_id"] for c in conversations]}))
+        predicate += " and conversation_id in (select conversation_id from _scoring_scope)"
+    try:
+        report.rows_written = replace_partition(con, "evaluations", day, rows, predicate)
+    finally:
+        if scoped:
+            con.unregister("_scoring_scope")
+
+    report.conversations = len(conversations)
+    report.stats = batch.stats
+    scores: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for by_name in batch.results:
+        for name, result in by_name.items():
+            counts[name][result.status] += 1
+            if result.score is not None:
+                scores[name].append(result.score)
+    report.status_counts = {name: dict(counts[name]) for name in names}
+    report.mean_scores = {name: fmean(scores[name]) if scores[name] else None for name in names}
+    return report
