@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import pandas as pd
 
 MISSING = "–"
+_MARKDOWN_SPECIALS = set(string.punctuation)
 
 
 def _missing(value: Any) -> bool:
@@ -30,3 +32,9 @@ def signed(value: Any) -> str:
 
 def count(value: Any) -> str:
     return MISSING if _missing(value) else f"{int(value):,}"
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every ASCII punctuation mark, so data (a customer's words, a mart's
+    explanation) renders literally: no links, emphasis or Streamlit colour directives."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)

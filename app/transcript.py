@@ -4,7 +4,6 @@ an evaluator cites as evidence highlighted."""
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app import queries
-from app.formatting import score
-
-_MARKDOWN_SPECIALS = set(string.punctuation)
+from app.formatting import escape_markdown, score
 
 
 @dataclass(frozen=True)
@@ -26,12 +23,6 @@ class Evidence:
     # "conversation": the index points into this transcript; "context": into the earlier
     # stages the context-retention evaluator was given, so there is no turn here to highlight.
     source: str = "conversation"
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape every ASCII punctuation mark, so a customer's words render literally
-    (no links, emphasis or Streamlit colour directives smuggled in through a transcript)."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
 
 
 def _first(item: dict[str, Any], *keys: str) -> Any:

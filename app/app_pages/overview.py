@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, queries, widgets
-from app.formatting import count, pct, score, signed
+from app.formatting import count, escape_markdown, pct, score, signed
+
+FRICTION_SHOWN = 5
 
 snapshot, filters = widgets.page_header(
     "Overview",
@@ -26,7 +28,7 @@ def biggest_dropoff(stages: pd.DataFrame) -> pd.Series:
 
 
 def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: pd.DataFrame) -> None:
-    st.markdown(f"#### Biggest drop-off: **{worst['stage']}**")
+    st.markdown(f"#### Biggest drop-off: **{escape_markdown(str(worst['stage']))}**")
     others = stages[stages["stage"] != worst["stage"]]
     others_rate = others["completed"].sum() / others["entered"].sum() if others["entered"].sum() else None
     st.metric(
@@ -51,19 +53,23 @@ def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: 
     st.markdown("**Evaluator signal at this stage** (vs the journey's other stages)")
     gaps: dict[str, float] = {}
     columns = st.columns(2)
-    for i, ev in enumerate(ev for ev in queries.EVALUATORS if f"{ev.short}_score" in signal.columns):
+    shown = [ev for ev in queries.EVALUATORS if f"{ev.short}_score" in signal.columns]
+    for i, ev in enumerate(shown):
         column = f"{ev.short}_score"
         weights = rest["conversations"].where(rest[column].notna(), 0)
         baseline = (rest[column].fillna(0) * weights).sum() / weights.sum() if weights.sum() else None
         value = here_row[column]
-        if baseline is not None and pd.notna(value):
-            gaps[ev.label] = value - baseline
+        gap = value - baseline if baseline is not None and pd.notna(value) else None
         columns[i % 2].metric(
             ev.label,
             score(value),
-            delta=signed(value - baseline) if baseline is not None and pd.notna(value) else None,
+            delta=signed(gap) if gap is not None else None,
+            # A gap that rounds to 0.00 is no signal: no red or green arrow for it.
+            delta_color="normal" if gap is not None and abs(gap) >= 0.005 else "off",
         )
-    columns[len(gaps) % 2].metric(
+        if gap is not None:
+            gaps[ev.label] = gap
+    columns[len(shown) % 2].metric(
         "Eval-fail rate",
         pct(here_row["eval_fail_rate"]),
         help="Share of the stage's conversations that fail at least one evaluator.",
@@ -105,12 +111,15 @@ if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
             )
         with panel_col:
             dropoff_panel(str(journey), worst, stages, signal[signal["journey_name"] == journey])
-        with st.expander("Per stage and per cohort", expanded=False):
+        cohorts = by_cohort[by_cohort["journey_name"] == journey]
+        table_col, heatmap_col = st.columns([2, 3], gap="large")
+        with table_col:
+            st.markdown("**Per stage**, all selected cohorts")
             widgets.table(
                 stages[["stage", "entered", "completed", "completion_rate", "reentered", "reentry_rate"]],
                 key=f"funnel-table-{journey}",
             )
-            cohorts = by_cohort[by_cohort["journey_name"] == journey]
+        with heatmap_col:
             st.plotly_chart(
                 charts.cohort_heatmap(cohorts, "Completion rate by cohort week and stage"),
                 key=f"cohorts-{journey}",
@@ -142,4 +151,15 @@ st.caption(
 friction = widgets.mart_rows(snapshot, "friction_ranking", filters, "the friction ranking")
 if friction is not None:
     frame = friction.frame.sort_values("rank") if "rank" in friction.frame.columns else friction.frame
-    widgets.table(frame.head(10), key="friction")
+    if "explanation" in frame.columns:
+        # The sentences are what a product manager acts on: in full, not cut by a table cell.
+        cell = [c for c in ("stage", "channel", "cohort_week", "journey_name") if c in frame.columns]
+        st.markdown(
+            "\n".join(
+                f"{n}. **{escape_markdown(' · '.join(str(row[c]) for c in cell))}**: "
+                f"{escape_markdown(str(row['explanation']))}"
+                for n, (_, row) in enumerate(frame.head(FRICTION_SHOWN).iterrows(), start=1)
+            )
+        )
+    with st.expander(f"All {len(frame)} ranked cells"):
+        widgets.table(frame, key="friction")

@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from app.filters import Filters, clause, describe, filters_from_query_params, restrict
-from app.transcript import Evidence, escape_markdown, parse_evidence
+from app.formatting import escape_markdown
+from app.transcript import Evidence, parse_evidence
 
 
 def url(params: dict[str, list[str]]):

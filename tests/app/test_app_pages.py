@@ -11,8 +11,7 @@ import pytest
 from apptest_helpers import metric, page_links, plotly_figures, texts
 from fixture_marts import build_fixture_snapshot
 
-from app.formatting import count, pct, signed
-from app.transcript import escape_markdown
+from app.formatting import count, escape_markdown, pct, signed
 
 PASSED = ["resolution_passed", "quality_passed", "context_retention_passed"]
 
@@ -76,7 +75,13 @@ def test_overview_funnel_chart_and_tables_carry_the_stage_numbers(open_page, mar
     # The friction ranking lists the mart's top cell with its explanation.
     friction = mart("friction_ranking").sort_values("rank")
     shown_friction = next(df.value for df in at.dataframe if "explanation" in df.value.columns)
-    assert shown_friction["explanation"].iloc[0] == friction["explanation"].iloc[0]
+    assert list(shown_friction["explanation"]) == list(friction["explanation"])
+    top = friction.iloc[0]
+    cell = f"{top['stage']} · {top['channel']} · {top['cohort_week']} · {top['journey_name']}"
+    assert any(
+        t.startswith(f"1. **{escape_markdown(cell)}**: {escape_markdown(top['explanation'])}")
+        for t in texts(at)
+    )
     # CSAT trend: one point per cohort week, the mean of the journeys' CSAT.
     journeys = mart("journeys")
     expected = journeys[journeys["journey_name"] == "billing_dispute"].groupby("cohort_week")["csat"].mean()
