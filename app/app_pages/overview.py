@@ -114,9 +114,9 @@ if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
         cohorts = by_cohort[by_cohort["journey_name"] == journey]
         table_col, heatmap_col = st.columns([2, 3], gap="large")
         with table_col:
-            st.markdown("**Per stage**, all selected cohorts")
+            st.markdown("**Completion and re-entry per stage**, all selected cohorts")
             widgets.table(
-                stages[["stage", "entered", "completed", "completion_rate", "reentered", "reentry_rate"]],
+                stages[["stage", "completion_rate", "reentered", "reentry_rate"]],
                 key=f"funnel-table-{journey}",
             )
         with heatmap_col:
