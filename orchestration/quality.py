@@ -61,7 +61,7 @@ class QualityResult:
     passed: bool
     unexpected_count: int
     description: str
-    conversation_ids: list[str] = field(default_factory=list)  # the first MAX_LISTED offenders
+    conversation_ids: list[str | None] = field(default_factory=list)  # the first MAX_LISTED offenders
     source_files: list[str] = field(default_factory=list)  # their landing files, first MAX_LISTED
 
     def to_metadata(self) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _result(
     gate: str, conversations: pd.DataFrame, rows: list[Any], errors: list[str], tolerance: int
 ) -> QualityResult:
     offending = conversations.loc[rows] if rows else conversations.iloc[0:0]
-    ids = [str(v) for v in offending["conversation_id"].head(MAX_LISTED)]
+    ids = [str(v) if pd.notna(v) else None for v in offending["conversation_id"].head(MAX_LISTED)]
     files: list[str] = []
     for value in offending.get("source_files", pd.Series(dtype=object)):
         for path in list(value) if value is not None else []:

@@ -1,0 +1,157 @@
+"""`journeys serve`: the standard OpenTelemetry exporter against the real receiver, then ingestion."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import subprocess
+import sys
+import time
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+import requests
+from google.rpc.status_pb2 import Status
+from ingest_builders import JOURNEY, request, rows, span
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from orchestration.ingest import ingest_partition
+from orchestration.ingest.landing import list_landing_files
+
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+JSON = {"Content-Type": "application/json"}
+
+
+def received_lines(receiver) -> list[dict]:
+    files = list_landing_files(receiver.landing)
+    return [orjson.loads(line) for f in files for line in Path(f.path).read_bytes().splitlines()]
+
+
+@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip])
+def test_sdk_exporter_to_receiver_to_ingestion_round_trip(receiver, warehouse, compression):
+    resource = {"service.name": "round-trip", "journey.name": "billing_dispute", "journey.stage": "dispute-intake"}
+    provider = TracerProvider(resource=Resource.create(resource))
+    exporter = OTLPSpanExporter(endpoint=receiver.traces_url, compression=compression)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    attributes = {**JOURNEY, "session.id": "rt-1", "journey.stage": "investigation"}
+    del attributes["journey.name"]
+    with tracer.start_as_current_span("conversation", attributes=attributes) as root:
+        with tracer.start_as_current_span("agent.message") as child:
+            child.set_attribute("input.value", "Why was I charged twice?")
+            child.set_attribute("output.value", "I see the duplicate charge; refunding it.")
+        root.set_attribute("journey.stage.outcome", "completed")
+    provider.shutdown()
+
+    lines = received_lines(receiver)
+    assert len(lines) == 2  # SimpleSpanProcessor: one request per span
+    exported = [s for line in lines for s in line["resourceSpans"][0]["scopeSpans"][0]["spans"]]
+    root_context = root.get_span_context()
+    assert {s["traceId"] for s in exported} == {f"{root_context.trace_id:032x}"}  # hex, not base64
+    assert {s["spanId"] for s in exported} == {f"{root_context.span_id:016x}", f"{child.get_span_context().span_id:016x}"}
+
+    day = datetime.fromtimestamp(root.start_time / 1e9, UTC).date()
+    report = ingest_partition(warehouse, receiver.landing, day)
+    assert (report.spans, report.conversations, report.quarantined) == (2, 1, 0)
+    (conversation,) = rows(warehouse, "select * from raw.conversations")
+    assert conversation["conversation_id"] == "rt-1"
+    assert (conversation["journey_name"], conversation["stage"], conversation["outcome"]) == (
+        "billing_dispute",  # from the resource
+        "investigation",  # the span's value wins over the resource's
+        "completed",
+    )
+    assert [(t["role"], t["text"]) for t in conversation["turns"]] == [
+        ("customer", "Why was I charged twice?"),
+        ("agent", "I see the duplicate charge; refunding it."),
+    ]
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "deflate"])
+def test_json_bodies_plain_or_compressed_land_as_one_line(receiver, encoding):
+    body = orjson.dumps(request(span(1, 1, 0, 10, JOURNEY)), option=orjson.OPT_INDENT_2)  # pretty-printed
+    headers = dict(JSON)
+    if encoding:
+        body = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+        headers["Content-Encoding"] = encoding
+    answer = requests.post(receiver.traces_url, data=body, headers=headers, timeout=10)
+    assert answer.status_code == 200 and answer.json() == {}
+    (line,) = received_lines(receiver)
+    assert line == request(span(1, 1, 0, 10, JOURNEY))
+    (landed,) = list_landing_files(receiver.landing)
+    assert Path(landed.path).read_bytes().count(b"\n") == 1
+
+
+def test_an_empty_request_is_accepted_and_writes_nothing(receiver):
+    answer = requests.post(receiver.traces_url, data=b"", headers=PROTOBUF, timeout=10)
+    assert answer.status_code == 200
+    assert ExportTraceServiceResponse.FromString(answer.content) == ExportTraceServiceResponse()
+    assert list_landing_files(receiver.landing) == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "message"),
+    [
+        (PROTOBUF, b"\xff\xff\xff\xff garbage", 400, "not a protobuf ExportTraceServiceRequest"),
+        (JSON, b'{"resourceSpans": [', 400, "not valid JSON"),
+        (JSON, b"[1, 2]", 400, "expected a JSON object"),
+        ({**JSON, "Content-Encoding": "gzip"}, b"not gzip at all", 400, "not valid gzip"),
+        ({**JSON, "Content-Encoding": "br"}, b"{}", 415, "unsupported Content-Encoding"),
+        ({"Content-Type": "text/plain"}, b"hello", 415, "unsupported Content-Type"),
+        (JSON, b"{" + b" " * (300 * 1024) + b"}", 413, "exceeds the 262144-byte limit"),
+        ({**JSON, "Content-Encoding": "gzip"}, gzip.compress(b"{" + b" " * (2 << 20) + b"}"), 413, "decompressed body"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_reason(receiver, headers, body, status, message):
+    answer = requests.post(receiver.traces_url, data=body, headers=headers, timeout=10)
+    assert answer.status_code == status
+    if headers["Content-Type"] == PROTOBUF["Content-Type"]:
+        reason = Status.FromString(answer.content).message
+    else:
+        reason = answer.json()["message"]
+    assert message in reason
+    assert list_landing_files(receiver.landing) == []
+
+
+def test_health(receiver):
+    answer = requests.get(f"{receiver.url}/health", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "landing_dir": str(receiver.landing.resolve())}
+
+
+def test_journeys_serve_command_runs_the_receiver(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    landing = tmp_path / "landing"
+    journeys = Path(sys.executable).with_name("journeys")  # the console script pyproject.toml installs
+    command = [str(journeys), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing-dir", str(landing),
+               "--max-body-mb", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "journeys serve did not come up"
+                time.sleep(0.2)
+        assert answer.json()["landing_dir"] == str(landing.resolve())
+        posted = requests.post(f"http://127.0.0.1:{port}/v1/traces", data=orjson.dumps(request(span(1, 1, 0, 1))),
+                               headers=JSON, timeout=10)
+        assert posted.status_code == 200
+        assert len(list_landing_files(landing)) == 1
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0].decode()
+    assert f"http://127.0.0.1:{port}/v1/traces" in output
