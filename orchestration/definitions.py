@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.assets.dbt import build_dbt_assets, dbt_project
+from orchestration.defs.assets.dbt import DBT_EXECUTABLE, build_dbt_assets, dbt_project
 from orchestration.defs.assets.evaluations import evaluations
 from orchestration.defs.assets.ingest import ingest_traces
 from orchestration.defs.assets.journey_map import journey_map
@@ -47,6 +47,6 @@ defs = dg.Definitions(
         "journey_map_file": JourneyMapResource(path=dg.EnvVar("JOURNEYS_JOURNEY_MAP")),
         "evaluator": EvaluatorResource(engine=dg.EnvVar("JOURNEYS_EVAL_ENGINE")),
         "quality_gate": QualityGateResource(tolerance=dg.EnvVar.int("JOURNEYS_MISSING_JOURNEY_TOLERANCE")),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
 )

@@ -61,7 +61,9 @@ def resolve_selection(defs: dg.Definitions, select: str | None) -> list[dg.Asset
     """Dagster's asset selection syntax (e.g. `key:raw/*`, `group:marts`, `+key:marts/journeys`)."""
     if not select:
         return None
-    keys = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+    # A multi-asset (ingestion writes four tables in one pass) runs whole or not at all.
+    selection = dg.AssetSelection.from_string(select).required_multi_asset_neighbors()
+    keys = selection.resolve(defs.resolve_asset_graph())
     if not keys:
         raise ValueError(f"--select {select!r} matches no asset")
     return sorted(keys, key=lambda k: k.path)
@@ -90,7 +92,7 @@ def _outcome(day: str, result: dg.ExecuteInProcessResult, seconds: float) -> Par
             outcome.failed_steps[event.step_key] = error.message.strip().splitlines()[0] if error else "failed"
     outcome.skipped_steps = [event.step_key for event in result.get_step_skipped_events()]
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.materialization
         if materialization.asset_key == dg.AssetKey(["raw", "conversations"]):
             meta = materialization.metadata
             outcome.conversations = _metadata_value(meta.get("conversations"))

@@ -1,6 +1,5 @@
 """Sensors: late or new trace files re-trigger their days; failed runs raise an alert."""
 
-from __future__ import annotations
 
 import json
 from pathlib import Path

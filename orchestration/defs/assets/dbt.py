@@ -2,11 +2,13 @@
 incremental models, partitioned by day and given the partition window as dbt vars, and the
 rest (cohort-level marts rebuilt over all history)."""
 
-from __future__ import annotations
 
 import json
+import shutil
+import sys
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,6 +19,9 @@ from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.settings import REPO_ROOT
 
 INCREMENTAL_SELECTOR = "config.materialized:incremental"
+
+# The venv's dbt, found even when the venv is not activated (`make demo` calls .venv/bin/journeys).
+DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
 
@@ -31,7 +36,8 @@ def prepare_manifest() -> None:
     sources = [p for p in dbt_project.project_dir.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"}]
     sources = [p for p in sources if "target" not in p.parts and "logs" not in p.parts]
     if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
-        dbt_project.preparer.prepare(dbt_project)
+        dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+        dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
 class JourneysDbtTranslator(DagsterDbtTranslator):
