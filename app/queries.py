@@ -73,6 +73,14 @@ def _run(snapshot: Snapshot, where: Clause, sql: str) -> Result:
     return Result(query(snapshot, sql.replace("{where}", where.sql), where.params), where)
 
 
+def _stage_order_source(snapshot: Snapshot) -> str:
+    """Journey-map order of each stage, from `stage_funnel`; an empty relation without it, so
+    a page missing that mart still lists its stages (in name order)."""
+    if snapshot.has("stage_funnel"):
+        return "select distinct journey_name, stage, stage_order from stage_funnel"
+    return "select null::varchar as journey_name, null::varchar as stage, null::integer as stage_order where false"
+
+
 def _distinct(snapshot: Snapshot, mart: str, column: str) -> tuple[str, ...]:
     if column not in columns(snapshot, mart):
         return ()
@@ -171,7 +179,7 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
         snapshot,
         where,
         f"""
-        with stage_order as (select distinct journey_name, stage, stage_order from stage_funnel)
+        with stage_order as ({_stage_order_source(snapshot)})
         select c.journey_name, c.stage, coalesce(min(o.stage_order), 99) as stage_order,
                count(*) as conversations {per_evaluator},
                count(*) filter (where {failing}) as failing,
@@ -180,7 +188,7 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
         left join stage_order o on o.journey_name = c.journey_name and o.stage = c.stage
         {{where}}
         group by c.journey_name, c.stage
-        order by c.journey_name, stage_order
+        order by c.journey_name, stage_order, c.stage
         """,
     )
 
@@ -217,7 +225,7 @@ def handoffs(snapshot: Snapshot, filters: Filters) -> Result:
         snapshot,
         where,
         f"""
-        with stage_order as (select distinct journey_name, stage, stage_order from stage_funnel)
+        with stage_order as ({_stage_order_source(snapshot)})
         select h.journey_name, h.from_stage, h.to_stage, h.transitions, h.avg_context_retention,
                h.retention_fail_rate, f.stage_order as from_order, t.stage_order as to_order,
                coalesce({threshold}, {DEFAULT_MIN_CONTEXT_RETENTION}) as min_context_retention
@@ -225,7 +233,7 @@ def handoffs(snapshot: Snapshot, filters: Filters) -> Result:
         left join stage_order f on f.journey_name = h.journey_name and f.stage = h.from_stage
         left join stage_order t on t.journey_name = h.journey_name and t.stage = h.to_stage
         {{where}}
-        order by h.journey_name, from_order, to_order
+        order by h.journey_name, from_order, to_order, h.from_stage, h.to_stage
         """,
     )
 
@@ -304,28 +312,27 @@ def conversations(
         ids = [c for c in ("conversation_id", "journey_id", "customer_id") if c in cols]
         haystack = " || ' ' || ".join([*(f"coalesce({c}, '')" for c in ids), text])
         where = where.and_(f"({haystack}) ilike ?", f"%{search}%")
-    wanted = [
+    # What a reader scans first (where, how it scored, how it ended) comes first.
+    leading = [c for c in ("conversation_id", "stage", "channel") if c in cols]
+    trailing = [
         c
         for c in (
-            "conversation_id",
-            "journey_id",
-            "journey_name",
-            "stage",
-            "channel",
+            "outcome",
+            "started_at",
             "agent_type",
             "segment",
             "cohort_week",
-            "started_at",
-            "outcome",
+            "journey_id",
+            "journey_name",
         )
         if c in cols
     ]
-    scores = "".join(f', {p}_score as "{ev.label}"' for ev, p in prefixes.items())
+    scores = "".join(f", {p}_score as {ev.short}_score" for ev, p in prefixes.items())
     return _run(
         snapshot,
         where,
         f"""
-        select {", ".join(wanted)} {scores}, {failing_expression(cols)} as failing
+        select {", ".join(leading)} {scores}, {failing_expression(cols)} as failing, {", ".join(trailing)}
         from conversation_evaluations {{where}}
         order by started_at desc, conversation_id
         limit {int(limit) + 1}

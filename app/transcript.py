@@ -87,11 +87,15 @@ def _highlight(text: str, snippet: str) -> str:
     return f":orange-background[{escape_markdown(text)}]"
 
 
+def _fact(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, pd.Timestamp) else str(value)
+
+
 def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) -> None:
     """Show one conversation (a `conversation_evaluations` row): header facts, one card per
     evaluator with score, status and reason, then the turns with evidence highlighted."""
     facts = [
-        f"{label}: **{escape_markdown(str(row[col]))}**"
+        f"{label}: **{escape_markdown(_fact(row[col]))}**"
         for col, label in (
             ("journey_name", "journey"),
             ("journey_id", "journey id"),

@@ -215,6 +215,8 @@ def write_url_params(params: Mapping[str, list[str]]) -> None:
 
 def _column_config(name: str) -> Any:
     label = name.replace("_", " ")
+    if name.endswith("_at"):
+        return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
     if name.endswith(("_rate", "_share", "_gap")) or name in ("completion", "reentry"):
         return st.column_config.NumberColumn(label, format="percent")
     if name.endswith(("_score", "_lift", "_csat", "_retention", "_resolution", "_quality")) or name in (

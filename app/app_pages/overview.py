@@ -94,7 +94,11 @@ if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
     result = queries.funnel(snapshot, filters)
     # The evaluator signal beside the funnel describes the same journeys: the funnel's grain
     # takes only the journey and cohort filters, so the signal uses just those too.
-    signal = queries.stage_evaluations(snapshot, filters.only("journeys", "cohorts")).frame
+    signal = (
+        queries.stage_evaluations(snapshot, filters.only("journeys", "cohorts")).frame
+        if snapshot.has("conversation_evaluations")
+        else pd.DataFrame(columns=["journey_name", "stage"])
+    )
     by_cohort = queries.funnel_by_cohort(snapshot, filters).frame
     widgets.filter_note(result.clause)
     if result.frame.empty:
