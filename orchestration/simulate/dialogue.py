@@ -170,7 +170,8 @@ def _exchanges(b: _Builder, leave: bool) -> bool:
             return False
         if answers is None:  # the re-ask: the customer repeats facts with visible annoyance
             source = stage_script(spec.journey, spec.reask_from or "")["facts_reask"]
-            b.say("customer", f"{pick(b.common['already_told'], b.slots, rng)} {pick(source['answer'], b.slots, rng)}")
+            answer = pick(source["answer"], b.slots, rng)
+            b.say("customer", f"{pick(b.common['already_told'], b.slots, rng)} {answer[:1].upper()}{answer[1:]}")
         else:
             b.say("customer", pick(answers, b.slots, rng))
         prefix = pick(b.common["answer_ack"], b.slots, rng) if rng.random() < 0.4 else ""

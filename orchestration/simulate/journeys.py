@@ -299,7 +299,8 @@ class JourneyPlanner:
             escalated_to=escalate_to,
             frictions=tuple(f.name for f in hits),
             reask_of_earlier_stage_facts=reask is not None,
-            dialogue=compose(spec, rng),
+            # The words draw from their own stream, so editing the phrase bank leaves outcomes be.
+            dialogue=compose(spec, random.Random(f"{self.seed}/dialogue/{s.plan.index}/{len(s.convs)}")),
         )
 
     def _outcome(
