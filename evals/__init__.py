@@ -21,16 +21,24 @@ from evals.evaluators import (
 )
 from evals.llm import JudgeConfig, JudgeConfigError, LLMJudge
 from evals.scorer import ENGINES, EVALUATOR_NAMES, Scorer
-from evals.types import EngineStats, EvalResult, Evidence, TokenUsage, TranscriptError, Turn, normalize_conversation
+from evals.types import (
+    EngineStats,
+    EvalResult,
+    Evidence,
+    TokenUsage,
+    TranscriptError,
+    Turn,
+    normalize_conversation,
+)
 
 __all__ = [
+    "ENGINES",
+    "EVALUATOR_NAMES",
     "BatchItem",
     "BatchResult",
     "ConversationResolution",
     "CustomerAgentContextRetention",
     "CustomerAgentConversationQuality",
-    "ENGINES",
-    "EVALUATOR_NAMES",
     "EngineStats",
     "EvalResult",
     "Evaluator",

@@ -12,8 +12,9 @@ engine well above its throughput target.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from evals.cues import Cue, agent_cues, customer_cues
 from evals.facts import (
@@ -27,7 +28,7 @@ from evals.facts import (
     same_fact,
 )
 from evals.text import lower, quote, split_sentences, tokens_of
-from evals.types import ConversationLike, Turn, TranscriptError, normalize_conversation
+from evals.types import ConversationLike, TranscriptError, Turn, normalize_conversation
 
 # Kinds whose value is specific enough that repeating it after any question means something.
 _SPECIFIC_KINDS = frozenset({"email", "phone", "id", "amount", "date", "time"})
@@ -145,12 +146,16 @@ def _agent_step(turn: Turn) -> _AgentStep:
     tokens = tokens_of(lowered, turn.text)
     for sentence in split_sentences(turn.text):
         kinds = requested_kinds(sentence, tokens)
-        if not kinds:
+        if "?" in sentence:
+            # Any value in a question is put to the customer: reusing an earlier one is retention.
+            offered = extract_facts(sentence, tokens)
+        elif kinds:
+            offered = extract_facts(sentence, tokens, only=kinds)
+        else:
             continue
-        offered = [(f, sentence) for f in extract_facts(sentence, tokens, only=kinds)]
-        proposals.extend(offered)
+        proposals.extend((f, sentence) for f in offered)
         # "Will you check in on March 8th?" proposes a value: a confirmation, not a re-ask.
-        if not offered or is_open_question(sentence):
+        if kinds and (is_open_question(sentence) or not any(f.kind in kinds for f in offered)):
             asked |= kinds
             question = question or sentence
     cues = tuple(agent_cues(lowered, tokens))
@@ -196,8 +201,11 @@ def is_transcript(value: Any) -> bool:
             return bool(normalize_conversation(value))
         except TranscriptError:
             return False
-    return isinstance(value, Sequence) and bool(value) and isinstance(value[0], (Mapping, Turn)) and (
-        isinstance(value[0], Turn) or "role" in value[0] or "speaker" in value[0]
+    return (
+        isinstance(value, Sequence)
+        and bool(value)
+        and isinstance(value[0], (Mapping, Turn))
+        and (isinstance(value[0], Turn) or "role" in value[0] or "speaker" in value[0])
     )
 
 
@@ -236,7 +244,9 @@ def context_facts(context: ContextLike) -> list[GivenFact]:
             source = f"context[{position}]"
             for step in _walk(normalize_conversation(item)):
                 if isinstance(step, _CustomerStep):
-                    given.extend(GivenFact(f, step.turn.index, source, quote(step.turn.text)) for f in step.facts)
+                    given.extend(
+                        GivenFact(f, step.turn.index, source, quote(step.turn.text)) for f in step.facts
+                    )
         else:
             raise TranscriptError(
                 f"input item {position}: expected a transcript, a fact string or a {{kind, value}} mapping, "
@@ -263,7 +273,9 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact]) -> ReAsk | None:
                 candidates.append(reask((fact.kind,), given, SPECIFICITY[fact.kind], True))
             elif given is not None and asking.is_question:
                 # The value came back after a question we could not classify: weaker evidence.
-                candidates.append(reask((fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False))
+                candidates.append(
+                    reask((fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False)
+                )
     if earlier_asked and "repeat_complaint" in step.cues:
         candidates.append(reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True))
     if earlier_asked:
@@ -299,7 +311,9 @@ def _repeats(step: _AgentStep, earlier: list[tuple[int, frozenset[str]]]) -> int
     return None
 
 
-def analyse(conversation: ConversationLike | Sequence[Turn], context: ContextLike = None) -> ConversationAnalysis:
+def analyse(
+    conversation: ConversationLike | Sequence[Turn], context: ContextLike = None
+) -> ConversationAnalysis:
     """Analyse one conversation; `context` is the earlier context (see `context_facts`)."""
     turns = normalize_conversation(conversation)
     earlier_facts = context_facts(context)
@@ -332,7 +346,9 @@ def analyse(conversation: ConversationLike | Sequence[Turn], context: ContextLik
         reask = _reask_for(step, known) if step.answering is not None else None
         if reask is None and "repeat_complaint" in step.cues:
             latest = known[-1] if known else None
-            reask = ReAsk(step.turn.index, quote(step.turn.text), (), latest, step.turn.index, _WEIGHT_COMPLAINT, True)
+            reask = ReAsk(
+                step.turn.index, quote(step.turn.text), (), latest, step.turn.index, _WEIGHT_COMPLAINT, True
+            )
         if reask is not None:
             reasks.append(reask)
         new = [GivenFact(f, step.turn.index, "conversation", quote(step.turn.text)) for f in step.facts]
@@ -344,8 +360,13 @@ def analyse(conversation: ConversationLike | Sequence[Turn], context: ContextLik
             strongest = max(earlier, key=lambda g: SPECIFICITY[g.fact.kind])
             reasks.append(
                 ReAsk(
-                    last.turn.index, last.question, tuple(sorted(last.asked)), strongest, None,
-                    _WEIGHT_UNANSWERED * SPECIFICITY[strongest.fact.kind], False,
+                    last.turn.index,
+                    last.question,
+                    tuple(sorted(last.asked)),
+                    strongest,
+                    None,
+                    _WEIGHT_UNANSWERED * SPECIFICITY[strongest.fact.kind],
+                    False,
                 )
             )
     return ConversationAnalysis(

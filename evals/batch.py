@@ -3,9 +3,10 @@ and with one bad transcript reported as a `failed` result instead of stopping th
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from tqdm import tqdm
 
@@ -45,8 +46,14 @@ def _score_item(scorer: Scorer, names: tuple[str, ...], raw: Any) -> dict[str, E
     except TranscriptError as exc:
         return {
             n: make_result(
-                n, score=None, status=FAILED, reason=f"Invalid transcript: {exc}", engine=scorer.engine,
-                rubric_version="-", latency_ms=0.0, threshold=scorer.thresholds[n],
+                n,
+                score=None,
+                status=FAILED,
+                reason=f"Invalid transcript: {exc}",
+                engine=scorer.engine,
+                rubric_version="-",
+                latency_ms=0.0,
+                threshold=scorer.thresholds[n],
             )
             for n in names
         }

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from evals.metrics import Detection, auroc, auroc_standard_error, detection
 from evals.scorer import DEFAULT_THRESHOLD, Scorer
@@ -37,9 +38,18 @@ PARTS = ("calibration", "held-out", "all")
 # Held-out records read while developing the fact parser (see the module docstring).
 INSPECTED = frozenset(
     {
-        "sgd/train/66_00046", "sgd/train/104_00088", "sgd/train/66_00004", "sgd/train/66_00005",
-        "sgd/train/66_00014", "sgd/train/66_00028", "sgd/train/77_00093", "sgd/train/77_00115",
-        "sgd/train/79_00002", "sgd/train/85_00075", "sgd/train/85_00079", "sgd/train/85_00081",
+        "sgd/train/66_00046",
+        "sgd/train/104_00088",
+        "sgd/train/66_00004",
+        "sgd/train/66_00005",
+        "sgd/train/66_00014",
+        "sgd/train/66_00028",
+        "sgd/train/77_00093",
+        "sgd/train/77_00115",
+        "sgd/train/79_00002",
+        "sgd/train/85_00075",
+        "sgd/train/85_00079",
+        "sgd/train/85_00081",
     }
 )
 
@@ -60,9 +70,11 @@ def load_dialogues(path: Path) -> list[dict[str, Any]]:
                 continue
             try:
                 record = json.loads(line)
-                record["dialogue_id"], record["turns"], record["labels"]  # noqa: B018 - presence check
+                record["dialogue_id"], record["turns"], record["labels"]
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise CalibrationDataError(f"{path}:{line_number}: not an annotated dialogue ({exc})") from exc
+                raise CalibrationDataError(
+                    f"{path}:{line_number}: not an annotated dialogue ({exc})"
+                ) from exc
             records.append(record)
     if not records:
         raise CalibrationDataError(f"{path}: no dialogues")
@@ -129,18 +141,32 @@ def run_calibration(path: Path, threshold: float = DEFAULT_THRESHOLD) -> Calibra
         results = scorer.score((RESOLUTION, RETENTION), turns)
         if labels.get("resolved") is not None:
             resolution = results[RESOLUTION]
-            add("resolution", dialogue_id, resolution.score or 0.0, resolution.passed is True, bool(labels["resolved"]))
+            add(
+                "resolution",
+                dialogue_id,
+                resolution.score or 0.0,
+                resolution.passed is True,
+                bool(labels["resolved"]),
+            )
         strong, any_reask = labels.get("reask_count_strong", 0) > 0, labels.get("reask_count", 0) > 0
         retention = results[RETENTION]
         if strong or not any_reask:
-            add("reask_within", dialogue_id, _reask_signal(retention.score), retention.passed is False, strong)
+            add(
+                "reask_within", dialogue_id, _reask_signal(retention.score), retention.passed is False, strong
+            )
         stages = record.get("stages")
         if stages:
             split = stages["split_turn_index"]
             handoff_positive = labels.get("cross_stage_reask_count", 0) > 0 and strong
             if handoff_positive or not any_reask:
                 handoff = scorer.score(RETENTION, turns[split:], [turns[:split]])[RETENTION]
-                add("reask_handoff", dialogue_id, _reask_signal(handoff.score), handoff.passed is False, handoff_positive)
+                add(
+                    "reask_handoff",
+                    dialogue_id,
+                    _reask_signal(handoff.score),
+                    handoff.passed is False,
+                    handoff_positive,
+                )
     return CalibrationReport(path, threshold, comparisons)
 
 
@@ -152,8 +178,10 @@ def format_report(report: CalibrationReport) -> str:
     lines = [
         f"Local engine accuracy on {report.path}",
         f"operating threshold: passed = score >= {report.threshold}",
-        "parts: calibration = SGD dev split (+ the inspected train records listed in evals/calibration.py); "
-        "held-out = everything else",
+        (
+            "parts: calibration = SGD dev split (+ the inspected train records listed in evals/calibration.py); "
+            "held-out = everything else"
+        ),
         "",
         f"{'comparison':36} {'part':12} {'n+':>4} {'n-':>4} {'AUROC':>7} {'±SE':>6} {'precision':>9} {'recall':>7}",
     ]

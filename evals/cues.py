@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from evals.text import GatedAlternatives
 
+
 def _words(*groups: str) -> frozenset[str]:
     return frozenset(w for group in groups for w in group.split())
 
@@ -40,86 +41,108 @@ _CANNOT = (
     r"(?:am|is|are)\s+not\s+able\s+to|unable\s+to|failed\s+to|did\s*n[o']t\s+manage\s+to|"
     r"not\s+(?:possible|able)\s+to|won't\s+be\s+able\s+to)"
 )
-_CANNOT_WORDS = _words("could couldn couldnot can cannot was wasn were weren not unable failed did didn didnot won")
+_CANNOT_WORDS = _words(
+    "could couldn couldnot can cannot was wasn were weren not unable failed did didn didnot won"
+)
 
-_AGENT_KINDS = dict(
+_AGENT_KINDS = {
     # A failure is checked before a success at the same position ("could not be booked").
-    failure=[
+    "failure": [
         rf"\b{_CANNOT}\s+(?:\w+\s+){{0,3}}?{_DO}\b",
         rf"\b{_CANNOT}\s+be\s+{_DONE}\b",
-        r"\b(?:reservation|booking|appointment|order|request|transaction|payment|transfer|purchase|rental|"
-        r"refund|ride|alarm|ticket|application|claim|change|update|cancellation|it|this|that)\s+(?:\w+\s+){0,2}?"
-        r"(?:failed|was\s+unsuccessful|was\s+not\s+successful|is\s+not\s+successful|could\s*n[o']t\s+be|"
-        r"couldn't\s+be|cannot\s+be|can't\s+be|did\s*n[o']t\s+go\s+through|didn't\s+go\s+through|"
-        r"was\s+(?:declined|rejected|denied)|(?:is|was)\s+not\s+possible)\b",
+        (
+            r"\b(?:reservation|booking|appointment|order|request|transaction|payment|transfer|purchase|rental|"
+            r"refund|ride|alarm|ticket|application|claim|change|update|cancellation|it|this|that)\s+(?:\w+\s+){0,2}?"
+            r"(?:failed|was\s+unsuccessful|was\s+not\s+successful|is\s+not\s+successful|could\s*n[o']t\s+be|"
+            r"couldn't\s+be|cannot\s+be|can't\s+be|did\s*n[o']t\s+go\s+through|didn't\s+go\s+through|"
+            r"was\s+(?:declined|rejected|denied)|(?:is|was)\s+not\s+possible)\b"
+        ),
         r"(?:\bnot|n't)\s+(?:possible|successful)\b",
         r"\bunsuccessful\b",
         r"\bimpossible\b",
         r"\bsomething\s+(?:went|is|has\s+gone)\s+wrong\b",
-        r"\b(?:there\s+was|there's|there\s+is|we\s+had|i\s+had|(?:i|we)\s+ran\s+into|(?:i|we)\s+hit|encountered)"
-        r"\s+(?:a|an|some)\s+(?:\w+\s+)?(?:problem|issue|error|glitch)",
+        (
+            r"\b(?:there\s+was|there's|there\s+is|we\s+had|i\s+had|(?:i|we)\s+ran\s+into|(?:i|we)\s+hit|encountered)"
+            r"\s+(?:a|an|some)\s+(?:\w+\s+)?(?:problem|issue|error|glitch)"
+        ),
         r"\bsystem\s+(?:error|crash|failure|outage|is\s+down)\b",
         r"\b(?:was|been|got|is)\s+(?:declined|rejected|denied)\b",
-        r"\b(?:i'm|i\s+am|we're|we\s+are)\s+(?:sorry|afraid)\s+(?:but\s+|that\s+)?(?:we|i)\s+"
-        r"(?:can't|cannot|could\s*n[o']t|won't|will\s+not|are\s+not\s+able|don't|do\s+not)\b",
+        (
+            r"\b(?:i'm|i\s+am|we're|we\s+are)\s+(?:sorry|afraid)\s+(?:but\s+|that\s+)?(?:we|i)\s+"
+            r"(?:can't|cannot|could\s*n[o']t|won't|will\s+not|are\s+not\s+able|don't|do\s+not)\b"
+        ),
         r"\bnot\s+eligible\b|\bineligible\b",
     ],
     # The requested thing does not exist or is taken: a failure unless a retry succeeds.
-    soft_failure=[
-        r"\b(?:no|not\s+any|zero)\s+(?:\w+\s+)?(?:availability|openings|slots|vacancies|seats\s+left|rooms\s+left|"
-        r"tables\s+left|results|matches)\b",
+    "soft_failure": [
+        (
+            r"\b(?:no|not\s+any|zero)\s+(?:\w+\s+)?(?:availability|openings|slots|vacancies|seats\s+left|rooms\s+left|"
+            r"tables\s+left|results|matches)\b"
+        ),
         r"\b(?:unavailable|not\s+available|fully\s+booked|sold\s+out|booked\s+up|(?:is|are)\s+full|out\s+of\s+stock)\b",
-        r"\b(?:could\s*n[o']t|couldn't|can't|cannot|unable\s+to|was\s*n[o']t\s+able\s+to|wasn't\s+able\s+to)\s+"
-        r"(?:find|locate|see)\b",
+        (
+            r"\b(?:could\s*n[o']t|couldn't|can't|cannot|unable\s+to|was\s*n[o']t\s+able\s+to|wasn't\s+able\s+to)\s+"
+            r"(?:find|locate|see)\b"
+        ),
     ],
-    success=[
+    "success": [
         rf"\b(?:has|have|'s|'ve)\s+(?:now\s+|also\s+|already\s+|just\s+)?been\s+(?:successfully\s+|now\s+)?{_DONE}\b",
-        rf"\b(?:is|are|was|were)\s+(?:now\s+|all\s+|successfully\s+|already\s+)?"
-        rf"(?:{_DONE}(?!\s+up)|complete|done|successful|through|on\s+(?:its|the|their|his|her)\s+way|"
-        r"(?:coming|headed|heading)\s+(?:your\s+way|to\s+you|now|right))\b",
+        (
+            rf"\b(?:is|are|was|were)\s+(?:now\s+|all\s+|successfully\s+|already\s+)?"
+            rf"(?:{_DONE}(?!\s+up)|complete|done|successful|through|on\s+(?:its|the|their|his|her)\s+way|"
+            r"(?:coming|headed|heading)\s+(?:your\s+way|to\s+you|now|right))\b"
+        ),
         rf"\b(?:i|we)(?:'ve|\s+have)?\s+(?:now\s+|just\s+|also\s+|successfully\s+|(?:gone|went)\s+ahead\s+and\s+)*{_DONE}\b",
         r"(?<!not\s)(?<!n't\s)\bsuccessful(?:ly)?\b",
         r"\ball\s+set\b|\bgood\s+to\s+go\b|\ball\s+done\b",
         r"\b(?:confirmation|reference|booking|order|tracking|ticket|case)\s+(?:number|code|id|\#)\s+(?:is|will\s+be)\b",
-        r"\byou(?:'ll|\s+will|\s+should)\s+(?:soon\s+|shortly\s+)?(?:receive|get)\s+(?:a|an|the|your)?\s*"
-        r"(?:confirmation|email|e-mail|receipt|text|sms|refund)",
+        (
+            r"\byou(?:'ll|\s+will|\s+should)\s+(?:soon\s+|shortly\s+)?(?:receive|get)\s+(?:a|an|the|your)?\s*"
+            r"(?:confirmation|email|e-mail|receipt|text|sms|refund)"
+        ),
         r"\b(?:it|that|this)(?:'s|\s+is|\s+has\s+been)\s+(?:done|taken\s+care\s+of|sorted)\b",
     ],
-    escalation=[
+    "escalation": [
         r"\b(?:transfer(?:ring)?|connect(?:ing)?|put(?:ting)?|forward(?:ing)?|rout(?:e|ing))\s+you\s+(?:to|through|over)\b",
         r"\bescalat\w*",
         r"\b(?:hand(?:ing)?|pass(?:ing)?)\s+(?:you|this|it|your\s+\w+)\s+(?:over|on)\s+to\b",
-        r"\b(?:a|an|our|the|my)\s+(?:supervisor|manager|specialist|senior\s+\w+|human|colleague|technician|"
-        r"engineer|team|department|representative)\s+(?:will|would|can|is\s+going\s+to|should)\s+"
-        r"(?:call|contact|reach|get\s+back|follow\s+up|look\s+into|help|assist|be\s+in\s+touch|review)",
-        r"\b(?:open(?:ed)?|rais(?:e|ed)|creat(?:e|ed)|fil(?:e|ed)|submit(?:ted)?|log(?:ged)?)\s+(?:a|an)\s+"
-        r"(?:support\s+|service\s+)?(?:ticket|case|complaint)\b",
+        (
+            r"\b(?:a|an|our|the|my)\s+(?:supervisor|manager|specialist|senior\s+\w+|human|colleague|technician|"
+            r"engineer|team|department|representative)\s+(?:will|would|can|is\s+going\s+to|should)\s+"
+            r"(?:call|contact|reach|get\s+back|follow\s+up|look\s+into|help|assist|be\s+in\s+touch|review)"
+        ),
+        (
+            r"\b(?:open(?:ed)?|rais(?:e|ed)|creat(?:e|ed)|fil(?:e|ed)|submit(?:ted)?|log(?:ged)?)\s+(?:a|an)\s+"
+            r"(?:support\s+|service\s+)?(?:ticket|case|complaint)\b"
+        ),
         r"\bsomeone\s+(?:will|should|is\s+going\s+to)\s+(?:call|contact|reach|get\s+back|follow\s+up|be\s+in\s+touch)",
         r"\b(?:call|contact|email)\s+(?:our|the)\s+(?:support|billing|technical|customer\s+service)\b",
     ],
-    confirm_request=[
+    "confirm_request": [
         r"\bis\s+(?:that|this|it)\s+(?:right|correct|ok(?:ay)?)\b",
         r"\b(?:correct|right)\s*\?",
         r"\b(?:please|can\s+you|could\s+you|would\s+you)\s+confirm\b",
         r"\bto\s+confirm\b|\bconfirming\b",
     ],
-    alternative=[
+    "alternative": [
         r"\bhow\s+about\b|\bwhat\s+about\b|\binstead\b|\balternatively\b|\banother\s+option\b",
         r"\b(?:would|do)\s+you\s+(?:like|want)\s+(?:me\s+)?to\s+try\b|\b(?:shall|should|can)\s+i\s+try\b",
     ],
-    apology=[r"\b(?:sorry|apologi[sz]e|apologies|unfortunately|regret(?:fully)?|afraid)\b"],
-    offer_help=[
+    "apology": [r"\b(?:sorry|apologi[sz]e|apologies|unfortunately|regret(?:fully)?|afraid)\b"],
+    "offer_help": [
         r"\b(?:anything|something)\s+else\b|\bfurther\s+(?:help|assist)|\bhappy\s+to\s+help\b|\bglad\s+to\s+help\b",
         r"\bmy\s+pleasure\b|\byou(?:'re|\s+are)\s+welcome\b",
     ],
-    closing=[
-        r"\bhave\s+a\s+(?:great|good|nice|wonderful|lovely|pleasant|fantastic|safe)\b|\bgood\s*-?\s*bye\b|"
-        r"\bbye\b|\btake\s+care\b|\benjoy\b",
+    "closing": [
+        (
+            r"\bhave\s+a\s+(?:great|good|nice|wonderful|lovely|pleasant|fantastic|safe)\b|\bgood\s*-?\s*bye\b|"
+            r"\bbye\b|\btake\s+care\b|\benjoy\b"
+        ),
     ],
-)
+}
 
-_CUSTOMER_KINDS = dict(
-    repeat_complaint=[
+_CUSTOMER_KINDS = {
+    "repeat_complaint": [
         r"\bi\s+(?:already|just)\s+(?:told|said|gave|mentioned|provided|sent|explained|answered)\b",
         r"\b(?:as|like)\s+i\s+(?:said|told\s+you|mentioned|explained)\b",
         r"\bi(?:'ve|\s+have)\s+already\s+(?:told|said|given|provided|sent|mentioned|explained|answered)\b",
@@ -128,37 +151,45 @@ _CUSTOMER_KINDS = dict(
         r"\byou\s+already\s+have\s+(?:it|that|this|my)\b",
         r"\bhow\s+many\s+times\b|\brepeat\s+myself\b|\bsaid\s+(?:that|this)\s+(?:already|before)\b",
     ],
-    escalation_demand=[
-        r"\b(?:speak|talk)\s+(?:to|with)\s+(?:a|an|your|the|some)?\s*(?:human|person|manager|supervisor|real\s+person|"
-        r"someone\s+else|somebody\s+else|representative|operator)\b",
+    "escalation_demand": [
+        (
+            r"\b(?:speak|talk)\s+(?:to|with)\s+(?:a|an|your|the|some)?\s*(?:human|person|manager|supervisor|real\s+person|"
+            r"someone\s+else|somebody\s+else|representative|operator)\b"
+        ),
         r"\b(?:get|give)\s+me\s+(?:a|your|the)\s+(?:manager|supervisor|human)\b",
     ],
-    abandon=[
+    "abandon": [
         r"\bnever\s*mind\b|\bforget\s+(?:it|about\s+it)\b",
         r"\bi'?ll\s+(?:go|try|look)\s+(?:elsewhere|somewhere\s+else)\b|\bi'?ll\s+(?:call|come)\s+back\b",
         r"\b(?:cancel|close)\s+my\s+(?:account|subscription|membership|service)\b",
         r"\bswitch(?:ing)?\s+(?:to\s+)?(?:another|a\s+different)\s+(?:provider|company|bank|carrier)\b",
         r"\bdone\s+with\s+(?:this|you)\b|\bi\s+give\s+up\b",
     ],
-    persists=[
-        r"\bstill\s+(?:not|doesn't|does\s+not|isn't|is\s+not|can't|cannot|won't|haven't|hasn't|broken|down|no)\b",
+    "persists": [
+        (
+            r"\bstill\s+(?:\w+\s+)?(?:not|doesn't|does\s+not|isn't|is\s+not|can't|cannot|won't|haven't|hasn't|broken|down|"
+            r"no|crash\w*|fail\w*|freez\w*|drop\w*|stuck|happen\w*|getting|seeing|showing|charg\w*|wrong|error\w*)\b"
+        ),
+        r"\b(?:no\s+difference|nothing\s+(?:has\s+)?changed|same\s+thing|did\s*n[o']t\s+change\s+anything)\b",
         r"\b(?:did|does|do)\s*n[o']t\s+(?:work|help|fix|solve)\b|\b(?:didn't|doesn't|don't)\s+(?:work|help|fix|solve)\b",
         r"\bnot\s+(?:working|fixed|resolved|solved|helpful)\b|\bsame\s+(?:problem|issue|error)\b",
         r"\bthat(?:'s|\s+is)\s+not\s+(?:what|right|correct)\b",
     ],
-    frustration=[
-        r"\b(?:ridiculous|unacceptable|frustrat\w*|annoy\w*|useless|terrible|awful|horrible|pathetic|"
-        r"worst|angry|furious|upset|disappointed|unhappy|fed\s+up|sick\s+of)\b",
+    "frustration": [
+        (
+            r"\b(?:ridiculous|unacceptable|frustrat\w*|annoy\w*|useless|terrible|awful|horrible|pathetic|"
+            r"worst|angry|furious|upset|disappointed|unhappy|fed\s+up|sick\s+of)\b"
+        ),
         r"\bwaste\s+of\s+(?:my\s+)?time\b|\bthis\s+is\s+(?:a\s+)?joke\b|\bare\s+you\s+(?:even|serious|kidding)\b",
         r"\bnot\s+listening\b",
     ],
-    satisfied=[
+    "satisfied": [
         r"\bthat\s+(?:worked|works|helped|helps|fixed\s+it|solved\s+it|did\s+it|did\s+the\s+trick)\b",
         r"\b(?:it|everything)\s+works\b|\bproblem\s+solved\b|\ball\s+(?:good|sorted|fixed)\b",
         r"\b(?:perfect|great|awesome|excellent|wonderful|fantastic|brilliant|sounds\s+good|works\s+for\s+me)\b",
     ],
-    gratitude=[r"\b(?:thanks?|thank\s+you|thx|appreciated?|cheers)\b"],
-)
+    "gratitude": [r"\b(?:thanks?|thank\s+you|thx|appreciated?|cheers)\b"],
+}
 
 # Gates: the words every match of a kind contains (see `GatedAlternatives`).
 _AGENT = GatedAlternatives(
@@ -197,8 +228,10 @@ _CUSTOMER = GatedAlternatives(
     {
         "repeat_complaint": _words("already just said told mentioned explained gave asked times repeat"),
         "escalation_demand": _words("speak talk manager supervisor human"),
-        "abandon": _words("never nevermind forget else elsewhere back cancel close switch switching done give"),
-        "persists": _words("still work help fix solve not same"),
+        "abandon": _words(
+            "never nevermind forget else elsewhere back cancel close switch switching done give"
+        ),
+        "persists": _words("still work help fix solve not same difference changed change"),
         "frustration": _words(
             """ridiculous unacceptable frustrated frustrating frustration frustrates annoy annoys annoyed annoying useless terrible awful
             horrible pathetic worst angry furious upset disappointed unhappy fed sick waste joke even serious

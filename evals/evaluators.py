@@ -10,7 +10,9 @@ from evals.scorer import DEFAULT_THRESHOLD, Scorer, Thresholds
 from evals.types import ConversationLike, EvalResult
 
 
-def _pick_conversation(output: ConversationLike | None, conversation: ConversationLike | None) -> ConversationLike:
+def _pick_conversation(
+    output: ConversationLike | None, conversation: ConversationLike | None
+) -> ConversationLike:
     if output is not None and conversation is not None:
         raise TypeError("pass the transcript as `output` or as `conversation`, not both")
     chosen = output if output is not None else conversation
@@ -26,7 +28,11 @@ class Evaluator:
     name: ClassVar[str]
 
     def __init__(
-        self, *, threshold: float = DEFAULT_THRESHOLD, engine: str = "local", judge: JudgeConfig | LLMJudge | None = None
+        self,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        engine: str = "local",
+        judge: JudgeConfig | LLMJudge | None = None,
     ):
         self._scorer = Scorer(engine, judge=judge, thresholds={self.name: threshold})
 
@@ -68,9 +74,13 @@ class CustomerAgentContextRetention(Evaluator):
 
 
 @overload
-def evaluate(evaluators: str, conversation: ConversationLike | None = ..., **kwargs: object) -> EvalResult: ...
+def evaluate(
+    evaluators: str, conversation: ConversationLike | None = ..., **kwargs: object
+) -> EvalResult: ...
 @overload
-def evaluate(evaluators: list[str] | tuple[str, ...], conversation: ConversationLike | None = ..., **kwargs: object) -> dict[str, EvalResult]: ...
+def evaluate(
+    evaluators: list[str] | tuple[str, ...], conversation: ConversationLike | None = ..., **kwargs: object
+) -> dict[str, EvalResult]: ...
 
 
 def evaluate(

@@ -13,8 +13,8 @@ fast); the kind's parser then reads the small span.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable
 
 from evals.text import UPPER, GatedAlternatives, lower, tokens_of
 
@@ -37,20 +37,66 @@ SPECIFICITY: dict[str, float] = {
 }
 
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
 }
 _ORDINAL_WORDS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
 }
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -64,7 +110,7 @@ _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _DAY_NUM = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _HOUR = rf"(?:[01]?\d|2[0-3]|{_NUM_WORD})"
 _PERIOD = r"(?:\s*[ap]\.?\s?m\b\.?|\s+in the (?:morning|afternoon|evening)|\s+(?:at|in the) night|\s+tonight)"
-_CAP = r"(?-i:[A-Z][\w'&.-]*|[A-Z]{2,})"
+_CAP = r"(?-i:[A-Z][\w'&.-]*+)(?!@)"  # possessive, so never the front of an email address
 _CAP_PHRASE = rf"{_CAP}(?:\s+(?:of\s+|de\s+|the\s+)?{_CAP}){{0,3}}"
 _COUNT_UNIT = (
     r"(?:people|persons?|guests?|adults?|children|kids|tickets?|seats?|rooms?|nights?|days?|"
@@ -82,21 +128,24 @@ _PREFERENCE_LEAD = (
 
 # Order matters: at one position the first alternative wins, so the more specific kinds
 # (email, phone, clock times) come before the looser ones (ids, counts).
-_CANDIDATE_KINDS = dict(
-    email=[r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"],
-    phone=[
+_CANDIDATE_KINDS = {
+    "email": [r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"],
+    "phone": [
         r"\b(?:\d{1,3}[\s.-]?)?\d{3}[\s.-]?\d{3}[\s.-]?\d{4}\b",
         r"\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b",
     ],
-    amount=[r"[$€£]\s?\d[\d,]*(?:\.\d+)?", r"\b\d[\d,]*(?:\.\d+)?\s?(?:dollars|bucks|usd|euros?|eur|pounds|gbp)\b"],
-    time=[
+    "amount": [
+        r"[$€£]\s?\d[\d,]*(?:\.\d+)?",
+        r"\b\d[\d,]*(?:\.\d+)?\s?(?:dollars|bucks|usd|euros?|eur|pounds|gbp)\b",
+    ],
+    "time": [
         rf"\b(?:[01]?\d|2[0-3]):[0-5]\d(?:{_PERIOD})?",
         rf"\b(?:half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\s+minutes)?\s+(?:past|to|after)\s+{_HOUR}\b(?:{_PERIOD})?",
         rf"\b{_HOUR}\s*o['\"]?\s?clock(?:{_PERIOD})?",
         rf"\b{_HOUR}(?:\s+(?:thirty|fifteen|forty[- ]five|o\s?five))?{_PERIOD}",
         r"\b(?:noon|midday|midnight)\b",
     ],
-    date=[
+    "date": [
         r"\b\d{4}-\d{2}-\d{2}\b",
         r"\b[01]?\d/[0-3]?\d(?:/\d{2,4})?\b",
         rf"\b{_MONTH}\.?\s+{_DAY_NUM}\b",
@@ -108,40 +157,92 @@ _CANDIDATE_KINDS = dict(
         r"\b(?:day after tomorrow|today|tonight|tomorrow|this weekend|next weekend)\b",
         rf"\b(?:(?:next|this|coming)\s+)?{_WEEKDAY}\b",
     ],
-    id=[
-        r"\b(?:order|account|acct|reference|ref|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
-        r"|tracking|customer|serial|claim)\s*(?:number|no\.?|num|\#|id|code)?\s*(?:is\s+)?[:\#]?\s*"
-        r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}\b",
+    "id": [
+        (
+            r"\b(?:order|account|acct|reference|ref|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
+            r"|tracking|customer|serial|claim)\s*(?:number|no\.?|num|\#|id|code)?\s*(?:is\s+)?[:\#]?\s*"
+            r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}\b"
+        ),
         r"\b(?-i:(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,})\b",
         r"\b\d{6,}\b",
     ],
-    count=[
+    "count": [
         rf"\b(?:\d{{1,3}}|{_NUM_WORD}|a\s+couple\s+of)\s+(?:more\s+|adult\s+|extra\s+)?{_COUNT_UNIT}\b",
         rf"\b(?:party|table|group|reservation|booking)\s+(?:of|for)\s+(?:\d{{1,2}}|{_NUM_WORD})\b",
         rf"\bfor\s+(?:\d{{1,2}}|{_NUM_WORD})(?=\s*(?:[.,!?;]|$|at\b|on\b|in\b|please\b))",
         r"\b(?:just\s+)?(?:me|myself)\s+and\s+(?:my\s+)?(?:wife|husband|partner|friend|son|daughter)\b",
     ],
-    name=[
-        r"\b(?:my\s+name\s+is|name\s+is|this\s+is|call\s+me|under\s+(?:the\s+name\s+(?:of\s+)?)?)\s*"
-        r"(?-i:[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2})",
+    "name": [
+        (
+            r"\b(?:my\s+name\s+is|name\s+is|this\s+is|call\s+me|under\s+(?:the\s+name\s+(?:of\s+)?)?)\s*"
+            r"(?-i:[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2})"
+        ),
     ],
-    place=[
-        r"\b\d+\s+(?:(?-i:[A-Z])[\w.]*\s+){1,4}(?:street|st|avenue|ave|road|rd|drive|dr|boulevard|blvd|lane|ln|way"
-        r"|court|ct|place|pl)\b",
+    "place": [
+        (
+            r"\b\d+\s+(?:(?-i:[A-Z])[\w.]*\s+){1,4}(?:street|st|avenue|ave|road|rd|drive|dr|boulevard|blvd|lane|ln|way"
+            r"|court|ct|place|pl)\b"
+        ),
         rf"\b(?:in|to|from|near|around|at)\s+(?:the\s+)?{_CAP_PHRASE}",
     ],
-)
+}
 _DIGITS = frozenset("0123456789")
 _NUMBER_TOKENS = _DIGITS | frozenset(_NUMBER_WORDS)
 _MONTH_TOKENS = frozenset(
-    """jan january feb february mar march apr april may jun june jul july aug august sep sept september oct
-    october nov november dec december""".split()
+    [
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
+    ]
 )
-_CURRENCY_TOKENS = frozenset("$ € £ dollars bucks usd euro euros eur pounds gbp".split())
+_CURRENCY_TOKENS = frozenset(
+    ["$", "€", "£", "dollars", "bucks", "usd", "euro", "euros", "eur", "pounds", "gbp"]
+)
 # Every time has an hour (a digit or a number word) and a marker: a colon, am/pm, a part of the
 # day, o'clock, or past/to/after; or it is noon, midday or midnight.
 _TIME_MARKERS = frozenset(
-    ": am pm a p m morning afternoon evening night tonight clock oclock past to after noon midday midnight".split()
+    [
+        ":",
+        "am",
+        "pm",
+        "a",
+        "p",
+        "m",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "tonight",
+        "clock",
+        "oclock",
+        "past",
+        "to",
+        "after",
+        "noon",
+        "midday",
+        "midnight",
+    ]
 )
 _CANDIDATES = GatedAlternatives(
     _CANDIDATE_KINDS,
@@ -163,7 +264,19 @@ _CANDIDATES = GatedAlternatives(
     ignore_case=True,
 )
 _PREFERENCE_GATE = frozenset(
-    "prefer rather like love enjoy into fan favorite favourite preference preferably".split()
+    [
+        "prefer",
+        "rather",
+        "like",
+        "love",
+        "enjoy",
+        "into",
+        "fan",
+        "favorite",
+        "favourite",
+        "preference",
+        "preferably",
+    ]
 )
 
 # Preferences are scanned separately: their free text would otherwise swallow the times, dates
@@ -172,7 +285,8 @@ _PREFERENCES = re.compile(rf"(?:{_PREFERENCE_LEAD})\s*(?:to\s+)?[^.,!?;]{{2,48}}
 
 _PLACE_LEAD = re.compile(r"^(?:in|to|from|near|around|at)\s+(?:the\s+)?", re.IGNORECASE)
 _NAME_LEAD = re.compile(
-    r"^(?:my\s+name\s+is|name\s+is|this\s+is|call\s+me|under\s+(?:the\s+name\s+(?:of\s+)?)?)\s*", re.IGNORECASE
+    r"^(?:my\s+name\s+is|name\s+is|this\s+is|call\s+me|under\s+(?:the\s+name\s+(?:of\s+)?)?)\s*",
+    re.IGNORECASE,
 )
 _NOT_PLACES = frozenset(
     {"i", "me", "my", "the", "a", "an", "it", "that", "this", "yes", "no", "ok", "okay", "please", "thanks"}
@@ -181,10 +295,80 @@ _NOT_PLACES = frozenset(
 )
 _MONTH_WORD = re.compile(rf"^{_MONTH}\b", re.IGNORECASE)
 _STOPWORDS = frozenset(
-    """a an the to of in on at for and or but with some any my your our me i we you it is are be
-    was that this there here something kind type sort very really just more much please would
-    like love prefer rather enjoy into fan favorite favourite preference preferably do also usually
-    always have has had can could should will get go going want one ones thing things""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "and",
+        "or",
+        "but",
+        "with",
+        "some",
+        "any",
+        "my",
+        "your",
+        "our",
+        "me",
+        "i",
+        "we",
+        "you",
+        "it",
+        "is",
+        "are",
+        "be",
+        "was",
+        "that",
+        "this",
+        "there",
+        "here",
+        "something",
+        "kind",
+        "type",
+        "sort",
+        "very",
+        "really",
+        "just",
+        "more",
+        "much",
+        "please",
+        "would",
+        "like",
+        "love",
+        "prefer",
+        "rather",
+        "enjoy",
+        "into",
+        "fan",
+        "favorite",
+        "favourite",
+        "preference",
+        "preferably",
+        "do",
+        "also",
+        "usually",
+        "always",
+        "have",
+        "has",
+        "had",
+        "can",
+        "could",
+        "should",
+        "will",
+        "get",
+        "go",
+        "going",
+        "want",
+        "one",
+        "ones",
+        "thing",
+        "things",
+    ]
 )
 _WORD = re.compile(r"[a-z][a-z'-]+")
 
@@ -207,9 +391,12 @@ def _number(token: str) -> int | None:
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _NOON = re.compile(r"\b(?:noon|midday)\b")
-_REL_TIME = re.compile(rf"(half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\s+minutes)?\s+(past|to|after)\s+(\w+)", re.I)
+_REL_TIME = re.compile(
+    rf"(half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\s+minutes)?\s+(past|to|after)\s+(\w+)", re.IGNORECASE
+)
 _HOUR_ONLY = re.compile(
-    rf"(?<!\d)(\d{{1,2}}|\b(?:{_NUM_WORD})\b)(?!\d)(?:\s+(thirty|fifteen|forty[- ]five|o\s?five))?", re.I
+    rf"(?<!\d)(\d{{1,2}}|\b(?:{_NUM_WORD})\b)(?!\d)(?:\s+(thirty|fifteen|forty[- ]five|o\s?five))?",
+    re.IGNORECASE,
 )
 _MINUTE_WORDS = {"thirty": 30, "fifteen": 15, "forty-five": 45, "forty five": 45, "o five": 5, "ofive": 5}
 
@@ -258,9 +445,9 @@ def _time_key(span: str) -> frozenset[int] | None:
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})")
-_DAY_IN_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\b|\b({_ORD_WORD})\b", re.I)
-_MONTH_IN_DATE = re.compile(rf"\b({_MONTH})\b", re.I)
-_RELATIVE_DATE = re.compile(rf"day after tomorrow|today|tonight|tomorrow|weekend|{_WEEKDAY}", re.I)
+_DAY_IN_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\b|\b({_ORD_WORD})\b", re.IGNORECASE)
+_MONTH_IN_DATE = re.compile(rf"\b({_MONTH})\b", re.IGNORECASE)
+_RELATIVE_DATE = re.compile(rf"day after tomorrow|today|tonight|tomorrow|weekend|{_WEEKDAY}", re.IGNORECASE)
 
 
 def _date_key(span: str) -> tuple[str, int | str, int] | None:
@@ -286,7 +473,7 @@ def _date_key(span: str) -> tuple[str, int | str, int] | None:
     return ("d", 0, day)
 
 
-_LEADING_NUMBER = re.compile(rf"\b(\d{{1,3}}|{_NUM_WORD}|couple)\b", re.I)
+_LEADING_NUMBER = re.compile(rf"\b(\d{{1,3}}|{_NUM_WORD}|couple)\b", re.IGNORECASE)
 
 
 def _count_key(span: str) -> int | None:
@@ -317,7 +504,7 @@ def _make_fact(kind: str, span: str) -> Fact | None:
         digits = re.sub(r"\D", "", span)
         key = digits[-10:] if len(digits) >= 10 else None
     elif kind == "id":
-        token = re.search(r"[A-Z0-9][A-Z0-9-]{3,}$", span, re.I)
+        token = re.search(r"[A-Z0-9][A-Z0-9-]{3,}$", span, re.IGNORECASE)
         key = token.group(0).upper().replace("-", "") if token and re.search(r"\d", token.group(0)) else None
     elif kind == "amount":
         key = _amount_key(span)
@@ -335,11 +522,13 @@ def _make_fact(kind: str, span: str) -> Fact | None:
             return None
         key = content_words(value) or None
     else:
-        key = content_words(re.sub(_PREFERENCE_LEAD, " ", span, flags=re.I)) or None
+        key = content_words(re.sub(_PREFERENCE_LEAD, " ", span, flags=re.IGNORECASE)) or None
     return None if key is None else Fact(kind, key, span.strip())
 
 
-def extract_facts(text: str, tokens: frozenset[str] | None = None, only: frozenset[str] | None = None) -> list[Fact]:
+def extract_facts(
+    text: str, tokens: frozenset[str] | None = None, only: frozenset[str] | None = None
+) -> list[Fact]:
     """Every fact stated in a text, in order of appearance (only of the kinds in `only`, when
     given). `tokens` (of the text, or of the turn it is part of) saves recomputing them."""
     facts = []
@@ -377,47 +566,69 @@ def same_fact(a: Fact, b: Fact) -> bool:
 
 # --- what an agent asks for -----------------------------------------------------------------
 
-_REQUESTED_KINDS = dict(
-    time=[
-        r"\b(?:what|which|at\s+what)\s+time\b", r"\btime\s+(?:would|do|should|did|will|is|are)\b",
-        r"\bwhat\s+hour\b", r"\bhow\s+(?:early|late)\b", r"\b(?:preferred|start|pick-?up)\s+time\b",
-        r"\btime\s+slot\b", r"\b(?:the|a)\s+(?:\w+\s+)?time\b", r"\btime\s+(?:of|for)\b",
+_REQUESTED_KINDS = {
+    "time": [
+        r"\b(?:what|which|at\s+what)\s+time\b",
+        r"\btime\s+(?:would|do|should|did|will|is|are)\b",
+        r"\bwhat\s+hour\b",
+        r"\bhow\s+(?:early|late)\b",
+        r"\b(?:preferred|start|pick-?up)\s+time\b",
+        r"\btime\s+slot\b",
+        r"\b(?:the|a)\s+(?:\w+\s+)?time\b",
+        r"\btime\s+(?:of|for)\b",
     ],
-    when=[r"\bwhen\b"],
-    date=[
-        r"\b(?:what|which)\s+(?:date|day)s?\b", r"\bdates?\s+(?:would|do|should|will|is|are)\b",
+    "when": [r"\bwhen\b"],
+    "date": [
+        r"\b(?:what|which)\s+(?:date|day)s?\b",
+        r"\bdates?\s+(?:would|do|should|will|is|are)\b",
         r"\b(?:check[- ]?in|check[- ]?out|departure|return|travel|arrival|start|end|due|birth|pick-?up)\s+date\b",
-        r"\bdate\s+of\b", r"\b(?:the|a)\s+(?:\w+\s+)?date\b",
+        r"\bdate\s+of\b",
+        r"\b(?:the|a)\s+(?:\w+\s+)?date\b",
     ],
-    email=[r"\be-?mail(?:\s+address)?\b"],
-    phone=[
-        r"\b(?:phone|mobile|cell(?:phone)?|telephone)\b", r"\b(?:contact|call\s*back)\s+number\b",
+    "email": [r"\be-?mail(?:\s+address)?\b"],
+    "phone": [
+        r"\b(?:phone|mobile|cell(?:phone)?|telephone)\b",
+        r"\b(?:contact|call\s*back)\s+number\b",
         r"\bnumber\s+(?:to|where|we\s+can)\s+(?:reach|call)\b",
     ],
-    id=[
-        r"\b(?:account|acct|order|reference|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
-        r"|tracking|customer|serial|claim)(?:\s+(?:number|no\b|id|code)|\s*\#)",
+    "id": [
+        (
+            r"\b(?:account|acct|order|reference|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
+            r"|tracking|customer|serial|claim)(?:\s+(?:number|no\b|id|code)|\s*\#)"
+        ),
         r"\b(?:zip|postal|post)\s*code\b",
     ],
-    amount=[r"\bhow\s+much\b", r"\bwhat\s+amount\b", r"\bbudget\b", r"\bprice\s+range\b", r"\bwhat\s+price\b"],
-    count=[
-        r"\bhow\s+many\b", r"\bparty\s+size\b",
+    "amount": [
+        r"\bhow\s+much\b",
+        r"\bwhat\s+amount\b",
+        r"\bbudget\b",
+        r"\bprice\s+range\b",
+        r"\bwhat\s+price\b",
+    ],
+    "count": [
+        r"\bhow\s+many\b",
+        r"\bparty\s+size\b",
         r"\bnumber\s+of\s+(?:people|guests|tickets|seats|rooms|nights|passengers|adults|travell?ers|bags|days)\b",
     ],
-    name=[
-        r"\b(?:your|the)\s+(?:full\s+|first\s+|last\s+)?name\b", r"\b(?:what|which|whose)\s+name\b",
+    "name": [
+        r"\b(?:your|the)\s+(?:full\s+|first\s+|last\s+)?name\b",
+        r"\b(?:what|which|whose)\s+name\b",
         r"\bname\s+(?:on|for|under)\b",
         r"\bwhat\s+(?:would\s+you\s+like\s+to|should\s+i|do\s+you\s+want\s+to|shall\s+i)\s+(?:call|name|title)\b",
     ],
-    place=[
-        r"\bwhere\b", r"\baddress\b", r"\bdestination\b", r"\blocation\b",
+    "place": [
+        r"\bwhere\b",
+        r"\baddress\b",
+        r"\bdestination\b",
+        r"\blocation\b",
         r"\b(?:which|what)\s+(?:city|town|area|place|country|state|airport|station)\b",
     ],
-    preference=[
+    "preference": [
         r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|genre|style|category|cuisine)\b",
-        r"\bpreferences?\b", r"\bprefer\b",
+        r"\bpreferences?\b",
+        r"\bprefer\b",
     ],
-)
+}
 
 _REQUESTED = GatedAlternatives(
     _REQUESTED_KINDS,
@@ -426,15 +637,43 @@ _REQUESTED = GatedAlternatives(
         "when": frozenset({"when"}),
         "date": frozenset({"date", "dates", "day", "days"}),
         "email": frozenset({"mail", "email"}),
-        "phone": frozenset({"phone", "mobile", "cell", "cellphone", "telephone", "contact", "call", "callback", "number"}),
+        "phone": frozenset(
+            {"phone", "mobile", "cell", "cellphone", "telephone", "contact", "call", "callback", "number"}
+        ),
         "id": frozenset({"number", "no", "id", "code", "zipcode", "postcode", "postalcode", "#"}),
         "amount": frozenset({"much", "amount", "budget", "price"}),
         "count": frozenset({"many", "party", "number"}),
         "name": frozenset({"name", "call", "title"}),
         "place": frozenset(
-            "where address destination location city town area place country state airport station".split()
+            [
+                "where",
+                "address",
+                "destination",
+                "location",
+                "city",
+                "town",
+                "area",
+                "place",
+                "country",
+                "state",
+                "airport",
+                "station",
+            ]
         ),
-        "preference": frozenset("kind type sort genre style category cuisine preference preferences prefer".split()),
+        "preference": frozenset(
+            [
+                "kind",
+                "type",
+                "sort",
+                "genre",
+                "style",
+                "category",
+                "cuisine",
+                "preference",
+                "preferences",
+                "prefer",
+            ]
+        ),
     },
     ignore_case=False,
 )
@@ -474,7 +713,11 @@ def requested_kinds(sentence: str, tokens: frozenset[str] | None = None) -> froz
 
 def bare_count(text: str) -> Fact | None:
     """A reply like "4" or "just two" to a "how many" question, which carries no unit."""
-    match = re.fullmatch(rf"\W*(?:just|only|about|maybe|um|uh|\s)*(\d{{1,3}}|{_NUM_WORD})\b.{{0,20}}", text.strip(), re.I)
+    match = re.fullmatch(
+        rf"\W*(?:just|only|about|maybe|um|uh|\s)*(\d{{1,3}}|{_NUM_WORD})\b.{{0,20}}",
+        text.strip(),
+        re.IGNORECASE,
+    )
     if not match:
         return None
     value = _number(match.group(1))

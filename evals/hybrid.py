@@ -9,8 +9,8 @@ verdict is kept and its reason says so, and the failure is counted in the judge'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 from evals.analysis import ContextLike
 from evals.llm import LLMJudge
@@ -38,13 +38,18 @@ def hybrid_results(
     for name, verdict in verdicts.items():
         threshold = thresholds[name]
         if not needs_judge(verdict, judge.config.hybrid_confidence):
-            results[name] = verdict.to_result(name, engine=ENGINE, latency_ms=local_latency_ms, threshold=threshold)
+            results[name] = verdict.to_result(
+                name, engine=ENGINE, latency_ms=local_latency_ms, threshold=threshold
+            )
             continue
         judged += 1
         verdict_of_judge = judge.judge(name, turns, context, threshold=threshold)
         if verdict_of_judge.status == "failed":
             results[name] = verdict.to_result(
-                name, engine=ENGINE, latency_ms=local_latency_ms + verdict_of_judge.latency_ms, threshold=threshold,
+                name,
+                engine=ENGINE,
+                latency_ms=local_latency_ms + verdict_of_judge.latency_ms,
+                threshold=threshold,
                 reason_suffix=f" (LLM judge unavailable, local verdict kept: {verdict_of_judge.reason})",
             )
         else:

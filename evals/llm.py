@@ -74,7 +74,7 @@ class JudgeConfig:
     hybrid_confidence: float = 0.6
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "JudgeConfig":
+    def from_env(cls, **overrides: Any) -> JudgeConfig:
         config = cls(
             model=os.environ.get("JOURNEYS_JUDGE_MODEL") or cls.model,
             base_url=os.environ.get("OPENAI_BASE_URL") or None,
@@ -124,7 +124,9 @@ When `applicable` is false, put {low} in `score` and say why in `reason`.
 
 
 def render_turns(turns: tuple[Turn, ...]) -> str:
-    return "\n".join(f"[{t.index}] {'Customer' if t.role == 'customer' else 'Agent'}: {t.text}" for t in turns)
+    return "\n".join(
+        f"[{t.index}] {'Customer' if t.role == 'customer' else 'Agent'}: {t.text}" for t in turns
+    )
 
 
 def render_context(context: ContextLike) -> str:
@@ -147,7 +149,9 @@ def build_prompt(evaluator: str, turns: tuple[Turn, ...], context: ContextLike) 
     if evaluator == "customer_agent_context_retention":
         rendered = render_context(context)
         parts.append(
-            f"EARLIER CONTEXT (before this conversation):\n{rendered}" if rendered else "EARLIER CONTEXT: none given."
+            f"EARLIER CONTEXT (before this conversation):\n{rendered}"
+            if rendered
+            else "EARLIER CONTEXT: none given."
         )
     parts.append(f"CONVERSATION TO GRADE:\n{render_turns(turns)}")
     return "\n\n".join(parts)
@@ -220,25 +224,35 @@ class LLMJudge:
         rubric = self.rubric(evaluator)
         prompt = build_prompt(evaluator, turns, context)
         key = cache_key(evaluator, rubric.version, self.config.model, prompt)
-        cached = self.cache.get(key) if self.cache else None
+        cached = self.cache.get(key) if self.cache is not None else None
         try:
             if cached is not None:
                 self._count(cache_hits=1)
                 reply, usage = cached.reply, TokenUsage(cached.prompt_tokens, cached.completion_tokens)
             else:
                 reply, usage = self._call(rubric, prompt)
-                if self.cache:
+                if self.cache is not None:
                     self.cache.put(
-                        key, evaluator=evaluator, rubric_version=rubric.version, model=self.config.model,
-                        prompt=prompt, reply=reply, prompt_tokens=usage.prompt_tokens,
+                        key,
+                        evaluator=evaluator,
+                        rubric_version=rubric.version,
+                        model=self.config.model,
+                        prompt=prompt,
+                        reply=reply,
+                        prompt_tokens=usage.prompt_tokens,
                         completion_tokens=usage.completion_tokens,
                     )
         except (openai.OpenAIError, pydantic.ValidationError, ValueError, json.JSONDecodeError) as exc:
             self._count(failed_calls=1)
             return make_result(
-                evaluator, score=None, status=FAILED, engine=ENGINE, rubric_version=rubric.version,
+                evaluator,
+                score=None,
+                status=FAILED,
+                engine=ENGINE,
+                rubric_version=rubric.version,
                 reason=f"Judge call failed ({type(exc).__name__}): {_first_line(exc)}",
-                latency_ms=(time.perf_counter() - started) * 1000, threshold=threshold,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                threshold=threshold,
             )
         status = COMPLETED if reply["applicable"] else NOT_APPLICABLE
         return make_result(
@@ -257,7 +271,7 @@ class LLMJudge:
 
     def close(self) -> None:
         self.client.close()
-        if self.cache:
+        if self.cache is not None:
             self.cache.close()
 
 

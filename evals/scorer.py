@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Self
 
 from evals.analysis import ContextLike, analyse, context_facts
 from evals.hybrid import hybrid_results
@@ -55,7 +56,13 @@ class Scorer:
     `LLMJudge`, or None (read from the environment when the engine needs one). Thread-safe, so
     a batch can score with several workers."""
 
-    def __init__(self, engine: str = "local", *, judge: JudgeConfig | LLMJudge | None = None, thresholds: Thresholds = None):
+    def __init__(
+        self,
+        engine: str = "local",
+        *,
+        judge: JudgeConfig | LLMJudge | None = None,
+        thresholds: Thresholds = None,
+    ):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         self.engine = engine
@@ -100,7 +107,9 @@ class Scorer:
                 }
             else:
                 assert self.judge is not None
-                results, judged = hybrid_results(verdicts, turns, context, self.judge, self.thresholds, latency_ms)
+                results, judged = hybrid_results(
+                    verdicts, turns, context, self.judge, self.thresholds, latency_ms
+                )
         with self._lock:
             self._evaluated += len(names)
             self._judged += judged
@@ -110,7 +119,7 @@ class Scorer:
         if self.judge is not None and self._owns_judge:
             self.judge.close()
 
-    def __enter__(self) -> "Scorer":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -11,7 +11,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 def named_alternatives(**kinds: list[str]) -> re.Pattern[str]:
     """One case-insensitive regex with a named group per kind, so a single scan of a turn finds
     every kind (`match.lastgroup` says which). At one position the first kind listed wins."""
-    return re.compile("|".join(f"(?P<{kind}>{'|'.join(alts)})" for kind, alts in kinds.items()), re.IGNORECASE)
+    return re.compile(
+        "|".join(f"(?P<{kind}>{'|'.join(alts)})" for kind, alts in kinds.items()), re.IGNORECASE
+    )
 
 
 def split_sentences(text: str) -> list[str]:
@@ -34,7 +36,6 @@ def lower(text: str) -> str:
     """Lower-case with typographic quotes made plain ("couldn’t" reads as "couldn't"); the
     length is unchanged for the quotes, so match positions still point into the turn."""
     return text.lower().translate(_TYPOGRAPHIC)
-
 
 
 UPPER = "<upper>"

@@ -7,9 +7,9 @@ calibration report) never need to know which engine produced a score.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, Union
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 Status = Literal["completed", "failed", "not_applicable"]
 Role = Literal["customer", "agent"]
@@ -56,8 +56,8 @@ class Turn:
     text: str
 
 
-TurnLike = Union[Mapping[str, Any], Turn]
-ConversationLike = Union[str, Sequence[TurnLike]]
+TurnLike = Mapping[str, Any] | Turn
+ConversationLike = str | Sequence[TurnLike]
 
 
 def _turn_from_mapping(position: int, item: Mapping[str, Any]) -> Turn | None:
@@ -121,7 +121,9 @@ def normalize_conversation(conversation: ConversationLike | None) -> tuple[Turn,
         elif isinstance(item, Turn):
             turns.append(item)
         else:
-            raise TranscriptError(f"turn {position}: expected a mapping with role/content, got {type(item).__name__}")
+            raise TranscriptError(
+                f"turn {position}: expected a mapping with role/content, got {type(item).__name__}"
+            )
     return tuple(turns)
 
 
@@ -223,7 +225,6 @@ class EngineStats:
     failed_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    per_call_tokens: list[int] = field(default_factory=list)
 
     @property
     def judged_share(self) -> float:
@@ -233,7 +234,7 @@ class EngineStats:
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
-    def merge(self, other: "EngineStats") -> None:
+    def merge(self, other: EngineStats) -> None:
         self.evaluated += other.evaluated
         self.judged += other.judged
         self.calls += other.calls
@@ -241,7 +242,6 @@ class EngineStats:
         self.failed_calls += other.failed_calls
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
-        self.per_call_tokens.extend(other.per_call_tokens)
 
     def as_dict(self) -> dict[str, float | int]:
         return {

@@ -17,10 +17,11 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from statistics import fmean
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -96,13 +97,18 @@ class ScoringReport:
         return metadata
 
     def _scope(self) -> str:
-        parts = [f"cohort {self.cohort_week}" if self.cohort_week else "", f"segment {self.segment}" if self.segment else ""]
+        parts = [
+            f"cohort {self.cohort_week}" if self.cohort_week else "",
+            f"segment {self.segment}" if self.segment else "",
+        ]
         return ", ".join(p for p in parts if p) or "whole partition"
 
     def summary(self) -> str:
         lines = [
-            f"{self.day} [{self.engine}, {self._scope()}]: {self.conversations:,} conversations, "
-            f"{self.rows_written:,} evaluation rows"
+            (
+                f"{self.day} [{self.engine}, {self._scope()}]: {self.conversations:,} conversations, "
+                f"{self.rows_written:,} evaluation rows"
+            )
         ]
         for name in self.evaluators:
             counts = ", ".join(f"{s} {n:,}" for s, n in sorted(self.status_counts.get(name, {}).items()))
@@ -123,11 +129,17 @@ def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
     if judge is not None:
         return judge
     # The verdict cache lives with the rest of the platform's state unless configured.
-    overrides = {} if os.environ.get("JOURNEYS_LLM_CACHE") else {"cache_path": Settings.from_env().data_dir / "llm_judge_cache.sqlite"}
+    overrides = (
+        {}
+        if os.environ.get("JOURNEYS_LLM_CACHE")
+        else {"cache_path": Settings.from_env().data_dir / "llm_judge_cache.sqlite"}
+    )
     return JudgeConfig.from_env(**overrides)
 
 
-def _records(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def _records(
+    con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
     cursor = con.execute(query, params or [])
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
@@ -153,7 +165,7 @@ def _day_conversations(
         select c.conversation_id, c.journey_id, c.started_at, c.turns
         from {RAW_SCHEMA}.conversations as c
         left join journey_start as j on j.journey_id = c.journey_id
-        where {' and '.join(filters)}
+        where {" and ".join(filters)}
         order by c.started_at, c.conversation_id
     """
     return _records(con, query, params)
@@ -198,10 +210,8 @@ def _earlier_transcripts(
     return earlier
 
 
-def _rows(
-    conversations: list[dict[str, Any]], results: list[dict[str, EvalResult]], day: date
-) -> pa.Table:
-    evaluated_at = datetime.now(timezone.utc).replace(tzinfo=None)
+def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResult]], day: date) -> pa.Table:
+    evaluated_at = datetime.now(UTC).replace(tzinfo=None)
     records = [
         {
             "conversation_id": conversation["conversation_id"],
@@ -264,7 +274,9 @@ def score_partition(
     predicate = f"and evaluator in ({evaluator_list})"
     scoped = cohort_week is not None or segment is not None
     if scoped:
-        con.register("_scoring_scope", pa.table({"conversation_id": [c["conversation_id"] for c in conversations]}))
+        con.register(
+            "_scoring_scope", pa.table({"conversation_id": [c["conversation_id"] for c in conversations]})
+        )
         predicate += " and conversation_id in (select conversation_id from _scoring_scope)"
     try:
         report.rows_written = replace_partition(con, "evaluations", day, rows, predicate)

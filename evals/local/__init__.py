@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from evals.analysis import ConversationAnalysis
 from evals.local.quality import score_quality

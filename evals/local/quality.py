@@ -43,7 +43,9 @@ def score_quality(a: ConversationAnalysis, resolution: LocalVerdict, retention: 
         rating -= min(reask_cost, _PENALTY_CAP)
         bad.append(f"{len(a.reasks)} re-ask(s)")
         evidence += [e for e in retention.evidence if e.note.startswith(("re-ask", "possible"))][:2]
-    complaints = [t for t, kinds in a.customer_cues if kinds & {"frustration", "persists", "repeat_complaint"}]
+    complaints = [
+        t for t, kinds in a.customer_cues if kinds & {"frustration", "persists", "repeat_complaint"}
+    ]
     if complaints:
         rating -= min(len(complaints) * _COMPLAINT_PENALTY, _PENALTY_CAP)
         bad.append(f"customer complained at turn {complaints[0]}")
@@ -55,7 +57,9 @@ def score_quality(a: ConversationAnalysis, resolution: LocalVerdict, retention: 
         evidence.append(Evidence(turn, a.quote_of(turn), f"repeats turn {earlier}"))
     agent_kinds = dict(a.agent_cues)
     bare_failures = [
-        t for t, kinds in a.agent_cues if kinds & {"failure", "soft_failure"} and not kinds & {"apology", "alternative"}
+        t
+        for t, kinds in a.agent_cues
+        if kinds & {"failure", "soft_failure"} and not kinds & {"apology", "alternative"}
     ]
     if bare_failures:
         rating -= min(len(bare_failures) * _BARE_FAILURE_PENALTY, _PENALTY_CAP)

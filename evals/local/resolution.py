@@ -36,7 +36,9 @@ def _evidence(event: Event, note: str) -> Evidence:
 
 def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
     if not a.customer_turns or not a.agent_turns:
-        return not_applicable("Too short to judge: resolution needs at least one customer and one agent turn.")
+        return not_applicable(
+            "Too short to judge: resolution needs at least one customer and one agent turn."
+        )
     successes: list[Event] = []
     failed: list[tuple[float, Event]] = []
     open_failures: list[tuple[float, Event]] = []
@@ -50,7 +52,11 @@ def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
                 recovered.append(open_failures.pop()[1])
         elif event.kind in ("failure", "soft_failure"):
             open_failures.append((1.0 if event.kind == "failure" else _SOFT_FAILURE_WEIGHT, event))
-        elif event.kind == "decline" and open_failures and event.turn - open_failures[-1][1].turn <= _DECLINE_WINDOW:
+        elif (
+            event.kind == "decline"
+            and open_failures
+            and event.turn - open_failures[-1][1].turn <= _DECLINE_WINDOW
+        ):
             failed.append(open_failures.pop())
         elif event.kind in ("escalation", "escalation_demand"):
             handover = event
@@ -72,15 +78,15 @@ def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
         if failed and successes:
             reason = (
                 f"Partly resolved: {len(successes)} request(s) completed but a failure at turn {failed[-1][1].turn} "
-                f"(\"{failed[-1][1].quote}\") was never recovered; follow up on the failed request."
+                f'("{failed[-1][1].quote}") was never recovered; follow up on the failed request.'
             )
         elif failed:
             reason = (
                 f"Not resolved: the agent reported a failure at turn {failed[-1][1].turn} "
-                f"(\"{failed[-1][1].quote}\") and no later success followed; offer a working alternative or a follow-up."
+                f'("{failed[-1][1].quote}") and no later success followed; offer a working alternative or a follow-up.'
             )
         else:
-            reason = f"Resolved: the agent confirmed completion at turn {successes[-1].turn} (\"{successes[-1].quote}\")"
+            reason = f'Resolved: the agent confirmed completion at turn {successes[-1].turn} ("{successes[-1].quote}")'
             reason += f", after recovering from a failure at turn {recovered[0].turn}." if recovered else "."
         evidence += [_evidence(e, "failure not recovered") for _, e in failed]
         evidence += [_evidence(e, "completion notice") for e in successes[-2:]]
@@ -99,26 +105,59 @@ def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
     last_customer_turn, last_customer_cues = a.customer_cues[-1]
     abandoned = next((t for t, kinds in end_cues if "abandon" in kinds), None)
     persists = next((t for t, kinds in end_cues if "persists" in kinds), None)
+    # How the conversation ended caps the score; the reason names the ending only when it is
+    # what decided the verdict (a failure already scored 0 keeps its own reason).
+    endings: list[tuple[float, float, str, Evidence]] = []
     if handover is not None:
-        score, confidence = min(score, _CAP_ESCALATED), 0.8
-        reason = (
-            f"Escalated at turn {handover.turn} (\"{handover.quote}\"): the issue was handed over, "
-            "not resolved in this conversation."
+        endings.append(
+            (
+                _CAP_ESCALATED,
+                0.8,
+                (
+                    f'Escalated at turn {handover.turn} ("{handover.quote}"): the issue was handed over, '
+                    "not resolved in this conversation."
+                ),
+                _evidence(handover, "hand-over"),
+            )
         )
-        evidence.append(_evidence(handover, "hand-over"))
     if abandoned is not None:
-        score, confidence = min(score, _CAP_ABANDONED), 0.8
-        reason = f"Abandoned: the customer gave up at turn {abandoned} (\"{a.quote_of(abandoned)}\")."
-        evidence.append(Evidence(abandoned, a.quote_of(abandoned), "customer gives up"))
+        endings.append(
+            (
+                _CAP_ABANDONED,
+                0.8,
+                f'Abandoned: the customer gave up at turn {abandoned} ("{a.quote_of(abandoned)}").',
+                Evidence(abandoned, a.quote_of(abandoned), "customer gives up"),
+            )
+        )
     elif persists is not None:
-        score, confidence = min(score, _CAP_PERSISTS), 0.8
-        reason = f"Not resolved: the customer says the problem persists at turn {persists} (\"{a.quote_of(persists)}\")."
-        evidence.append(Evidence(persists, a.quote_of(persists), "problem persists"))
-    elif last_turn.role == "customer" and "?" in last_turn.text and not last_customer_cues & {"gratitude", "satisfied"}:
-        score, confidence = min(score, _CAP_UNANSWERED), 0.6
-        reason = f"Not resolved: the customer's last message (turn {last_turn.index}) got no answer."
-        evidence.append(Evidence(last_turn.index, a.quote_of(last_turn.index), "unanswered"))
+        endings.append(
+            (
+                _CAP_PERSISTS,
+                0.8,
+                f'Not resolved: the customer says the problem persists at turn {persists} ("{a.quote_of(persists)}").',
+                Evidence(persists, a.quote_of(persists), "problem persists"),
+            )
+        )
+    elif (
+        last_turn.role == "customer"
+        and "?" in last_turn.text
+        and not last_customer_cues & {"gratitude", "satisfied"}
+    ):
+        endings.append(
+            (
+                _CAP_UNANSWERED,
+                0.6,
+                f"Not resolved: the customer's last message (turn {last_turn.index}) got no answer.",
+                Evidence(last_turn.index, a.quote_of(last_turn.index), "unanswered"),
+            )
+        )
+    for cap, cap_confidence, cap_reason, cap_evidence in endings:
+        evidence.append(cap_evidence)
+        if score > cap:
+            score, confidence, reason = cap, cap_confidence, cap_reason
     if "frustration" in last_customer_cues:
         score -= _FRUSTRATION_PENALTY
-        evidence.append(Evidence(last_customer_turn, a.quote_of(last_customer_turn), "customer frustrated at the end"))
+        evidence.append(
+            Evidence(last_customer_turn, a.quote_of(last_customer_turn), "customer frustrated at the end")
+        )
     return completed(score, reason, evidence, confidence)

@@ -24,7 +24,7 @@ def _describe(r: ReAsk) -> str:
         return f"at turn {r.turn} the customer says they already gave the {what}"
     where = "the earlier stage" if r.cross_stage else "this conversation"
     verb = "asked again for" if r.confirmed else "asked for"
-    return f"at turn {r.turn} the agent {verb} the {what} given at turn {r.earlier.turn} of {where} (\"{r.earlier.quote}\")"
+    return f'at turn {r.turn} the agent {verb} the {what} given at turn {r.earlier.turn} of {where} ("{r.earlier.quote}")'
 
 
 def _evidence(r: ReAsk) -> list[Evidence]:
@@ -39,14 +39,22 @@ def score_retention(a: ConversationAnalysis) -> LocalVerdict:
     if not a.customer_turns or not a.agent_turns:
         return not_applicable("Too short to judge: retention needs at least one customer and one agent turn.")
     if not a.context_facts and not a.given and not a.reasks:
-        return not_applicable("Not applicable: the customer gave no details the agent could have to ask for again.")
+        return not_applicable(
+            "Not applicable: the customer gave no details the agent could have to ask for again."
+        )
     score = prod(1.0 - r.weight for r in a.reasks)
     strongest = sorted(a.reasks, key=lambda r: r.weight, reverse=True)
     evidence = [e for r in strongest[:3] for e in _evidence(r)]
-    evidence += [Evidence(c.turn, c.sentence, "reused earlier detail", c.earlier.source) for c in a.carryovers[:2]]
+    evidence += [
+        Evidence(c.turn, c.sentence, "reused earlier detail", c.earlier.source) for c in a.carryovers[:2]
+    ]
     confirmed = [r for r in strongest if r.confirmed]
     if confirmed:
-        fix = "carry the earlier stage's details into the hand-off" if confirmed[0].cross_stage else "use what the customer already said"
+        fix = (
+            "carry the earlier stage's details into the hand-off"
+            if confirmed[0].cross_stage
+            else "use what the customer already said"
+        )
         reason = f"Context lost: {_describe(confirmed[0])}"
         reason += f" (and {len(confirmed) - 1} more re-ask(s))" if len(confirmed) > 1 else ""
         reason += f"; {fix}."

@@ -1,0 +1,195 @@
+"""The `llm` and `hybrid` engines against an OpenAI-compatible server on loopback.
+
+The real `openai` client speaks HTTP to `judge_server.JudgeServer`; only the model is fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from judge_server import COMPLETION_TOKENS, PROMPT_TOKENS, JudgeServer, Reply, verdict
+
+from evals import JudgeConfig, JudgeConfigError, LLMJudge, evaluate, evaluate_batch
+
+RESOLUTION = "conversation_resolution"
+QUALITY = "customer_agent_conversation_quality"
+RETENTION = "customer_agent_context_retention"
+CONVERSATION = "Customer: Please reset my password.\nAgent: Done, a reset link has been sent to your email.\nCustomer: Thanks!"
+
+
+def test_verdict_is_completed_with_token_accounting_and_a_deterministic_request(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    judge_server.script = [Reply(verdict=verdict(0.5, reason="Partly resolved."))]
+    result = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+    assert (result.status, result.score, result.passed, result.reason) == (
+        "completed",
+        0.5,
+        True,
+        "Partly resolved.",
+    )
+    assert result.engine == "llm" and result.rubric_version == "resolution.v1"
+    assert result.usage is not None and (result.usage.prompt_tokens, result.usage.completion_tokens) == (
+        PROMPT_TOKENS,
+        COMPLETION_TOKENS,
+    )
+    request = judge_server.requests[0]
+    assert request["temperature"] == 0 and request["model"] == "test-judge"
+    assert request["response_format"]["type"] == "json_schema"
+    assert "[1] Agent: Done, a reset link has been sent" in request["messages"][1]["content"]
+
+
+def test_rate_limit_and_server_error_are_retried_by_the_client(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    judge_server.script = [Reply(status=429), Reply(status=500), Reply(verdict=verdict(1.0))]
+    judge = LLMJudge(judge_config)
+    result = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge)
+    assert result.status == "completed" and result.score == 1.0
+    assert len(judge_server.requests) == 3  # two retries over HTTP
+    assert judge.stats.calls == 1 and judge.stats.failed_calls == 0
+    judge.close()
+
+
+def test_a_timeout_is_retried(judge_server: JudgeServer, judge_config: JudgeConfig) -> None:
+    judge_server.script = [Reply(delay_s=1.0), Reply(verdict=verdict(1.0))]
+    result = evaluate(
+        RESOLUTION, conversation=CONVERSATION, engine="llm", judge=replace(judge_config, timeout_s=0.3)
+    )
+    assert result.status == "completed"
+    assert len(judge_server.requests) == 2
+
+
+def test_exhausted_retries_give_a_failed_result_with_the_error_never_a_zero(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    judge_server.script = [Reply(status=500)] * 3
+    judge = LLMJudge(replace(judge_config, max_retries=2))
+    result = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge)
+    assert result.status == "failed" and result.score is None and result.passed is None
+    assert "InternalServerError" in result.reason
+    assert len(judge_server.requests) == 3 and judge.stats.failed_calls == 1
+    judge.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("this is not JSON", "ValidationError"),
+        (
+            '{"applicable": true, "score": 0.7, "reason": "x", "evidence": []}',
+            "not on the resolution.v1 scale",
+        ),
+        ('{"applicable": true, "score": 1, "evidence": []}', "ValidationError"),
+    ],
+)
+def test_malformed_reply_is_failed_and_not_cached(
+    judge_server: JudgeServer, judge_config: JudgeConfig, content: str, error: str
+) -> None:
+    judge_server.script = [Reply(raw_content=content)]
+    first = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+    assert first.status == "failed" and first.score is None and error in first.reason
+    second = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+    assert second.status == "completed" and len(judge_server.requests) == 2  # the failure was not cached
+
+
+def test_rescoring_hits_the_persistent_cache_with_zero_new_calls(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    items = [
+        CONVERSATION,
+        CONVERSATION.replace("password", "PIN"),
+        "Customer: Hi\nAgent: Hello, how can I help?",
+    ]
+    first = evaluate_batch(items, [RESOLUTION, QUALITY], engine="llm", judge=judge_config)
+    assert first.stats.calls == 6 and first.stats.cache_hits == 0
+    assert (
+        first.stats.prompt_tokens == 6 * PROMPT_TOKENS
+        and first.stats.completion_tokens == 6 * COMPLETION_TOKENS
+    )
+    calls_so_far = len(judge_server.requests)
+
+    second = evaluate_batch(
+        items, [RESOLUTION, QUALITY], engine="llm", judge=judge_config
+    )  # a new judge, same file
+    assert len(judge_server.requests) == calls_so_far
+    assert second.stats.calls == 0 and second.stats.cache_hits == 6 and second.stats.total_tokens == 0
+    assert all(r.cached for by_name in second.results for r in by_name.values())
+    assert [r[RESOLUTION].score for r in second.results] == [r[RESOLUTION].score for r in first.results]
+
+
+def test_cache_key_includes_model_and_earlier_context(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    evaluate(RETENTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+    evaluate(
+        RETENTION, conversation=CONVERSATION, engine="llm", judge=replace(judge_config, model="other-model")
+    )
+    earlier = ["Customer: my email is a@b.co\nAgent: noted"]
+    evaluate(RETENTION, conversation=CONVERSATION, input=earlier, engine="llm", judge=judge_config)
+    assert len(judge_server.requests) == 3
+    assert "EARLIER CONTEXT" in judge_server.requests[2]["messages"][1]["content"]
+    assert "my email is a@b.co" in judge_server.requests[2]["messages"][1]["content"]
+
+
+def test_quality_rating_maps_from_1_5_and_not_applicable_has_no_score(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    judge_server.default_verdicts = {"quality.v1": verdict(4), "retention.v1": verdict(0, applicable=False)}
+    results = evaluate([QUALITY, RETENTION], conversation=CONVERSATION, engine="llm", judge=judge_config)
+    assert results[QUALITY].score == 0.75
+    assert results[RETENTION].status == "not_applicable" and results[RETENTION].score is None
+
+
+def test_batch_concurrency_is_bounded(judge_server: JudgeServer, judge_config: JudgeConfig) -> None:
+    judge_server.delay_s = 0.15
+    items = [CONVERSATION.replace("password", f"password #{i}") for i in range(6)]
+    batch = evaluate_batch(items, RESOLUTION, engine="llm", judge=replace(judge_config, concurrency=2))
+    assert batch.stats.calls == 6
+    assert judge_server.peak_in_flight == 2
+
+
+def test_hybrid_sends_only_unsure_verdicts_and_reports_the_share(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    clear = CONVERSATION  # an explicit completion notice: the local engine is sure
+    unsure = "Customer: What are your opening hours?\nAgent: We open at 9 am."  # no outcome notice
+    batch = evaluate_batch([clear, unsure], RESOLUTION, engine="hybrid", judge=judge_config)
+    assert len(judge_server.requests) == 1
+    assert batch.stats.judged == 1 and batch.stats.judged_share == 0.5
+    by_item = [r[RESOLUTION] for r in batch.results]
+    assert [r.engine for r in by_item] == ["hybrid", "hybrid"]
+    assert by_item[0].rubric_version.startswith("local") and by_item[1].rubric_version == "resolution.v1"
+
+
+def test_hybrid_keeps_the_local_verdict_when_the_judge_fails(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    judge_server.script = [Reply(status=500)] * 4
+    unsure = "Customer: What are your opening hours?\nAgent: We open at 9 am."
+    result = evaluate(RESOLUTION, conversation=unsure, engine="hybrid", judge=judge_config)
+    assert result.status == "completed" and result.score is not None
+    assert "LLM judge unavailable" in result.reason
+
+
+def test_missing_endpoint_configuration_is_a_clear_error() -> None:
+    with pytest.raises(JudgeConfigError, match="OPENAI_API_KEY"):
+        LLMJudge(JudgeConfig(base_url=None, api_key=None, cache_path=None))
+
+
+def test_config_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("JOURNEYS_JUDGE_MODEL", "llama3.1")
+    monkeypatch.setenv("JOURNEYS_JUDGE_CONCURRENCY", "8")
+    monkeypatch.setenv("JOURNEYS_LLM_CACHE", str(tmp_path / "c.sqlite"))
+    config = JudgeConfig.from_env()
+    assert (config.base_url, config.model, config.concurrency, config.cache_path) == (
+        "http://127.0.0.1:9/v1",
+        "llama3.1",
+        8,
+        tmp_path / "c.sqlite",
+    )
+    monkeypatch.setenv("JOURNEYS_JUDGE_TIMEOUT", "soon")
+    with pytest.raises(JudgeConfigError, match="JOURNEYS_JUDGE_TIMEOUT"):
+        JudgeConfig.from_env()
