@@ -164,7 +164,7 @@ def _exchanges(b: _Builder, leave: bool) -> bool:
         if i == faq_at:
             faq = rng.choice(script["faq"])
             b.say("customer", pick(faq["q"], b.slots, rng))
-            prefix = pick(faq["a"], b.slots, rng)
+            prefix = f"{prefix} {pick(faq['a'], b.slots, rng)}".strip()
         b.say("agent", f"{prefix} {pick(asks, b.slots, rng)}".strip())
         if i == leave_at:
             return False

@@ -183,9 +183,15 @@ class ConversationRenderer:
     def _ms(self, low: float = 5, high: float = 400) -> int:
         return jitter_us(self.rng, low / 1000, high / 1000)
 
+    def _tool_end(self, start: int, reply_ns: int) -> int:
+        """A tool call inside the agent's turn, leaving time for the LLM call that follows it."""
+        return start + min(self._ms(80, 1500), (reply_ns - start) // 2)
+
     def _turn_window(self, turns: tuple[Turn, ...], k: int) -> int:
         """When the work for agent turn k starts: right after the previous turn."""
-        return (turns[k - 1].ts_ns if k else turns[0].ts_ns - self._ms(200, 2000)) + self._ms(20, 300)
+        if k == 0:  # an opening greeting: generated while the session connects
+            return turns[0].ts_ns - self._ms(400, 2000)
+        return turns[k - 1].ts_ns + self._ms(20, 300)
 
     # -- layouts -------------------------------------------------------------------------
 
@@ -198,8 +204,8 @@ class ConversationRenderer:
 
     def _conversation_root(self, trace_id: str, name: str, kind: int, attrs: dict[str, AttrValue], scope: Scope) -> Span:
         turns = self.conv.dialogue.turns
-        start = turns[0].ts_ns - self._ms(100, 3000)
-        end = turns[-1].ts_ns + self.conv.dialogue.idle_tail_ns + self._ms(50, 800)
+        start = turns[0].ts_ns - self._ms(2100, 4000)  # before any child: a first turn's work starts <= 2 s early
+        end = turns[-1].ts_ns + self.conv.dialogue.idle_tail_ns + self._ms(500, 1500)  # after any child
         return self._span(trace_id, None, name, kind, start, end, attrs, scope)
 
     def _ai(self) -> None:
@@ -234,7 +240,7 @@ class ConversationRenderer:
                                     convention.scope)
             if dialogue.tool is not None and dialogue.tool.agent_turn == k:
                 tool = dialogue.tool
-                end = start + self._ms(80, 1500)
+                end = self._tool_end(start, turn.ts_ns)
                 span = self._span(trace_id, parent, f"execute_tool {tool.name}" if inst.convention == "genai" else tool.name,
                                   SPAN_KIND_INTERNAL, start, end, convention.tool(tool), convention.scope)
                 span.status_code, span.status_message = (STATUS_ERROR, tool.error) if tool.error else (STATUS_OK, "")
@@ -265,13 +271,16 @@ class ConversationRenderer:
             agent_turn = self._span(trace_id, root, "agent_turn", SPAN_KIND_INTERNAL, start, turn.ts_ns, attrs, LIVEKIT_SCOPE)
             tool = dialogue.tool
             if tool is not None and tool.agent_turn == k:
-                span = self._span(trace_id, agent_turn, "function_tool", SPAN_KIND_INTERNAL, start, start + self._ms(80, 1500),
-                                  {"lk.function_tool.name": tool.name,
-                                   "lk.function_tool.arguments": compact_json(tool.arguments),
-                                   "lk.function_tool.output": compact_json(tool.result),
-                                   "lk.function_tool.is_error": tool.error is not None}, LIVEKIT_SCOPE)
+                attrs = {
+                    "lk.function_tool.name": tool.name,
+                    "lk.function_tool.arguments": compact_json(tool.arguments),
+                    "lk.function_tool.output": compact_json(tool.result),
+                    "lk.function_tool.is_error": tool.error is not None,
+                }
+                span = self._span(trace_id, agent_turn, "function_tool", SPAN_KIND_INTERNAL, start,
+                                  self._tool_end(start, turn.ts_ns), attrs, LIVEKIT_SCOPE)
                 span.status_code = STATUS_ERROR if tool.error else 0
-            self._span(trace_id, agent_turn, "llm_node", SPAN_KIND_INTERNAL, start + self._ms(), turn.ts_ns,
+            self._span(trace_id, agent_turn, "llm_node", SPAN_KIND_INTERNAL, min(start + self._ms(), turn.ts_ns), turn.ts_ns,
                        {"lk.response.text": turn.text}, LIVEKIT_SCOPE)
 
     def _human(self) -> None:
@@ -289,8 +298,8 @@ class ConversationRenderer:
                 attrs["input.value"] = incoming.text
             if reply is not None:
                 attrs["output.value"] = reply.text
-            start = (incoming or reply).ts_ns  # type: ignore[union-attr]
-            end = (reply or incoming).ts_ns + self._ms()  # type: ignore[union-attr]
+            present = [t for t in (incoming, reply) if t is not None]
+            start, end = present[0].ts_ns, present[-1].ts_ns + self._ms()
             if inst.per_turn:
                 trace_id = self.ids.trace_id()
                 self._span(trace_id, None, "contact.message", SPAN_KIND_SERVER, start, end, {**root_attrs, **attrs},

@@ -55,5 +55,7 @@ def agent_style(text: str, channel: str, slots: Mapping[str, str], rng: random.R
     """An agent's words as sent on `channel` (email gets a salutation and a signature)."""
     if channel == "email":
         signature = pick(phrasebook()["common"]["email_agent_sign"], slots, rng)
+        if text.startswith(("Hi ", "Hello ")):  # a hand-off already opens with the customer's name
+            return f"{text}\n\n{signature}"
         return f"Hi {slots['first_name']},\n\n{text}\n\n{signature}"
     return text

@@ -127,3 +127,15 @@ def test_every_convention_key_and_placement_appears(small_run):
     assert {c.attribute_placement for c in truth} == {"root", "every", "resource"}
     assert {c.convention for c in truth} == {"traceai", "openinference", "genai", "livekit", "human"}
     assert {c.per_turn_traces for c in truth} == {True, False}
+
+
+def test_span_trees_are_well_formed(small_run):
+    spans = read_spans(small_run.out_dir)
+    by_id = {s.span_id: s for s in spans}
+    assert len(by_id) == len(spans), "span ids are unique"
+    for span in spans:
+        assert span.start < span.end
+        if span.parent_span_id:
+            parent = by_id[span.parent_span_id]
+            assert parent.trace_id == span.trace_id
+            assert parent.start <= span.start and span.end <= parent.end, (span.name, parent.name)
