@@ -1,0 +1,75 @@
+{{ config(**daily_partitioned_config()) }}
+
+-- The conversation-level fact with every evaluator's verdict, for drill-downs and transcript
+-- views. The conversation's own attributes are kept as recorded; cohort_week is the journey's
+-- (ISO week of its first conversation, over all history at build time).
+
+with
+
+conversations as (
+
+    select * from {{ ref('stg_conversations') }}
+    where is_rollup_eligible
+        and {{ in_partition_window('partition_date') }}
+
+),
+
+journey_starts as (
+
+    select
+        journey_id,
+        min(started_at) as journey_started_at
+
+    from {{ ref('stg_conversations') }}
+    where is_rollup_eligible
+    group by journey_id
+
+),
+
+scores as (
+
+    select * from {{ ref('int_conversation_scores') }}
+
+),
+
+final as (
+
+    select
+        conversations.conversation_id,
+        conversations.journey_id,
+        conversations.customer_id,
+        conversations.journey_name,
+        conversations.stage,
+        conversations.channel,
+        conversations.agent_type,
+        conversations.segment,
+        {{ iso_week('journey_starts.journey_started_at') }} as cohort_week,
+        conversations.consent,
+        conversations.consent_status,
+        conversations.started_at,
+        conversations.ended_at,
+        conversations.outcome,
+        conversations.turn_count,
+        conversations.turns,
+        conversations.has_pii,
+        conversations.has_redaction_marker,
+        {% for prefix in evaluators() %}
+        scores.{{ prefix }}_score,
+        scores.{{ prefix }}_passed,
+        scores.{{ prefix }}_status,
+        scores.{{ prefix }}_reason,
+        scores.{{ prefix }}_evidence,
+        {% endfor %}
+        coalesce(scores.is_judged, false) as is_judged,
+        coalesce(scores.failed_any_evaluator, false) as failed_any_evaluator,
+        conversations.partition_date
+
+    from conversations
+    inner join journey_starts
+        on conversations.journey_id = journey_starts.journey_id
+    left join scores
+        on conversations.conversation_id = scores.conversation_id
+
+)
+
+select * from final

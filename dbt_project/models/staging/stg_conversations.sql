@@ -1,0 +1,104 @@
+{{ config(**daily_partitioned_config()) }}
+
+-- Engine-specific list and regex functions stay in this model: downstream models read plain
+-- flags and never unnest `turns`.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'conversations') }}
+    where {{ in_partition_window('partition_date') }}
+
+),
+
+with_text as (
+
+    select
+        *,
+        coalesce(array_to_string(
+            list_transform(list_filter(turns, lambda turn: turn.role = 'customer'), lambda turn: turn.text),
+            chr(10)
+        ), '') as customer_text,
+        coalesce(array_to_string(list_transform(turns, lambda turn: turn.text), chr(10)), '') as transcript_text
+
+    from source
+
+),
+
+with_pii as (
+
+    select
+        *,
+        regexp_matches(customer_text, {{ pii_pattern('email') }}) as has_pii_email,
+        -- Emails and long digit runs are blanked before the phone scan, so that a card number
+        -- never counts as a phone number too.
+        regexp_matches(
+            regexp_replace(
+                regexp_replace(customer_text, {{ pii_pattern('email') }}, ' ', 'g'),
+                {{ pii_pattern('card_candidate') }}, ' ', 'g'
+            ),
+            {{ pii_pattern('phone') }}
+        ) as has_pii_phone,
+        {{ contains_payment_card('customer_text') }} as has_pii_payment_card,
+        regexp_matches(customer_text, {{ pii_pattern('street_address') }})
+            or regexp_matches(customer_text, {{ pii_pattern('postcode') }}) as has_pii_postal_address,
+        regexp_matches(transcript_text, {{ pii_pattern('redaction_marker') }}) as has_redaction_marker
+
+    from with_text
+
+),
+
+renamed as (
+
+    select
+        conversation_id,
+        journey_id,
+        customer_id,
+        journey_name,
+        stage,
+        -- A missing channel is kept visible as 'unknown' (it shows in journey_map_drift) rather
+        -- than producing null grain keys in the channel marts.
+        coalesce(channel, 'unknown') as channel,
+        agent_type,
+        segment,
+        consent,
+        case
+            when lower(trim(consent)) in ('granted', 'denied', 'withdrawn') then lower(trim(consent))
+            else 'unknown'
+        end as consent_status,
+        started_at,
+        ended_at,
+        outcome,
+        turns,
+        turn_count,
+        span_count,
+        trace_ids,
+        source_files,
+
+        has_pii_email,
+        has_pii_phone,
+        has_pii_payment_card,
+        has_pii_postal_address,
+        has_pii_email
+            or has_pii_phone
+            or has_pii_payment_card
+            or has_pii_postal_address as has_pii,
+        has_redaction_marker,
+
+        -- The trace contract: a conversation without its journey, customer or stage must not
+        -- reach any rollup (the blocking ingestion check fails the partition above a tolerance).
+        journey_id is not null
+            and customer_id is not null
+            and journey_name is not null
+            and stage is not null
+            and started_at is not null as is_rollup_eligible,
+
+        partition_date,
+        ingested_at
+
+    from with_pii
+
+)
+
+select * from renamed
