@@ -1,11 +1,9 @@
-"""Decoded requests -> spans, in DuckDB: conventions read, problems named, attributes as JSON.
+"""Flat span tables -> one row per span, in DuckDB: conventions read, problems named, attributes as JSON.
 
-All of it is vectorised SQL over the Arrow tables `decode.py` produces (registered as
-`_requests`, each row numbered with a `request_id` unique within the ingestion run), so no Python
-runs per span. A span is identified by `span_key`, which packs its request's id with its position
-in the request, so the cheap pass that every newly seen file goes through (`flatten`) and the
-expensive ones that only the spans of the partition being built need (`payload_sql`,
-`messages_sql`) meet again on one integer without keeping the nested data twice.
+All of it is vectorised SQL over the Arrow tables `explode.py` makes (registered by `span_rows`),
+so no Python runs per span. The
+cheap pass every newly seen file goes through (`flatten`) and the expensive ones only the spans of
+the partition being built need (`payload_sql`, `messages_sql`) meet again on `span_key`.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.ingest.conventions import (
     ALLOWED_VALUES,
@@ -35,6 +34,7 @@ from orchestration.ingest.conventions import (
     sql_list,
     sql_string,
 )
+from orchestration.ingest.explode import SPAN_FIELDS, SpanTables
 from orchestration.ingest.quarantine import RAW_TEXT_LIMIT, Reason
 from orchestration.ingest.scratch import append
 
@@ -100,32 +100,6 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-# One row per span, with its resource and scope; a view over the registered Arrow `_requests`.
-# `span_key` packs the request's row id with the span's position in it (21 bits per level), so the
-# passes over the same requests can meet on one integer.
-_SPAN_ROWS_SQL = """
-with resource_spans as (
-    select request_id, source_file, source_line,
-        generate_subscripts(resourceSpans, 1) as rs_i, unnest(resourceSpans) as rs
-    from _requests
-),
-scope_spans as (
-    select source_file, source_line, (request_id::hugeint << 21) | rs_i as resource_key,
-        generate_subscripts(rs.scopeSpans, 1) as ss_i, unnest(rs.scopeSpans) as ss
-    from resource_spans
-)
-select source_file, source_line, resource_key,
-    (resource_key << 42) | (ss_i::hugeint << 21) | generate_subscripts(ss.spans, 1) as span_key,
-    ss.scope.name as scope_name, unnest(ss.spans) as span
-from scope_spans
-"""
-_RESOURCE_ROWS_SQL = """
-select (request_id::hugeint << 21) | generate_subscripts(resourceSpans, 1) as resource_key,
-    unnest(resourceSpans).resource.attributes as attributes
-from _requests
-"""
-
-
 def _col(key: str) -> str:
     return '"a:' + key + '"'
 
@@ -136,38 +110,48 @@ _PIVOT_KEYS = tuple(
 )
 
 
-def _conventions_sql(source: str, key: str, attributes: str) -> str:
-    """The convention attributes of each row of `source`, pivoted to one column per key, with the
-    keys whose value has the wrong type, and whether any attribute key is repeated or any intValue
-    is not an integer (one pass over the unnested attributes answers all of it)."""
-    columns = ", ".join(
-        f"any_value(text) filter (where key = {sql_string(k)}) as {_col(k)}" for k in _PIVOT_KEYS
-    )
+def _conventions_sql(source: str, owner: str) -> str:
+    """The convention attributes in `source` (a flat attribute table), pivoted to one row per
+    `owner` (span or resource) and one column per key."""
+    columns = ", ".join(f"any_value(text) filter (where key = {sql_string(k)}) as {_col(k)}" for k in _PIVOT_KEYS)
+    return f"""
+select {owner}, {columns}
+from (select {owner}, key, otlp_text(value) as text from {source} where key in {sql_list(_PIVOT_KEYS)})
+group by {owner}
+"""
+
+
+def _faults_sql(keys: str, conventions: str, owner: str) -> str:
+    """The owners with an empty or repeated attribute key, an intValue that is not a 64-bit integer
+    (any attribute: `keys` holds owner, key and int_value of all), or a convention attribute of the
+    wrong type (`conventions`); one row per faulty owner, so usually none."""
     json_keys = sql_list(tuple(JSON_MESSAGE_KEYS))
     return f"""
-with long as (
-    select {key}, unnest({attributes}) as a from {source}
+with typed as (
+    select {owner}, key, otlp_value_type(value) as value_type, otlp_text(value) as text,
+        coalesce(value.jsonValue, value.stringValue) as json_text
+    from {conventions}
 ),
-wanted as (
-    select {key}, a.key,
-        case when a.key in {sql_list(_PIVOT_KEYS + (CSAT_SCORE_KEY,))} then otlp_text(a.value) end as text,
-        case when a.key in {sql_list(_TEXT_KEYS + (CSAT_SCORE_KEY,))} then otlp_value_type(a.value) end as value_type,
-        case when a.key in {json_keys} then coalesce(
-            case when json_valid(coalesce(a.value.jsonValue, a.value.stringValue))
-                then json_type(coalesce(a.value.jsonValue, a.value.stringValue)) end, '') <> 'ARRAY' end as bad_json,
-        a.value.intValue is not null and try_cast(a.value.intValue as bigint) is null as bad_int
-    from long
+faults as (
+    select distinct {owner}, 'repeated' as fault, null as detail from {keys}
+    group by {owner}, key having count(*) > 1 or coalesce(key, '') = ''
+    union all
+    select distinct {owner}, 'int', null from {keys} where int_value is not null and try_cast(int_value as bigint) is null
+    union all
+    select {owner}, 'type', key || ' must be a string, not ' || value_type from typed
+    where key in {sql_list(_TEXT_KEYS)} and value_type not in ('string', 'int')
+    union all
+    select {owner}, 'type', key || ' must be a number, not ' || value_type from typed
+    where key = {sql_string(CSAT_SCORE_KEY)}
+        and (value_type not in ('string', 'int', 'double') or try_cast(text as double) is null)
+    union all
+    select {owner}, 'type', key || ' is not a JSON array of messages' from typed
+    where key in {json_keys}
+        and coalesce(case when json_valid(json_text) then json_type(json_text) end, '') <> 'ARRAY'
 )
-select {key}, {columns},
-    count(*) <> count(distinct nullif(key, '')) as duplicate_keys,
-    bool_or(bad_int) as bad_int,
-    string_agg(distinct key || ' must be a string, not ' || value_type, '; ') filter (
-        where key in {sql_list(_TEXT_KEYS)} and value_type not in ('string', 'int')) as wrong_types,
-    string_agg(distinct key || ' must be a number, not ' || value_type, '; ') filter (
-        where key = {sql_string(CSAT_SCORE_KEY)}
-            and (value_type not in ('string', 'int', 'double') or try_cast(text as double) is null)) as csat_wrong,
-    string_agg(distinct key, ', ') filter (where bad_json) as bad_message_json
-from wanted group by {key}
+select {owner}, bool_or(fault = 'repeated') as duplicate_keys, bool_or(fault = 'int') as bad_int,
+    string_agg(detail, '; ' order by detail) as wrong_types
+from faults group by {owner}
 """
 
 
@@ -182,29 +166,25 @@ def _problem_sql() -> str:
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
     return f"""case
         when s.trace_id is null
-            then '{Reason.MISSING_ID}: traceId ' || coalesce(to_json(s.span.traceId)::varchar, 'missing') || ' is not 32 hex digits'
+            then '{Reason.MISSING_ID}: traceId ' || coalesce(to_json(s.traceId)::varchar, 'missing') || ' is not 32 hex digits'
         when s.span_id is null
-            then '{Reason.MISSING_ID}: spanId ' || coalesce(to_json(s.span.spanId)::varchar, 'missing') || ' is not 16 hex digits'
-        when s.parent_span_id is null and coalesce(s.span.parentSpanId, '') not in ('', '{"0" * 16}')
-            then '{Reason.MISSING_ID}: parentSpanId ' || to_json(s.span.parentSpanId)::varchar || ' is not 16 hex digits'
+            then '{Reason.MISSING_ID}: spanId ' || coalesce(to_json(s.spanId)::varchar, 'missing') || ' is not 16 hex digits'
+        when s.parent_span_id is null and coalesce(s.parentSpanId, '') not in ('', '{"0" * 16}')
+            then '{Reason.MISSING_ID}: parentSpanId ' || to_json(s.parentSpanId)::varchar || ' is not 16 hex digits'
         when s.start_ns is null then '{Reason.INVALID_TIMESTAMP}: startTimeUnixNano '
-            || coalesce(to_json(s.span.startTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
+            || coalesce(to_json(s.startTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
         when s.end_ns is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano '
-            || coalesce(to_json(s.span.endTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
+            || coalesce(to_json(s.endTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
         when s.start_time is null
             then '{Reason.INVALID_TIMESTAMP}: startTimeUnixNano ' || s.start_ns || ' is not between 2000 and 2100'
         when s.end_ns < s.start_ns then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano is before startTimeUnixNano'
         when s.end_time is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano ' || s.end_ns || ' is after 2100'
-        when s.otel_kind is null then '{Reason.INVALID_VALUE}: kind ' || s.span.kind || ' is not a SpanKind'
-        when s.status_code is null then '{Reason.INVALID_VALUE}: status.code ' || s.span.status.code || ' is not a StatusCode'
-        when sp.duplicate_keys or rp.duplicate_keys then '{Reason.INVALID_VALUE}: an attribute key is empty or repeated'
-        when sp.bad_int or rp.bad_int then '{Reason.WRONG_VALUE_TYPE}: an intValue is not a 64-bit integer'
-        when coalesce(sp.wrong_types, rp.wrong_types) is not null
-            then '{Reason.WRONG_VALUE_TYPE}: ' || concat_ws('; ', sp.wrong_types, rp.wrong_types)
-        when coalesce(sp.csat_wrong, rp.csat_wrong) is not null
-            then '{Reason.WRONG_VALUE_TYPE}: ' || coalesce(sp.csat_wrong, rp.csat_wrong)
-        when sp.bad_message_json is not null
-            then '{Reason.WRONG_VALUE_TYPE}: ' || sp.bad_message_json || ' is not a JSON array of messages'
+        when s.otel_kind is null then '{Reason.INVALID_VALUE}: kind ' || s.kind || ' is not a SpanKind'
+        when s.status_code is null then '{Reason.INVALID_VALUE}: status.code ' || s.status.code || ' is not a StatusCode'
+        when sf.duplicate_keys or rf.duplicate_keys then '{Reason.INVALID_VALUE}: an attribute key is empty or repeated'
+        when sf.bad_int or rf.bad_int then '{Reason.WRONG_VALUE_TYPE}: an intValue is not a 64-bit integer'
+        when coalesce(sf.wrong_types, rf.wrong_types) is not null
+            then '{Reason.WRONG_VALUE_TYPE}: ' || concat_ws('; ', sf.wrong_types, rf.wrong_types)
         when {csat} is not null and ({csat} <> floor({csat}) or {csat} not between {low} and {high})
             then '{Reason.INVALID_VALUE}: {CSAT_SCORE_KEY} ' || {_value(CSAT_SCORE_KEY)} || ' is not an integer from {low} to {high}'
         {allowed}
@@ -232,16 +212,17 @@ def _spans_sql() -> str:
     journey = ", ".join(f"{_first(keys)} as {column}" for column, keys in JOURNEY_ATTRIBUTES.items())
     operation_kind = sql_case_map(f"lower({_value(OPERATION_NAME_KEY)})", OPERATION_KINDS)
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
+    otlp_span = ", ".join(f"{name} := s.{name}" for name in SPAN_FIELDS)
     return f"""
 with base as (
-    select source_file, source_line, span_key, resource_key, span,
-        otlp_hex_id(span.traceId, 32) as trace_id,
-        otlp_hex_id(span.spanId, 16) as span_id,
-        otlp_hex_id(span.parentSpanId, 16) as parent_span_id,
-        {sql_case_map("coalesce(span.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
-        {sql_case_map("coalesce(span.status.code, 0)::varchar", _STATUS_CODES)} as status_code,
-        try_cast(span.startTimeUnixNano as bigint) as start_ns,
-        try_cast(span.endTimeUnixNano as bigint) as end_ns,
+    select *,
+        otlp_hex_id(traceId, 32) as trace_id,
+        otlp_hex_id(spanId, 16) as span_id,
+        otlp_hex_id(parentSpanId, 16) as parent_span_id,
+        {sql_case_map("coalesce(kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
+        {sql_case_map("coalesce(status.code, 0)::varchar", _STATUS_CODES)} as status_code,
+        try_cast(startTimeUnixNano as bigint) as start_ns,
+        try_cast(endTimeUnixNano as bigint) as end_ns,
         otlp_nanos_time(start_ns) as start_time,
         otlp_nanos_time(end_ns) as end_time
     from _span_rows
@@ -258,49 +239,76 @@ select
     coalesce({", ".join(_pair_text(c) for c, _ in TURN_PAIRS)}) as customer_text,
     coalesce({", ".join(_pair_text(a) for _, a in TURN_PAIRS)}) as agent_text,
     {_problem_sql()} as problem,
-    case when problem is not null then left(to_json(s.span)::varchar, {RAW_TEXT_LIMIT}) end as raw_text
+    case when problem is not null then left(to_json(struct_pack({otlp_span}))::varchar, {RAW_TEXT_LIMIT}) end as raw_text
 from base s
 left join _span_conventions sp using (span_key)
 left join _resource_conventions rp using (resource_key)
+left join _span_faults sf using (span_key)
+left join _resource_faults rf using (resource_key)
 """
 
 
-def flatten(con: duckdb.DuckDBPyConnection, requests: pa.Table) -> None:
-    """Append one row per span of `requests` to the scratch table `_spans`: ids, times, the
+_SCRATCH = {
+    "_span_conventions": lambda: _conventions_sql("_span_convention_attributes", "span_key"),
+    "_resource_conventions": lambda: _conventions_sql("_resource_convention_attributes", "resource_key"),
+    "_span_faults": lambda: _faults_sql("_span_attribute_keys", "_span_convention_attributes", "span_key"),
+    "_resource_faults": lambda: _faults_sql(
+        "_resource_attribute_keys", "_resource_convention_attributes", "resource_key"
+    ),
+}
+
+
+def flatten(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> None:
+    """Append one row per span of `tables` to the scratch table `_spans`: ids, times, the
     convention values (conversation key, journey attributes, span kind, CSAT score, turn texts)
     and `problem`, the quarantine reason of a span that cannot be kept."""
-    with span_rows(con, requests):
-        con.execute(
-            "create or replace temp table _span_conventions as "
-            + _conventions_sql("_span_rows", "span_key", "span.attributes")
-        )
-        con.execute(
-            "create or replace temp table _resource_conventions as "
-            + _conventions_sql("_resource_rows", "resource_key", "attributes")
-        )
+    with span_rows(con, tables):
+        for name, sql in _SCRATCH.items():
+            con.execute(f"create or replace temp table {name} as {sql()}")
         append(con, "_spans", _spans_sql())
-        con.execute("drop table _span_conventions")
-        con.execute("drop table _resource_conventions")
+        for name in _SCRATCH:
+            con.execute(f"drop table {name}")
 
 
-def number_requests(requests: pa.Table, first_id: int) -> pa.Table:
-    """Give each request row the id its spans' `span_key`s are built from."""
-    ids = pa.array(range(first_id, first_id + requests.num_rows), pa.int64())
-    return requests.append_column("request_id", ids)
+_CONVENTION_KEYS = pa.array(_PIVOT_KEYS + (CSAT_SCORE_KEY,) + tuple(JSON_MESSAGE_KEYS))
+_JSON_MESSAGE_KEYS = pa.array(tuple(JSON_MESSAGE_KEYS))
+
+
+def _registered(tables: SpanTables) -> dict[str, pa.Table]:
+    """The tables SQL reads. The attribute tables are cut down in Arrow first (vectorised, before
+    DuckDB converts anything): the conventions' attributes, the chat messages' attributes, and
+    only the keys and intValues of all the others (what the fault checks read)."""
+    registered = {"_span_rows": tables.spans, "_resource_rows": tables.resources}
+    for owner, attributes in (("span", tables.span_attributes), ("resource", tables.resource_attributes)):
+        keys = attributes.column("key")
+        registered[f"_{owner}_convention_attributes"] = attributes.filter(pc.is_in(keys, value_set=_CONVENTION_KEYS))
+        registered[f"_{owner}_attribute_keys"] = pa.table(
+            {
+                f"{owner}_key": attributes.column(f"{owner}_key"),
+                "key": keys,
+                "int_value": pc.struct_field(attributes.column("value"), "intValue"),
+            }
+        )
+    keys = tables.span_attributes.column("key")
+    is_message = pc.is_in(keys, value_set=_JSON_MESSAGE_KEYS)
+    for prefix in FLAT_MESSAGE_PREFIXES:
+        is_message = pc.or_(is_message, pc.starts_with(keys, pattern=prefix))
+    registered["_span_message_attributes"] = tables.span_attributes.filter(is_message)
+    return registered
 
 
 @contextmanager
-def span_rows(con: duckdb.DuckDBPyConnection, requests: pa.Table) -> Iterator[None]:
-    """Expose numbered requests to SQL as the views `_span_rows` and `_resource_rows`."""
-    con.register("_requests", requests)
-    con.execute(f"create or replace temp view _span_rows as {_SPAN_ROWS_SQL}")
-    con.execute(f"create or replace temp view _resource_rows as {_RESOURCE_ROWS_SQL}")
+def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[None]:
+    """Expose flat span tables to SQL: `_span_rows`, `_resource_rows`, and the attribute tables of
+    `_registered`."""
+    registered = _registered(tables)
+    for name, table in registered.items():
+        con.register(name, table)
     try:
         yield
     finally:
-        con.execute("drop view if exists _span_rows")
-        con.execute("drop view if exists _resource_rows")
-        con.unregister("_requests")
+        for name in registered:
+            con.unregister(name)
 
 
 def payload_sql(selected: str) -> str:
@@ -308,12 +316,12 @@ def payload_sql(selected: str) -> str:
     only the partition's spans need, so only they pay for the attribute JSON."""
     return f"""
 select r.span_key,
-    r.span.name as name, {sql_case_map("coalesce(r.span.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
-    {sql_case_map("coalesce(r.span.status.code, 0)::varchar", _STATUS_CODES)} as status_code,
-    nullif(r.span.status.message, '') as status_message, r.scope_name,
-    otlp_attributes_json(r.span.attributes) as attributes,
+    r.name, {sql_case_map("coalesce(r.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
+    {sql_case_map("coalesce(r.status.code, 0)::varchar", _STATUS_CODES)} as status_code,
+    nullif(r.status.message, '') as status_message, r.scope_name,
+    otlp_attributes_json(r.attributes) as attributes,
     otlp_attributes_json(res.attributes) as resource_attributes,
-    case when len(r.span.events) > 0 then to_json(list_transform(r.span.events, lambda e: struct_pack(
+    case when len(r.events) > 0 then to_json(list_transform(r.events, lambda e: struct_pack(
         name := e.name, time := otlp_nanos_time(try_cast(e.timeUnixNano as bigint)),
         attributes := otlp_attributes_json(e.attributes)::json)))
     end as events
@@ -330,8 +338,8 @@ def messages_sql(selected: str) -> str:
     )
     return f"""
 with attrs as (
-    select s.span_row, unnest(r.span.attributes) as a
-    from _span_rows r join {selected} s using (span_key)
+    select s.span_row, struct_pack(key := a.key, value := a.value) as a
+    from _span_message_attributes a join {selected} s using (span_key)
 ),
 flat as (
     select span_row, regexp_extract(a.key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from orchestration.ingest.decode import DecodedFile, decode_file, empty_requests
-from orchestration.ingest.flatten import flatten, install_macros, number_requests
+from orchestration.ingest.decode import decode_file
+from orchestration.ingest.explode import SpanTables, explode
+from orchestration.ingest.flatten import flatten, install_macros
 from orchestration.ingest.index import (
     days_of_files,
     file_days,
@@ -24,6 +26,7 @@ from orchestration.ingest.index import (
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import build_partition
+from orchestration.ingest.quarantine import QuarantineRecord
 from orchestration.ingest.report import IngestReport
 from orchestration.ingest.scratch import scalar
 from orchestration.warehouse import RAW_SCHEMA, ensure_raw_tables
@@ -54,27 +57,39 @@ _COLUMNS: dict[str, str] = {
 _LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A landing file decoded by this run: its flat spans and its quarantined lines."""
+
+    path: str
+    size_bytes: int
+    line_count: int
+    tables: SpanTables
+    quarantine: list[QuarantineRecord]
+
+
 class _Run:
-    """The files one ingestion run decodes: each request gets a run-wide id (see flatten.py)."""
+    """The files one ingestion run decodes; span and resource keys are unique within the run."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm) -> None:
         self.con, self.bar = con, bar
-        self.next_request_id = 0
+        self.next_span_key = self.next_resource_key = 0
         self.bytes_read = 0
 
-    def decode(self, paths: list[str]) -> list[DecodedFile]:
-        decoded = []
+    def read(self, paths: list[str]) -> list[_Read]:
+        """Decode the files and append their spans to `_spans` (flatten.py)."""
+        read = []
         for path in paths:
             self.bar.set_postfix_str(Path(path).name, refresh=False)
-            file = decode_file(Path(path))
-            file.requests = number_requests(file.requests, self.next_request_id)
-            self.next_request_id += file.requests.num_rows
-            self.bytes_read += file.size_bytes
-            decoded.append(file)
+            decoded = decode_file(Path(path))
+            tables = explode(decoded.requests, self.next_span_key, self.next_resource_key)
+            self.next_span_key += tables.spans.num_rows
+            self.next_resource_key += tables.resources.num_rows
+            self.bytes_read += decoded.size_bytes
+            read.append(_Read(path, decoded.size_bytes, decoded.line_count, tables, decoded.quarantine))
             self.bar.update()
-        if decoded:
-            flatten(self.con, pa.concat_tables([f.requests for f in decoded]))
-        return decoded
+        flatten(self.con, SpanTables.concat([r.tables for r in read]))
+        return read
 
 
 def ingest_partition(
@@ -93,25 +108,20 @@ def ingest_partition(
     ensure_raw_tables(con)
     install_macros(con)
     con.execute("drop table if exists _spans")
-    flatten(con, number_requests(empty_requests(), 0))  # creates `_spans`, even for a day without files
 
     files = list_landing_files(Path(landing_dir))
     stale = stale_files(con, files)
     report.files_listed, report.files_indexed = len(files), len(stale)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
         run = _Run(con, bar)
-        kept: dict[str, DecodedFile] = {}
+        run.read([])  # creates `_spans`, even for a day without files
+        kept: dict[str, _Read] = {}
         for batch in _batches(stale):
-            decoded = run.decode([f.path for f in batch])
-            record_files(
-                con,
-                batch,
-                {str(f.path): f.line_count for f in decoded},
-                {str(f.path): len(f.quarantine) for f in decoded},
-            )
+            read = run.read([f.path for f in batch])
+            record_files(con, batch, {f.path: f.line_count for f in read}, {f.path: len(f.quarantine) for f in read})
             days = file_days(con, batch)
-            kept.update({str(f.path): f for f in decoded if day in days[str(f.path)][1]})
-            _forget_spans(con, [str(f.path) for f in decoded if str(f.path) not in kept])
+            kept.update({f.path: f for f in read if day in days[f.path][1]})
+            _forget_spans(con, [f.path for f in read if f.path not in kept])
         report.files_forgotten = forget_missing(con, files)
         resolve_conversations(con)
 
@@ -119,13 +129,13 @@ def ingest_partition(
         _forget_spans(con, [path for path in kept if path not in relevant])
         missing = [path for path in relevant if path not in kept]
         bar.total += len(missing)
-        kept.update({str(f.path): f for f in run.decode(missing)})
+        kept.update({f.path: f for f in run.read(missing)})
 
-    decoded = [kept[path] for path in relevant]
-    report.files_read, report.bytes_read = len(decoded), run.bytes_read
+    files = [kept[path] for path in relevant]
+    report.files_read, report.bytes_read = len(files), run.bytes_read
     report.related_days = sorted(days_of_files(con, [f.path for f in stale]) - {day})
-    requests = pa.concat_tables([number_requests(empty_requests(), 0)] + [f.requests for f in decoded])
-    report.duplicate_spans = build_partition(con, day, requests, [r for f in decoded for r in f.quarantine])
+    tables = SpanTables.concat([f.tables for f in files])
+    report.duplicate_spans = build_partition(con, day, tables, [r for f in files for r in f.quarantine])
     _write_partition(con, day)
     _count(con, report)
     report.seconds = time.perf_counter() - started
@@ -192,5 +202,5 @@ def landing_file_days(path: Path) -> set[date]:
     with duckdb.connect() as con:
         install_macros(con)
         with tqdm(disable=True) as bar:
-            _Run(con, bar).decode([file.path])
+            _Run(con, bar).read([file.path])
         return file_days(con, [file])[file.path][1]

@@ -1,8 +1,8 @@
 """One day's rows of the raw tables, built in scratch tables from the flattened spans.
 
 Inputs: `_spans` (the flattened spans of the files that can hold the day's data),
-`_trace_conversations` (every indexed trace's conversation and partition day), the numbered Arrow
-requests of those files, and their line-level quarantine records. Outputs: `_day_spans` (+
+`_trace_conversations` (every indexed trace's conversation and partition day), the flat span
+tables of those files (explode.py), and their line-level quarantine records. Outputs: `_day_spans` (+
 `_day_payload`), `_day_conversations`, `_day_events`, `_day_quarantine`, in the column order of
 `raw.spans`, `raw.conversations`, `raw.journey_events` and `raw.ingest_quarantine` minus
 `partition_date` and the load time, which `load.py` adds when it writes.
@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.ingest.conventions import ALLOWED_VALUES, JOURNEY_ATTRIBUTES, LLM_KIND
+from orchestration.ingest.explode import SpanTables
 from orchestration.ingest.flatten import messages_sql, payload_sql, span_rows
 from orchestration.ingest.quarantine import QuarantineRecord
 from orchestration.ingest.transcripts import turns_sql
@@ -100,7 +101,7 @@ where coalesce(t.partition_date, f.home_day) = $day
 
 
 def build_partition(
-    con: duckdb.DuckDBPyConnection, day: date, requests: pa.Table, line_quarantine: list[QuarantineRecord]
+    con: duckdb.DuckDBPyConnection, day: date, tables: SpanTables, line_quarantine: list[QuarantineRecord]
 ) -> int:
     """Fill the `_day_*` scratch tables for `day`; returns the number of duplicate spans skipped."""
     con.execute(_DAY_SPANS_SQL, {"day": day})
@@ -108,7 +109,7 @@ def build_partition(
     con.execute(
         f"create or replace temp table _day_llm_spans as select span_row, span_key from _day_spans where kind = '{LLM_KIND}'"
     )
-    with span_rows(con, requests):
+    with span_rows(con, tables):
         con.execute(f"create or replace temp table _day_payload as {payload_sql('_day_spans')}")
         con.execute(f"create or replace temp table _day_messages as {messages_sql('_day_llm_spans')}")
     con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")

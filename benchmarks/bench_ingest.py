@@ -1,0 +1,115 @@
+"""Ingestion throughput beside a bare orjson parse of the same landing files.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--spans 100000] [--days 1] [--repeat 3]
+
+Generates representative traffic with `journeys simulate` (traceAI, OpenInference and GenAI LLM
+spans with cumulative histories, LiveKit and human-agent spans, CSAT answers; OTLP/JSON lines of
+16-200 spans, `.jsonl`, `.json` and `.jsonl.gz` files), then times, on the same files:
+
+- bare parse: read each file, gunzip, split lines, `orjson.loads` every line (and drop it);
+- ingest: `ingest_partition` for every day into a fresh DuckDB warehouse (index, decode, flatten,
+  transcripts, the four raw tables written).
+
+Prints spans/s and MB/s (of uncompressed OTLP/JSON) for both, their ratio against the target
+(ingestion >= 0.5x the bare-parse rate), the command and the machine. Not a test: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from orchestration.ingest import ingest_partition
+from orchestration.ingest.landing import list_landing_files
+from orchestration.simulate import simulate
+
+SPANS_PER_JOURNEY = 19.6  # measured on the demo scenario; the actual count is printed
+TARGET_RATIO = 0.5
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or model
+    return f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, duckdb {duckdb.__version__}"
+
+
+def file_bytes(path: str) -> bytes:
+    raw = Path(path).read_bytes()
+    return gzip.decompress(raw) if path.endswith(".gz") else raw
+
+
+def bare_parse(paths: list[str]) -> None:
+    for path in paths:
+        for line in file_bytes(path).split(b"\n"):
+            if line:
+                orjson.loads(line)
+
+
+def ingest_all(landing: Path, days: list[date], work: Path, run: int) -> float:
+    warehouse = work / f"warehouse-{run}.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        started = time.perf_counter()
+        for day in days:
+            ingest_partition(con, landing, day)
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spans", type=int, default=100_000, help="about how many spans to generate")
+    parser.add_argument("--days", type=int, default=1, help="days the traffic spreads over (one partition each)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is reported")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        work = Path(tmp)
+        start = date(2026, 10, 5)
+        journeys = max(1, round(args.spans / SPANS_PER_JOURNEY))
+        print(f"Simulating {journeys:,} journeys over {args.days} day(s)...", file=sys.stderr)
+        result = simulate(work / "landing", journeys=journeys, start=start, days=args.days, seed=args.seed)
+        paths = [f.path for f in list_landing_files(work / "landing")]
+        spans = result.span_count
+        megabytes = sum(len(file_bytes(p)) for p in paths) / 1e6
+        on_disk = sum(Path(p).stat().st_size for p in paths) / 1e6
+        # Conversations may run past the window's last day: ingest every day a span starts on.
+        days = [start + timedelta(days=k) for k in range(args.days + 1)]
+
+        parse_times, ingest_times = [], []
+        for run in range(args.repeat):
+            started = time.perf_counter()
+            bare_parse(paths)
+            parse_times.append(time.perf_counter() - started)
+            ingest_times.append(ingest_all(work / "landing", days, work, run))
+        parse, ingest = min(parse_times), min(ingest_times)
+
+    print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"machine: {machine()}")
+    print(f"input:   {spans:,} spans in {len(paths)} files, {megabytes:.1f} MB of OTLP/JSON ({on_disk:.1f} MB on disk)")
+    print(f"{'':12}{'seconds':>9}{'spans/s':>12}{'MB/s':>9}")
+    for name, seconds in (("bare parse", parse), ("ingest", ingest)):
+        print(f"{name:12}{seconds:9.2f}{spans / seconds:12,.0f}{megabytes / seconds:9.1f}")
+    ratio = parse / ingest
+    verdict = "meets" if ratio >= TARGET_RATIO else "misses"
+    print(f"ingest rate / bare-parse rate = {ratio:.2f} ({verdict} the {TARGET_RATIO}x target); best of {args.repeat}")
+
+
+if __name__ == "__main__":
+    main()
