@@ -12,6 +12,8 @@ engine well above its throughput target.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from evals.facts import (
     content_words,
     extract_facts,
     is_open_question,
+    may_request,
     requested_kinds,
     same_fact,
 )
@@ -56,7 +59,11 @@ class GivenFact:
     fact: Fact
     turn: int
     source: str
-    quote: str
+    said: str  # the turn's text; quoted (shortened) only when shown
+
+    @property
+    def quote(self) -> str:
+        return quote(self.said)
 
     @property
     def from_context(self) -> bool:
@@ -91,7 +98,11 @@ class Event:
 
     kind: str
     turn: int
-    quote: str
+    said: str  # the words around the cue; quoted (shortened) only when shown
+
+    @property
+    def quote(self) -> str:
+        return quote(self.said)
 
 
 @dataclass(frozen=True)
@@ -138,13 +149,14 @@ class _CustomerStep:
     answering: _AgentStep | None
 
 
-def _agent_step(turn: Turn) -> _AgentStep:
+def _agent_step(turn: Turn, with_cues: bool) -> _AgentStep:
     asked: set[str] = set()
     question = ""
     proposals: list[tuple[Fact, str]] = []
     lowered = lower(turn.text)
     tokens = tokens_of(lowered, turn.text)
-    for sentence in split_sentences(turn.text):
+    asks = "?" in turn.text or may_request(turn.text)
+    for sentence in split_sentences(turn.text) if asks else ():
         kinds = requested_kinds(sentence, tokens)
         if "?" in sentence:
             # Any value in a question is put to the customer: reusing an earlier one is retention.
@@ -158,7 +170,7 @@ def _agent_step(turn: Turn) -> _AgentStep:
         if kinds and (is_open_question(sentence) or not any(f.kind in kinds for f in offered)):
             asked |= kinds
             question = question or sentence
-    cues = tuple(agent_cues(lowered, tokens))
+    cues = tuple(agent_cues(lowered, tokens)) if with_cues else ()
     return _AgentStep(turn, frozenset(asked), question, tuple(proposals), "?" in turn.text, cues, tokens)
 
 
@@ -179,11 +191,13 @@ def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fa
     return extra
 
 
-def _walk(turns: Sequence[Turn]) -> Iterator[_AgentStep | _CustomerStep]:
+def _walk(turns: Sequence[Turn], with_cues: bool = True) -> Iterator[_AgentStep | _CustomerStep]:
+    """Agent and customer steps in order. Earlier context only needs the customer's facts, so
+    `with_cues=False` skips the outcome cues."""
     pending: _AgentStep | None = None
     for turn in turns:
         if turn.role == "agent":
-            pending = _agent_step(turn)
+            pending = _agent_step(turn, with_cues)
             yield pending
             continue
         lowered = lower(turn.text)
@@ -191,7 +205,8 @@ def _walk(turns: Sequence[Turn]) -> Iterator[_AgentStep | _CustomerStep]:
         facts = extract_facts(turn.text, tokens)
         if pending is not None:
             facts += _bare_reply_facts(pending, turn.text, facts)
-        yield _CustomerStep(turn, tuple(facts), customer_cues(lowered, tokens), pending)
+        cues = customer_cues(lowered, tokens) if with_cues else frozenset()
+        yield _CustomerStep(turn, tuple(facts), cues, pending)
         pending = None
 
 
@@ -214,6 +229,54 @@ def _facts_of_statement(text: str) -> list[Fact]:
     facts = extract_facts(text)
     if not facts and (words := content_words(text)):
         facts = [Fact("preference", words, text)]
+    return facts
+
+
+class _TranscriptCache:
+    """The facts of recently seen transcripts (least recently used dropped first).
+
+    Every later stage of a journey reads the same earlier transcripts, and each of those was
+    usually analysed as a conversation of its own just before: `analyse` stores what it found,
+    so reading a transcript as context costs a lookup. Thread-safe."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._entries: OrderedDict[tuple[Turn, ...], tuple[tuple[Fact, int, str], ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, turns: tuple[Turn, ...]) -> tuple[tuple[Fact, int, str], ...] | None:
+        with self._lock:
+            entry = self._entries.get(turns)
+            if entry is not None:
+                self._entries.move_to_end(turns)
+            return entry
+
+    def put(self, turns: tuple[Turn, ...], facts: tuple[tuple[Fact, int, str], ...]) -> None:
+        with self._lock:
+            self._entries[turns] = facts
+            self._entries.move_to_end(turns)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+TRANSCRIPT_CACHE = _TranscriptCache(4096)
+
+
+def _transcript_facts(turns: tuple[Turn, ...]) -> tuple[tuple[Fact, int, str], ...]:
+    """(fact, turn index, text) for every fact the customer states in an earlier transcript."""
+    facts = TRANSCRIPT_CACHE.get(turns)
+    if facts is None:
+        facts = tuple(
+            (fact, step.turn.index, step.turn.text)
+            for step in _walk(turns, with_cues=False)
+            if isinstance(step, _CustomerStep)
+            for fact in step.facts
+        )
+        TRANSCRIPT_CACHE.put(turns, facts)
     return facts
 
 
@@ -242,11 +305,10 @@ def context_facts(context: ContextLike) -> list[GivenFact]:
             given.extend(GivenFact(f, position, "context", item) for f in _facts_of_statement(item))
         elif is_transcript(item):
             source = f"context[{position}]"
-            for step in _walk(normalize_conversation(item)):
-                if isinstance(step, _CustomerStep):
-                    given.extend(
-                        GivenFact(f, step.turn.index, source, quote(step.turn.text)) for f in step.facts
-                    )
+            given.extend(
+                GivenFact(f, turn, source, said)
+                for f, turn, said in _transcript_facts(normalize_conversation(item))
+            )
         else:
             raise TranscriptError(
                 f"input item {position}: expected a transcript, a fact string or a {{kind, value}} mapping, "
@@ -290,7 +352,7 @@ def _outcome_events(step: _AgentStep) -> list[Event]:
     for cue in step.cues:
         if cue.kind in ("success", "failure", "soft_failure", "escalation"):
             start = max(0, cue.start - 40)
-            events.append(Event(cue.kind, step.turn.index, quote(step.turn.text[start : cue.end + 60])))
+            events.append(Event(cue.kind, step.turn.index, step.turn.text[start : cue.end + 60]))
     # A "success" in a turn that asks the customer to confirm is a read-back, not a notice.
     if any(c.kind == "confirm_request" for c in step.cues):
         events = [e for e in events if e.kind != "success"]
@@ -342,7 +404,7 @@ def analyse(
         c_cues.append((step.turn.index, step.cues))
         for kind in ("decline", "accept", "abandon", "persists", "escalation_demand"):
             if kind in step.cues:
-                events.append(Event(kind, step.turn.index, quote(step.turn.text)))
+                events.append(Event(kind, step.turn.index, step.turn.text))
         reask = _reask_for(step, known) if step.answering is not None else None
         if reask is None and "repeat_complaint" in step.cues:
             latest = known[-1] if known else None
@@ -351,7 +413,7 @@ def analyse(
             )
         if reask is not None:
             reasks.append(reask)
-        new = [GivenFact(f, step.turn.index, "conversation", quote(step.turn.text)) for f in step.facts]
+        new = [GivenFact(f, step.turn.index, "conversation", step.turn.text) for f in step.facts]
         given.extend(new)
         known.extend(new)
     if isinstance(last, _AgentStep) and last.asked:
@@ -369,6 +431,7 @@ def analyse(
                     False,
                 )
             )
+    TRANSCRIPT_CACHE.put(turns, tuple((g.fact, g.turn, g.said) for g in given))
     return ConversationAnalysis(
         turns=turns,
         context_facts=tuple(earlier_facts),

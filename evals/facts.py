@@ -696,10 +696,15 @@ def is_open_question(sentence: str) -> bool:
     return bool(_WH_QUESTION.search(sentence))
 
 
+def may_request(text: str) -> bool:
+    """Whether a text asks for anything at all: a question mark or a request phrasing."""
+    return "?" in text or bool(_REQUEST_LEAD.search(text))
+
+
 def requested_kinds(sentence: str, tokens: frozenset[str] | None = None) -> frozenset[str]:
     """The kinds of fact an agent sentence asks for; empty when it asks for none. `tokens` (of
     the sentence or of its turn) saves recomputing them."""
-    if "?" not in sentence and not _REQUEST_LEAD.search(sentence):
+    if not may_request(sentence):
         return frozenset()
     kinds: set[str] = set()
     lowered = lower(sentence)

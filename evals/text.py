@@ -35,7 +35,8 @@ _TYPOGRAPHIC = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u20
 def lower(text: str) -> str:
     """Lower-case with typographic quotes made plain ("couldn’t" reads as "couldn't"); the
     length is unchanged for the quotes, so match positions still point into the turn."""
-    return text.lower().translate(_TYPOGRAPHIC)
+    lowered = text.lower()
+    return lowered if lowered.isascii() else lowered.translate(_TYPOGRAPHIC)
 
 
 UPPER = "<upper>"
@@ -51,14 +52,17 @@ def tokens_of(lowered: str, text: str | None = None) -> frozenset[str]:
     return frozenset(tokens)
 
 
+_MAX_COMPILED = 4096
+
+
 class GatedAlternatives:
     """Named alternatives (one group per kind) that only tries the kinds whose gate passes.
 
     A gate is a set of tokens (see `tokens_of`) at least one of which every match of that kind
     contains, or a tuple of such sets that must all be met: a necessary condition, never a
-    heuristic, so gating changes speed, not results.
-    Most turns pass few gates, and a regex of fewer alternatives scans much faster; the regex
-    for each set of passing kinds is compiled once.
+    heuristic, so gating changes speed, not results. Most turns pass few gates, and a regex of
+    fewer alternatives scans much faster. Each gate clause is a bit; a turn's tokens map to the
+    bits they satisfy, and the regex for each combination of bits is compiled once.
 
     The alternatives that start with a word boundary are grouped under one leading `\\b`: the
     regex engine then rejects a position inside a word with one test instead of one per
@@ -74,15 +78,28 @@ class GatedAlternatives:
         if set(kinds) != set(gates):
             raise ValueError(f"gates {sorted(gates)} do not match kinds {sorted(kinds)}")
         self._kinds = kinds
-        self._gates = {
-            kind: (gate,) if isinstance(gate, frozenset) else (gate or ()) for kind, gate in gates.items()
-        }
         self._flags = re.IGNORECASE if ignore_case else 0
-        self._compiled: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+        self._required: dict[str, int] = {}  # kind -> the bits of all its clauses
+        self._bits_of_token: dict[str, int] = {}
+        bit = 1
+        for kind in kinds:
+            gate = gates[kind]
+            clauses = (gate,) if isinstance(gate, frozenset) else (gate or ())
+            self._required[kind] = 0
+            for clause in clauses:
+                self._required[kind] |= bit
+                for token in clause:
+                    self._bits_of_token[token] = self._bits_of_token.get(token, 0) | bit
+                bit <<= 1
+        self._vocabulary = frozenset(self._bits_of_token)
+        self._by_bits: dict[tuple[int, frozenset[str] | None], re.Pattern[str] | None] = {}
+        self._group_kind = {name: kind for kind in kinds for name in (kind, f"{kind}__")}
 
-    def _compile(self, active: tuple[str, ...]) -> re.Pattern[str] | None:
+    def _compile(self, bits: int, only: frozenset[str] | None) -> re.Pattern[str] | None:
         bounded, free = [], []
-        for kind in active:
+        for kind, required in self._required.items():
+            if required & bits != required or (only is not None and kind not in only):
+                continue
             inner = [alt[2:] for alt in self._kinds[kind] if alt.startswith(r"\b")]
             outer = [alt for alt in self._kinds[kind] if not alt.startswith(r"\b")]
             if inner:
@@ -97,14 +114,16 @@ class GatedAlternatives:
     ) -> Iterator[tuple[str, re.Match[str]]]:
         """(kind, match) for every match in `text`, gated by the text's `tokens` (and limited to
         the kinds in `only`, when given)."""
-        active = tuple(
-            kind
-            for kind, clauses in self._gates.items()
-            if (only is None or kind in only) and all(not clause.isdisjoint(tokens) for clause in clauses)
-        )
-        if active not in self._compiled:
-            self._compiled[active] = self._compile(active)
-        pattern = self._compiled[active]
+        bits = 0
+        for token in tokens & self._vocabulary:
+            bits |= self._bits_of_token[token]
+        key = (bits, only)
+        if key not in self._by_bits:
+            if len(self._by_bits) >= _MAX_COMPILED:
+                self._by_bits.clear()  # bound the memory of a long run; recompiling is cheap
+            self._by_bits[key] = self._compile(bits, only)
+        pattern = self._by_bits[key]
         if pattern is not None:
+            group_kind = self._group_kind
             for match in pattern.finditer(text):
-                yield (match.lastgroup or "").rstrip("_"), match
+                yield group_kind[match.lastgroup], match  # type: ignore[index]

@@ -64,7 +64,7 @@ def _turn_from_mapping(position: int, item: Mapping[str, Any]) -> Turn | None:
     raw_role = item.get("role", item.get("speaker"))
     if not isinstance(raw_role, str) or not raw_role.strip():
         raise TranscriptError(f"turn {position}: missing 'role'")
-    key = raw_role.strip().lower()
+    key = raw_role if raw_role in _ROLE_ALIASES else raw_role.strip().lower()
     if key not in _ROLE_ALIASES:
         raise TranscriptError(
             f"turn {position}: unknown role {raw_role!r}; use customer/agent or user/assistant"
