@@ -12,15 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evals.text import GatedAlternatives
-
-
-def _words(*groups: str) -> frozenset[str]:
-    return frozenset(w for group in groups for w in group.split())
-
+from evals.text import GatedAlternatives, words
 
 # Past participles of the things an agent does for a customer.
-_DONE_WORDS = _words(
+_DONE_WORDS = words(
     """booked reserved scheduled rescheduled confirmed made placed processed completed created added set sent
     issued submitted purchased bought rented ordered dispatched transferred canceled cancelled changed updated
     refunded credited applied activated renewed resolved fixed approved paid shipped registered enrolled
@@ -41,7 +36,7 @@ _CANNOT = (
     r"(?:am|is|are)\s+not\s+able\s+to|unable\s+to|failed\s+to|did\s*n[o']t\s+manage\s+to|"
     r"not\s+(?:possible|able)\s+to|won't\s+be\s+able\s+to)"
 )
-_CANNOT_WORDS = _words(
+_CANNOT_WORDS = words(
     "could couldn couldnot can cannot was wasn were weren not unable failed did didn didnot won"
 )
 
@@ -93,6 +88,8 @@ _AGENT_KINDS = {
             r"(?:coming|headed|heading)\s+(?:your\s+way|to\s+you|now|right))\b"
         ),
         rf"\b(?:i|we)(?:'ve|\s+have)?\s+(?:now\s+|just\s+|also\s+|successfully\s+|(?:gone|went)\s+ahead\s+and\s+)*{_DONE}\b",
+        rf"\b(?:it|that|this|everything|you|they|we)(?:'s|'re)\s+(?:now\s+|all\s+)?(?:{_DONE}(?!\s+up)|done|complete)\b",
+        rf"\b(?:i|we)\s+(?:was|were|have\s+been|'ve\s+been)\s+able\s+to\s+{_DO}\b",
         r"(?<!not\s)(?<!n't\s)\bsuccessful(?:ly)?\b",
         r"\ball\s+set\b|\bgood\s+to\s+go\b|\ball\s+done\b",
         r"\b(?:confirmation|reference|booking|order|tracking|ticket|case)\s+(?:number|code|id|\#)\s+(?:is|will\s+be)\b",
@@ -196,52 +193,52 @@ _AGENT = GatedAlternatives(
     _AGENT_KINDS,
     {
         "failure": _CANNOT_WORDS
-        | _words(
+        | words(
             """failed unsuccessful declined rejected denied possible successful impossible wrong problem issue
             error glitch system sorry afraid eligible ineligible"""
         ),
-        "soft_failure": _words(
+        "soft_failure": words(
             "availability openings slots vacancies left results matches unavailable available booked sold full stock "
             "find locate see"
         ),
         "success": _DONE_WORDS
-        | _words(
-            """been complete done successful successfully through way coming headed heading good confirmation
+        | words(
+            """been able complete done successful successfully through way coming headed heading good confirmation
             reference booking order tracking ticket case receive get taken sorted"""
         ),
-        "escalation": _words(
+        "escalation": words(
             """transfer transferring connect connecting put putting forward forwarding route routing escalate
             escalated escalates escalating escalation escalations hand handing pass passing supervisor manager specialist senior human
             colleague technician engineer team department representative ticket case complaint someone support
             billing technical customer"""
         ),
-        "confirm_request": _words("right correct ok okay confirm confirming"),
-        "alternative": _words("about instead alternatively another try"),
-        "apology": _words("sorry apologize apologise apologies unfortunately regret regretfully afraid"),
-        "offer_help": _words("else further happy glad pleasure welcome"),
-        "closing": _words("have good goodbye bye take enjoy"),
+        "confirm_request": words("right correct ok okay confirm confirming"),
+        "alternative": words("about instead alternatively another try"),
+        "apology": words("sorry apologize apologise apologies unfortunately regret regretfully afraid"),
+        "offer_help": words("else further happy glad pleasure welcome"),
+        "closing": words("have good goodbye bye take enjoy"),
     },
     ignore_case=False,
 )
 _CUSTOMER = GatedAlternatives(
     _CUSTOMER_KINDS,
     {
-        "repeat_complaint": _words("already just said told mentioned explained gave asked times repeat"),
-        "escalation_demand": _words("speak talk manager supervisor human"),
-        "abandon": _words(
+        "repeat_complaint": words("already just said told mentioned explained gave asked times repeat"),
+        "escalation_demand": words("speak talk manager supervisor human"),
+        "abandon": words(
             "never nevermind forget else elsewhere back cancel close switch switching done give"
         ),
-        "persists": _words("still work help fix solve not same difference changed change"),
-        "frustration": _words(
-            """ridiculous unacceptable frustrated frustrating frustration frustrates annoy annoys annoyed annoying useless terrible awful
-            horrible pathetic worst angry furious upset disappointed unhappy fed sick waste joke even serious
-            kidding listening"""
+        "persists": words("still work help fix solve not same difference changed change"),
+        "frustration": words(
+            """ridiculous unacceptable frustrated frustrating frustration frustrates annoy annoys annoyed
+            annoying useless terrible awful horrible pathetic worst angry furious upset disappointed unhappy
+            fed sick waste joke even serious kidding listening"""
         ),
-        "satisfied": _words(
+        "satisfied": words(
             "worked works helped helps fixed solved did good sorted perfect great awesome excellent wonderful "
             "fantastic brilliant"
         ),
-        "gratitude": _words("thanks thank thx appreciate appreciated cheers"),
+        "gratitude": words("thanks thank thx appreciate appreciated cheers"),
     },
     ignore_case=False,
 )

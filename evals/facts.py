@@ -16,7 +16,7 @@ import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from evals.text import UPPER, GatedAlternatives, lower, tokens_of
+from evals.text import UPPER, GatedAlternatives, lower, tokens_of, words
 
 KINDS = ("email", "phone", "id", "amount", "date", "time", "count", "name", "place", "preference")
 
@@ -188,61 +188,17 @@ _CANDIDATE_KINDS = {
 }
 _DIGITS = frozenset("0123456789")
 _NUMBER_TOKENS = _DIGITS | frozenset(_NUMBER_WORDS)
-_MONTH_TOKENS = frozenset(
-    [
-        "jan",
-        "january",
-        "feb",
-        "february",
-        "mar",
-        "march",
-        "apr",
-        "april",
-        "may",
-        "jun",
-        "june",
-        "jul",
-        "july",
-        "aug",
-        "august",
-        "sep",
-        "sept",
-        "september",
-        "oct",
-        "october",
-        "nov",
-        "november",
-        "dec",
-        "december",
-    ]
+_MONTH_TOKENS = words(
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept september "
+    "oct october nov november dec december"
 )
 _CURRENCY_TOKENS = frozenset(
     ["$", "€", "£", "dollars", "bucks", "usd", "euro", "euros", "eur", "pounds", "gbp"]
 )
 # Every time has an hour (a digit or a number word) and a marker: a colon, am/pm, a part of the
 # day, o'clock, or past/to/after; or it is noon, midday or midnight.
-_TIME_MARKERS = frozenset(
-    [
-        ":",
-        "am",
-        "pm",
-        "a",
-        "p",
-        "m",
-        "morning",
-        "afternoon",
-        "evening",
-        "night",
-        "tonight",
-        "clock",
-        "oclock",
-        "past",
-        "to",
-        "after",
-        "noon",
-        "midday",
-        "midnight",
-    ]
+_TIME_MARKERS = words(
+    ": am pm a p m morning afternoon evening night tonight clock oclock past to after noon midday midnight"
 )
 _CANDIDATES = GatedAlternatives(
     _CANDIDATE_KINDS,
@@ -263,21 +219,7 @@ _CANDIDATES = GatedAlternatives(
     },
     ignore_case=True,
 )
-_PREFERENCE_GATE = frozenset(
-    [
-        "prefer",
-        "rather",
-        "like",
-        "love",
-        "enjoy",
-        "into",
-        "fan",
-        "favorite",
-        "favourite",
-        "preference",
-        "preferably",
-    ]
-)
+_PREFERENCE_GATE = words("prefer rather like love enjoy into fan favorite favourite preference preferably")
 
 # Preferences are scanned separately: their free text would otherwise swallow the times, dates
 # and places inside them ("I'd prefer 12:30 pm").
@@ -294,81 +236,10 @@ _NOT_PLACES = frozenset(
     | {w.lower() for w in _WEEKDAYS}
 )
 _MONTH_WORD = re.compile(rf"^{_MONTH}\b", re.IGNORECASE)
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "and",
-        "or",
-        "but",
-        "with",
-        "some",
-        "any",
-        "my",
-        "your",
-        "our",
-        "me",
-        "i",
-        "we",
-        "you",
-        "it",
-        "is",
-        "are",
-        "be",
-        "was",
-        "that",
-        "this",
-        "there",
-        "here",
-        "something",
-        "kind",
-        "type",
-        "sort",
-        "very",
-        "really",
-        "just",
-        "more",
-        "much",
-        "please",
-        "would",
-        "like",
-        "love",
-        "prefer",
-        "rather",
-        "enjoy",
-        "into",
-        "fan",
-        "favorite",
-        "favourite",
-        "preference",
-        "preferably",
-        "do",
-        "also",
-        "usually",
-        "always",
-        "have",
-        "has",
-        "had",
-        "can",
-        "could",
-        "should",
-        "will",
-        "get",
-        "go",
-        "going",
-        "want",
-        "one",
-        "ones",
-        "thing",
-        "things",
-    ]
+_STOPWORDS = _PREFERENCE_GATE | words(
+    "a an the to of in on at for and or but with some any my your our me i we you it is are be was "
+    "that this there here something kind type sort very really just more much please would do also "
+    "usually always have has had can could should will get go going want one ones thing things"
 )
 _WORD = re.compile(r"[a-z][a-z'-]+")
 
@@ -644,36 +515,10 @@ _REQUESTED = GatedAlternatives(
         "amount": frozenset({"much", "amount", "budget", "price"}),
         "count": frozenset({"many", "party", "number"}),
         "name": frozenset({"name", "call", "title"}),
-        "place": frozenset(
-            [
-                "where",
-                "address",
-                "destination",
-                "location",
-                "city",
-                "town",
-                "area",
-                "place",
-                "country",
-                "state",
-                "airport",
-                "station",
-            ]
+        "place": words(
+            "where address destination location city town area place country state airport station"
         ),
-        "preference": frozenset(
-            [
-                "kind",
-                "type",
-                "sort",
-                "genre",
-                "style",
-                "category",
-                "cuisine",
-                "preference",
-                "preferences",
-                "prefer",
-            ]
-        ),
+        "preference": words("kind type sort genre style category cuisine preference preferences prefer"),
     },
     ignore_case=False,
 )

@@ -16,6 +16,11 @@ def named_alternatives(**kinds: list[str]) -> re.Pattern[str]:
     )
 
 
+def words(*groups: str) -> frozenset[str]:
+    """The whitespace-separated words of one or more strings, as a set (for word lists)."""
+    return frozenset(w for group in groups for w in group.split())
+
+
 def split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
 

@@ -105,56 +105,55 @@ def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
     last_customer_turn, last_customer_cues = a.customer_cues[-1]
     abandoned = next((t for t, kinds in end_cues if "abandon" in kinds), None)
     persists = next((t for t, kinds in end_cues if "persists" in kinds), None)
-    # How the conversation ended caps the score; the reason names the ending only when it is
-    # what decided the verdict (a failure already scored 0 keeps its own reason).
-    endings: list[tuple[float, float, str, Evidence]] = []
-    if handover is not None:
-        endings.append(
-            (
-                _CAP_ESCALATED,
-                0.8,
-                (
-                    f'Escalated at turn {handover.turn} ("{handover.quote}"): the issue was handed over, '
-                    "not resolved in this conversation."
-                ),
-                _evidence(handover, "hand-over"),
-            )
-        )
-    if abandoned is not None:
-        endings.append(
-            (
-                _CAP_ABANDONED,
-                0.8,
-                f'Abandoned: the customer gave up at turn {abandoned} ("{a.quote_of(abandoned)}").',
-                Evidence(abandoned, a.quote_of(abandoned), "customer gives up"),
-            )
-        )
-    elif persists is not None:
-        endings.append(
-            (
-                _CAP_PERSISTS,
-                0.8,
-                f'Not resolved: the customer says the problem persists at turn {persists} ("{a.quote_of(persists)}").',
-                Evidence(persists, a.quote_of(persists), "problem persists"),
-            )
-        )
-    elif (
-        last_turn.role == "customer"
+    unanswered = (
+        last_turn.index
+        if last_turn.role == "customer"
         and "?" in last_turn.text
         and not last_customer_cues & {"gratitude", "satisfied"}
-    ):
-        endings.append(
-            (
-                _CAP_UNANSWERED,
-                0.6,
-                f"Not resolved: the customer's last message (turn {last_turn.index}) got no answer.",
-                Evidence(last_turn.index, a.quote_of(last_turn.index), "unanswered"),
+        else None
+    )
+    # How the conversation ended caps the score. A hand-over and the customer's own ending (the
+    # first that applies) both count; the reason names an ending only when it decided the
+    # verdict (a failure already scored 0 keeps its own reason).
+    customer_ending = next(
+        (
+            ending
+            for ending in (
+                (
+                    abandoned,
+                    _CAP_ABANDONED,
+                    0.8,
+                    "customer gives up",
+                    "Abandoned: the customer gave up at turn {turn} ({quote}).",
+                ),
+                (
+                    persists,
+                    _CAP_PERSISTS,
+                    0.8,
+                    "problem persists",
+                    "Not resolved: the customer says the problem persists at turn {turn} ({quote}).",
+                ),
+                (
+                    unanswered,
+                    _CAP_UNANSWERED,
+                    0.6,
+                    "unanswered",
+                    "Not resolved: the customer's last message (turn {turn}) got no answer.",
+                ),
             )
-        )
-    for cap, cap_confidence, cap_reason, cap_evidence in endings:
-        evidence.append(cap_evidence)
+            if ending[0] is not None
+        ),
+        None,
+    )
+    endings = [customer_ending] if customer_ending else []
+    if handover is not None:
+        template = "Escalated at turn {turn} ({quote}): the issue was handed over, not resolved in this conversation."
+        endings.insert(0, (handover.turn, _CAP_ESCALATED, 0.8, "hand-over", template))
+    for turn, cap, cap_confidence, note, template in endings:
+        said = a.quote_of(turn)
+        evidence.append(Evidence(turn, said, note))
         if score > cap:
-            score, confidence, reason = cap, cap_confidence, cap_reason
+            score, confidence, reason = cap, cap_confidence, template.format(turn=turn, quote=f'"{said}"')
     if "frustration" in last_customer_cues:
         score -= _FRUSTRATION_PENALTY
         evidence.append(

@@ -121,3 +121,21 @@ def test_too_short_is_not_applicable() -> None:
 def test_threshold_is_configurable() -> None:
     partial = ConversationResolution(threshold=0.2).evaluate(output=PARTIAL)
     assert partial.passed is True and partial.threshold == 0.2
+
+
+@pytest.mark.parametrize(
+    ("agent_turn", "resolved"),
+    [
+        ("Booking was successful. Your reference number is 2O7P7SVJ.", True),
+        ("Okay, it's booked for Friday.", True),
+        ("I was able to reserve the room for you.", True),
+        ("I've gone ahead and updated your billing address.", True),
+        ("Unfortunately, the booking was unsuccessful.", False),
+        ("I'm sorry, they are fully booked that night.", False),
+        ("I am unable to offer a refund as the order is past 30 days.", False),
+        ("Your card was declined.", False),
+    ],
+)
+def test_completion_and_failure_notices_in_common_phrasings(agent_turn: str, resolved: bool) -> None:
+    result = _resolve(f"Customer: Can you sort this out for me?\nAgent: {agent_turn}\nCustomer: Okay, bye.")
+    assert result.passed is resolved
