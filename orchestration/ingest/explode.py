@@ -47,7 +47,9 @@ class SpanTables:
     @staticmethod
     def concat(parts: list[SpanTables]) -> SpanTables:
         parts = [explode(empty_requests(), 0, 0), *parts]
-        return SpanTables(*(pa.concat_tables([getattr(p, f.name) for p in parts]) for f in fields(SpanTables)))
+        return SpanTables(
+            *(pa.concat_tables([getattr(p, f.name) for p in parts]) for f in fields(SpanTables))
+        )
 
 
 def explode(requests: pa.Table, first_span_key: int, first_resource_key: int) -> SpanTables:
@@ -75,14 +77,18 @@ def _explode_batch(batch: pa.RecordBatch, first_span_key: int, first_resource_ke
     span_resource = pc.take(scope_parent, span_scope)
     span_row = pc.take(resource_row, span_resource)
     span_keys = pa.array(np.arange(first_span_key, first_span_key + len(spans), dtype=np.int64))
-    resource_keys = pa.array(np.arange(first_resource_key, first_resource_key + len(resource_values), dtype=np.int64))
+    resource_keys = pa.array(
+        np.arange(first_resource_key, first_resource_key + len(resource_values), dtype=np.int64)
+    )
     span_columns = {
         "span_key": span_keys,
         "resource_key": pc.take(resource_keys, span_resource),
         "source_file": pc.take(batch.column("source_file"), span_row),
         "source_line": pc.take(batch.column("source_line"), span_row),
         "scope_name": pc.take(_child(_child(scope_values, "scope"), "name"), span_scope),
-        **dict(zip(SPAN_FIELDS, spans.flatten() if len(spans) else [pa.array([], f.type) for f in SPAN_TYPE])),
+        **dict(
+            zip(SPAN_FIELDS, spans.flatten() if len(spans) else [pa.array([], f.type) for f in SPAN_TYPE])
+        ),
     }
     resource_attributes = _child(_child(resource_values, "resource"), "attributes")
     return SpanTables(

@@ -113,7 +113,9 @@ _PIVOT_KEYS = tuple(
 def _conventions_sql(source: str, owner: str) -> str:
     """The convention attributes in `source` (a flat attribute table), pivoted to one row per
     `owner` (span or resource) and one column per key."""
-    columns = ", ".join(f"any_value(text) filter (where key = {sql_string(k)}) as {_col(k)}" for k in _PIVOT_KEYS)
+    columns = ", ".join(
+        f"any_value(text) filter (where key = {sql_string(k)}) as {_col(k)}" for k in _PIVOT_KEYS
+    )
     return f"""
 select {owner}, {columns}
 from (select {owner}, key, otlp_text(value) as text from {source} where key in {sql_list(_PIVOT_KEYS)})
@@ -281,7 +283,9 @@ def _registered(tables: SpanTables) -> dict[str, pa.Table]:
     registered = {"_span_rows": tables.spans, "_resource_rows": tables.resources}
     for owner, attributes in (("span", tables.span_attributes), ("resource", tables.resource_attributes)):
         keys = attributes.column("key")
-        registered[f"_{owner}_convention_attributes"] = attributes.filter(pc.is_in(keys, value_set=_CONVENTION_KEYS))
+        registered[f"_{owner}_convention_attributes"] = attributes.filter(
+            pc.is_in(keys, value_set=_CONVENTION_KEYS)
+        )
         registered[f"_{owner}_attribute_keys"] = pa.table(
             {
                 f"{owner}_key": attributes.column(f"{owner}_key"),
@@ -320,17 +324,19 @@ select r.span_key,
     {sql_case_map("coalesce(r.status.code, 0)::varchar", _STATUS_CODES)} as status_code,
     nullif(r.status.message, '') as status_message, r.scope_name,
     otlp_attributes_json(r.attributes) as attributes,
-    otlp_attributes_json(res.attributes) as resource_attributes,
+    res.attributes as resource_attributes,
     case when len(r.events) > 0 then to_json(list_transform(r.events, lambda e: struct_pack(
         name := e.name, time := otlp_nanos_time(try_cast(e.timeUnixNano as bigint)),
         attributes := otlp_attributes_json(e.attributes)::json)))
     end as events
-from _span_rows r semi join {selected} using (span_key) join _resource_rows res using (resource_key)
+from _span_rows r
+semi join {selected} using (span_key)
+join (select resource_key, otlp_attributes_json(attributes) as attributes from _resource_rows) res using (resource_key)
 """
 
 
 def messages_sql(selected: str) -> str:
-    """The chat messages of the spans in `selected` (LLM spans with a `span_row`), one row per
+    """The chat messages of the spans in `selected` (LLM spans with a `span_key`), one row per
     message: traceAI and OpenInference flattened keys, and the GenAI JSON arrays."""
     flat_filter = " or ".join(f"starts_with(a.key, {sql_string(p)})" for p in FLAT_MESSAGE_PREFIXES)
     json_schema = (
@@ -338,16 +344,16 @@ def messages_sql(selected: str) -> str:
     )
     return f"""
 with attrs as (
-    select s.span_row, struct_pack(key := a.key, value := a.value) as a
-    from _span_message_attributes a join {selected} s using (span_key)
+    select span_key, struct_pack(key := a.key, value := a.value) as a
+    from _span_message_attributes a semi join {selected} using (span_key)
 ),
 flat as (
-    select span_row, regexp_extract(a.key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,
+    select span_key, regexp_extract(a.key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,
         otlp_text(a.value) as text
     from attrs where {flat_filter}
 ),
 flat_messages as (
-    select span_row, k.direction, try_cast(k.position as integer) as position,
+    select span_key, k.direction, try_cast(k.position as integer) as position,
         max(text) filter (where k.field = 'role') as role,
         coalesce(
             max(text) filter (where k.field = 'content'),
@@ -357,17 +363,17 @@ flat_messages as (
     group by all
 ),
 json_arrays as (
-    select span_row, {sql_case_map("a.key", JSON_MESSAGE_KEYS)} as direction,
+    select span_key, {sql_case_map("a.key", JSON_MESSAGE_KEYS)} as direction,
         json_transform(coalesce(a.value.jsonValue, a.value.stringValue), '{json_schema}') as messages
     from attrs where a.key in {sql_list(tuple(JSON_MESSAGE_KEYS))}
 ),
 json_messages as (
-    select span_row, direction, generate_subscripts(messages, 1) - 1 as position, unnest(messages) as m
+    select span_key, direction, generate_subscripts(messages, 1) - 1 as position, unnest(messages) as m
     from json_arrays
 )
-select span_row, direction, position, role, text from flat_messages
+select span_key, direction, position, role, text from flat_messages
 union all
-select span_row, direction, position, m.role, coalesce(nullif(array_to_string(
+select span_key, direction, position, m.role, coalesce(nullif(array_to_string(
     list_transform(list_filter(m.parts, lambda p: p.type = 'text'), lambda p: p.content), ''), ''), m.content)
 from json_messages
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -25,36 +25,15 @@ from orchestration.ingest.index import (
     stale_files,
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
-from orchestration.ingest.partition import build_partition
+from orchestration.ingest.partition import replace_day
 from orchestration.ingest.quarantine import QuarantineRecord
 from orchestration.ingest.report import IngestReport
 from orchestration.ingest.scratch import scalar
-from orchestration.warehouse import RAW_SCHEMA, ensure_raw_tables
+from orchestration.warehouse import ensure_raw_tables
 
 # New files are indexed in batches of about this many bytes, so a first run over a large landing
 # directory never holds it all in memory.
 _INDEX_BATCH_BYTES = 256 << 20
-
-# What each raw table gets from the `_day_*` scratch tables (`partition.py`).
-_WRITES: dict[str, str] = {
-    "spans": """
-        select d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, p.name, d.kind, p.otel_kind,
-            d.start_time, d.end_time, p.status_code, p.status_message, p.scope_name,
-            p.attributes::json, p.resource_attributes::json, p.events::json, d.source_file, d.source_line
-        from _day_spans d join _day_payload p using (span_key)""",
-    "conversations": "select * from _day_conversations",
-    "journey_events": "select * from _day_events",
-    "ingest_quarantine": "select * from _day_quarantine",
-}
-_COLUMNS: dict[str, str] = {
-    "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
-    " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line",
-    "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
-    " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files",
-    "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",
-    "ingest_quarantine": "source_file, line_number, reason, raw_text, trace_id, span_id",
-}
-_LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
 
 
 @dataclass(frozen=True)
@@ -118,7 +97,9 @@ def ingest_partition(
         kept: dict[str, _Read] = {}
         for batch in _batches(stale):
             read = run.read([f.path for f in batch])
-            record_files(con, batch, {f.path: f.line_count for f in read}, {f.path: len(f.quarantine) for f in read})
+            record_files(
+                con, batch, {f.path: f.line_count for f in read}, {f.path: len(f.quarantine) for f in read}
+            )
             days = file_days(con, batch)
             kept.update({f.path: f for f in read if day in days[f.path][1]})
             _forget_spans(con, [f.path for f in read if f.path not in kept])
@@ -135,8 +116,7 @@ def ingest_partition(
     report.files_read, report.bytes_read = len(files), run.bytes_read
     report.related_days = sorted(days_of_files(con, [f.path for f in stale]) - {day})
     tables = SpanTables.concat([f.tables for f in files])
-    report.duplicate_spans = build_partition(con, day, tables, [r for f in files for r in f.quarantine])
-    _write_partition(con, day)
+    report.duplicate_spans = replace_day(con, day, tables, [r for f in files for r in f.quarantine])
     _count(con, report)
     report.seconds = time.perf_counter() - started
     return report
@@ -160,25 +140,6 @@ def _forget_spans(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
         con.register("_forget", pa.table({"path": paths}))
         con.execute("delete from _spans where source_file in (select path from _forget)")
         con.unregister("_forget")
-
-
-def _write_partition(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """Replace the day in all four tables in one transaction: readers see the old day or the new."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    con.execute("begin transaction")
-    try:
-        for table, select in _WRITES.items():
-            load_time = _LOAD_TIME_COLUMN.get(table, "ingested_at")
-            con.execute(f"delete from {RAW_SCHEMA}.{table} where partition_date = ?", [day])
-            con.execute(
-                f"insert into {RAW_SCHEMA}.{table} ({_COLUMNS[table]}, partition_date, {load_time}) "
-                f"select *, $day, $now from ({select})",
-                {"day": day, "now": now},
-            )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def _count(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:

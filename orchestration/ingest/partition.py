@@ -2,16 +2,15 @@
 
 Inputs: `_spans` (the flattened spans of the files that can hold the day's data),
 `_trace_conversations` (every indexed trace's conversation and partition day), the flat span
-tables of those files (explode.py), and their line-level quarantine records. Outputs: `_day_spans` (+
-`_day_payload`), `_day_conversations`, `_day_events`, `_day_quarantine`, in the column order of
-`raw.spans`, `raw.conversations`, `raw.journey_events` and `raw.ingest_quarantine` minus
-`partition_date` and the load time, which `load.py` adds when it writes.
+tables of those files (explode.py), and their line-level quarantine records. Scratch tables
+`_day_spans`, `_day_conversations`, `_day_events` and `_day_quarantine` hold the day's rows until
+they replace the day in the raw tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 import pyarrow as pa
@@ -20,7 +19,9 @@ from orchestration.ingest.conventions import ALLOWED_VALUES, JOURNEY_ATTRIBUTES,
 from orchestration.ingest.explode import SpanTables
 from orchestration.ingest.flatten import messages_sql, payload_sql, span_rows
 from orchestration.ingest.quarantine import QuarantineRecord
+from orchestration.ingest.scratch import scalar
 from orchestration.ingest.transcripts import turns_sql
+from orchestration.warehouse import RAW_SCHEMA
 
 LINE_QUARANTINE_SCHEMA = pa.schema(
     [
@@ -36,7 +37,7 @@ LINE_QUARANTINE_SCHEMA = pa.schema(
 # Spans of the day's conversations, each (trace id, span id) once: the first copy by file and line.
 _DAY_SPANS_SQL = """
 create or replace temp table _day_spans as
-select row_number() over (order by s.source_file, s.source_line, s.span_key) as span_row, s.*, t.conversation_id
+select s.*, t.conversation_id
 from _spans s join _trace_conversations t using (trace_id)
 where s.problem is null and t.partition_date = $day
 qualify row_number() over (partition by s.trace_id, s.span_id order by s.source_file, s.source_line, s.span_key) = 1
@@ -53,7 +54,7 @@ def _conversations_sql() -> str:
     # earliest span's (a span's own value already won over its resource's in flatten.py).
     lowered = {column for column, keys in JOURNEY_ATTRIBUTES.items() if set(keys) & set(ALLOWED_VALUES)}
     attributes = ",\n    ".join(
-        f"{'lower(' if column in lowered else '('}arg_min({column}, (parent_span_id is not null, start_ns, span_row))"
+        f"{'lower(' if column in lowered else '('}arg_min({column}, (parent_span_id is not null, start_ns, span_key))"
         f" filter (where {column} is not null)) as {column}"
         for column in JOURNEY_ATTRIBUTES
     )
@@ -100,26 +101,68 @@ where coalesce(t.partition_date, f.home_day) = $day
 """
 
 
-def build_partition(
+# What each raw table gets from the `_day_*` scratch tables; the spans' payload (attribute JSON) is
+# computed as it is written, never held in a scratch table.
+_WRITES: dict[str, str] = {
+    "spans": f"""
+        select d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, p.name, d.kind, p.otel_kind,
+            d.start_time, d.end_time, p.status_code, p.status_message, p.scope_name,
+            p.attributes::json, p.resource_attributes::json, p.events::json, d.source_file, d.source_line
+        from _day_spans d join ({payload_sql("_day_spans")}) p using (span_key)""",
+    "conversations": "select * from _day_conversations",
+    "journey_events": "select * from _day_events",
+    "ingest_quarantine": "select * from _day_quarantine",
+}
+_COLUMNS: dict[str, str] = {
+    "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
+    " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line",
+    "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
+    " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files",
+    "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",
+    "ingest_quarantine": "source_file, line_number, reason, raw_text, trace_id, span_id",
+}
+_LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
+
+
+def replace_day(
     con: duckdb.DuckDBPyConnection, day: date, tables: SpanTables, line_quarantine: list[QuarantineRecord]
 ) -> int:
-    """Fill the `_day_*` scratch tables for `day`; returns the number of duplicate spans skipped."""
+    """Build `day`'s rows and replace the day in raw.spans, raw.conversations, raw.journey_events
+    and raw.ingest_quarantine in one transaction (readers see the old day or the new one, never
+    half). Returns the number of duplicate spans skipped."""
     con.execute(_DAY_SPANS_SQL, {"day": day})
-    candidates = con.execute(_CANDIDATE_SPANS_SQL, {"day": day}).fetchall()[0][0]
+    candidates = scalar(con, _CANDIDATE_SPANS_SQL, {"day": day})
     con.execute(
-        f"create or replace temp table _day_llm_spans as select span_row, span_key from _day_spans where kind = '{LLM_KIND}'"
+        f"create or replace temp table _day_llm_spans as select span_key from _day_spans where kind = '{LLM_KIND}'"
     )
-    with span_rows(con, tables):
-        con.execute(f"create or replace temp table _day_payload as {payload_sql('_day_spans')}")
-        con.execute(f"create or replace temp table _day_messages as {messages_sql('_day_llm_spans')}")
-    con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
-    con.execute(_conversations_sql())
-    con.execute(_EVENTS_SQL)
     records = pa.Table.from_pylist([asdict(r) for r in line_quarantine], schema=LINE_QUARANTINE_SCHEMA)
     con.register("_line_quarantine", records)
     try:
         con.execute(_QUARANTINE_SQL, {"day": day})
     finally:
         con.unregister("_line_quarantine")
-    day_spans = con.execute("select count(*) from _day_spans").fetchall()[0][0]
-    return candidates - day_spans
+    with span_rows(con, tables):
+        con.execute(f"create or replace temp table _day_messages as {messages_sql('_day_llm_spans')}")
+        con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
+        con.execute(_conversations_sql())
+        con.execute(_EVENTS_SQL)
+        _write(con, day)
+    return candidates - scalar(con, "select count(*) from _day_spans")
+
+
+def _write(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        for table, select in _WRITES.items():
+            load_time = _LOAD_TIME_COLUMN.get(table, "ingested_at")
+            con.execute(f"delete from {RAW_SCHEMA}.{table} where partition_date = ?", [day])
+            con.execute(
+                f"insert into {RAW_SCHEMA}.{table} ({_COLUMNS[table]}, partition_date, {load_time}) "
+                f"select *, $day, $now from ({select})",
+                {"day": day, "now": now},
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise

@@ -20,27 +20,27 @@ from orchestration.ingest.conventions import LLM_KIND, ROLES, TURN_SPAN_KINDS, s
 
 def turns_sql(spans: str, messages: str) -> str:
     """One row per conversation of `spans` with `turns` (STRUCT(role, text, ts)[] in time order)
-    and `turn_count`. `spans` needs span_row, conversation_id, kind, is_csat, start_time,
-    end_time, customer_text, agent_text; `messages` span_row, direction, position, role, text."""
+    and `turn_count`. `spans` needs span_key, conversation_id, kind, is_csat, start_time,
+    end_time, customer_text, agent_text; `messages` span_key, direction, position, role, text."""
     role = sql_case_map("lower(trim(m.role))", ROLES)
     return f"""
 with llm_spans as (
-    select span_row, conversation_id, start_time, end_time
-    from {spans} where kind = '{LLM_KIND}' and not is_csat and span_row in (select span_row from {messages})
+    select span_key, conversation_id, start_time, end_time
+    from {spans} where kind = '{LLM_KIND}' and not is_csat and span_key in (select span_key from {messages})
 ),
 input_sizes as (
-    select span_row, coalesce(max(position) filter (where direction = 'input') + 1, 0) as n_input
-    from {messages} group by span_row
+    select span_key, coalesce(max(position) filter (where direction = 'input') + 1, 0) as n_input
+    from {messages} group by span_key
 ),
 llm_messages as (
-    select s.conversation_id, s.span_row, s.start_time, s.end_time,
+    select s.conversation_id, s.span_key, s.start_time, s.end_time,
         case when m.direction = 'input' then m.position else i.n_input + m.position end as position,
         case when m.direction = 'input' then s.start_time else s.end_time end as ts,
         {role} as role, trim(m.text) as text
-    from {messages} m join llm_spans s using (span_row) join input_sizes i using (span_row)
+    from {messages} m join llm_spans s using (span_key) join input_sizes i using (span_key)
 ),
 last_llm as (
-    select conversation_id, arg_max(span_row, (end_time, start_time, span_row)) as span_row
+    select conversation_id, arg_max(span_key, (end_time, start_time, span_key)) as span_key
     from llm_spans group by conversation_id
 ),
 first_seen as (
@@ -49,35 +49,35 @@ first_seen as (
 history as (
     select m.conversation_id, m.role, m.text, f.ts, m.position as seq
     from llm_messages m
-    join last_llm l using (conversation_id, span_row)
+    join last_llm l using (conversation_id, span_key)
     join first_seen f using (conversation_id, position, role, text)
     where m.role is not null and m.text <> ''
 ),
 pair_turns as (
-    select conversation_id, span_row, 'customer' as role, trim(customer_text) as text, start_time as ts, start_time, end_time
+    select conversation_id, span_key, 'customer' as role, trim(customer_text) as text, start_time as ts, start_time, end_time
     from {spans}
     where (kind is null or kind in {sql_list(TURN_SPAN_KINDS)}) and not is_csat and trim(customer_text) <> ''
     union all
-    select conversation_id, span_row, 'agent', trim(agent_text), end_time, start_time, end_time
+    select conversation_id, span_key, 'agent', trim(agent_text), end_time, start_time, end_time
     from {spans}
     where (kind is null or kind in {sql_list(TURN_SPAN_KINDS)}) and not is_csat and trim(agent_text) <> ''
 ),
 nested_repeats as (
-    select distinct a.span_row, a.role
+    select distinct a.span_key, a.role
     from pair_turns a join pair_turns b
         on a.conversation_id = b.conversation_id and a.role = b.role and a.text = b.text
         and b.start_time <= a.end_time and a.start_time <= b.end_time
-        and (b.start_time, b.span_row) < (a.start_time, a.span_row)
+        and (b.start_time, b.span_key) < (a.start_time, a.span_key)
 ),
 numbered_pairs as (
-    select p.*, row_number() over (partition by conversation_id, role, text order by ts, span_row) as occurrence
-    from pair_turns p anti join nested_repeats using (span_row, role)
+    select p.*, row_number() over (partition by conversation_id, role, text order by ts, span_key) as occurrence
+    from pair_turns p anti join nested_repeats using (span_key, role)
 ),
 history_counts as (
     select conversation_id, role, text, count(*) as n from history group by all
 ),
 kept_pairs as (
-    select p.conversation_id, p.role, p.text, p.ts, p.span_row as seq
+    select p.conversation_id, p.role, p.text, p.ts, p.span_key as seq
     from numbered_pairs p left join history_counts h using (conversation_id, role, text)
     where p.occurrence > coalesce(h.n, 0)
 ),
