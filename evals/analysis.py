@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from evals.cues import Cue, agent_cues, customer_cues
 from evals.facts import (
@@ -51,8 +51,7 @@ _REPEAT_MIN_WORDS = 5
 ContextLike = Any  # None, a transcript, a list of transcripts, or a list of facts (see `context_facts`)
 
 
-@dataclass(frozen=True, slots=True)
-class GivenFact:
+class GivenFact(NamedTuple):
     """A fact the customer stated: where (`source` is `conversation`, `context[k]` for the k-th
     earlier transcript, or `context` for a fact list) and at which turn or list position."""
 
@@ -92,8 +91,7 @@ class CarryOver:
     sentence: str
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """An outcome cue (agent) or a reaction (customer), in conversation order."""
 
     kind: str

@@ -10,7 +10,7 @@ need, so a turn is scanned once by a small regex.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from evals.text import GatedAlternatives, words
 
@@ -261,8 +261,7 @@ _ACCEPT = re.compile(
 _CLAUSE_END = re.compile(r"[.!?;]")
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
+class Cue(NamedTuple):
     kind: str
     start: int
     end: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from evals.text import UPPER, GatedAlternatives, lower, tokens_of, words
 
@@ -244,8 +244,7 @@ _STOPWORDS = _PREFERENCE_GATE | words(
 _WORD = re.compile(r"[a-z][a-z'-]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """One value a speaker stated. `key` is the normalised value (see `same_fact`)."""
 
     kind: str

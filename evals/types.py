@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Status = Literal["completed", "failed", "not_applicable"]
 Role = Literal["customer", "agent"]
@@ -49,8 +49,9 @@ class TranscriptError(ValueError):
     """A conversation could not be read; the message says which turn and why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
+class Turn(NamedTuple):
+    """One customer or agent turn. A named tuple: turns are created and hashed in the hot loop."""
+
     index: int  # position in the caller's list (system turns keep their slot), used in evidence
     role: Role
     text: str
