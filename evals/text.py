@@ -123,11 +123,13 @@ class GatedAlternatives:
         for token in tokens & self._vocabulary:
             bits |= self._bits_of_token[token]
         key = (bits, only)
-        if key not in self._by_bits:
+        try:
+            pattern = self._by_bits[key]
+        except KeyError:
+            # Worker threads may race here; at worst a pattern is compiled twice.
             if len(self._by_bits) >= _MAX_COMPILED:
                 self._by_bits.clear()  # bound the memory of a long run; recompiling is cheap
-            self._by_bits[key] = self._compile(bits, only)
-        pattern = self._by_bits[key]
+            pattern = self._by_bits[key] = self._compile(bits, only)
         if pattern is not None:
             group_kind = self._group_kind
             for match in pattern.finditer(text):

@@ -18,8 +18,23 @@ from evals.types import Evidence
 _CONFIDENT_WEIGHT = 0.5
 
 
+# How a reason names each kind of fact.
+_LABELS = {
+    "email": "email address",
+    "phone": "phone number",
+    "id": "account/order/reference number",
+    "amount": "amount",
+    "date": "date",
+    "time": "time",
+    "count": "number of people or items",
+    "name": "name",
+    "place": "place",
+    "preference": "preference",
+}
+
+
 def _describe(r: ReAsk) -> str:
-    what = " or ".join(r.kinds) if r.kinds else "information"
+    what = " or ".join(_LABELS[kind] for kind in r.kinds) if r.kinds else "information"
     if r.earlier is None:
         return f"at turn {r.turn} the customer says they already gave the {what}"
     where = "the earlier stage" if r.cross_stage else "this conversation"

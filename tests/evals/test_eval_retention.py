@@ -26,7 +26,7 @@ def test_reask_within_a_conversation_fails_with_both_turns_as_evidence() -> None
     assert result.status == "completed" and result.passed is False
     notes = {(e.turn, e.note) for e in result.evidence}
     assert (1, "re-ask") in notes and (0, "first given") in notes
-    assert "turn 1" in result.reason and "id" in result.reason
+    assert "turn 1" in result.reason and "reference number" in result.reason
 
 
 def test_reask_across_stages_uses_the_earlier_transcript_as_input() -> None:
