@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import openai
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from evals.analysis import ContextLike, is_transcript
 from evals.cache import JudgeCache, cache_key, default_cache_path
@@ -99,18 +99,35 @@ class JudgeConfig:
 
 class _Quote(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    turn: int = Field(ge=0)
+    turn: int
     quote: str
 
 
 class JudgeReply(BaseModel):
-    """The JSON object the judge must return (also sent as the response schema)."""
+    """The JSON object the judge must return (also sent as the response schema).
+
+    Constraints are checked by validators rather than declared in the schema, because strict
+    structured-output modes accept only a subset of JSON Schema keywords."""
 
     model_config = ConfigDict(extra="forbid")
     applicable: bool
     score: float
-    reason: str = Field(min_length=1)
+    reason: str
     evidence: list[_Quote]
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_is_given(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("the reason is empty")
+        return reason
+
+    @field_validator("evidence")
+    @classmethod
+    def _turns_are_indices(cls, evidence: list[_Quote]) -> list[_Quote]:
+        if any(q.turn < 0 for q in evidence):
+            raise ValueError("evidence turn numbers must be >= 0")
+        return evidence
 
 
 _OUTPUT_INSTRUCTIONS = """

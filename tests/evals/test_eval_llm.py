@@ -82,6 +82,7 @@ def test_exhausted_retries_give_a_failed_result_with_the_error_never_a_zero(
             "not on the resolution.v1 scale",
         ),
         ('{"applicable": true, "score": 1, "evidence": []}', "ValidationError"),
+        ('{"applicable": true, "score": 1, "reason": " ", "evidence": []}', "the reason is empty"),
     ],
 )
 def test_malformed_reply_is_failed_and_not_cached(
