@@ -267,7 +267,7 @@ class LLMJudge:
                 status=FAILED,
                 engine=ENGINE,
                 rubric_version=rubric.version,
-                reason=f"Judge call failed ({type(exc).__name__}): {_first_line(exc)}",
+                reason=f"Judge call failed ({type(exc).__name__}): {_describe_error(exc)}",
                 latency_ms=(time.perf_counter() - started) * 1000,
                 threshold=threshold,
             )
@@ -292,6 +292,11 @@ class LLMJudge:
             self.cache.close()
 
 
-def _first_line(exc: BaseException) -> str:
+def _describe_error(exc: BaseException) -> str:
+    """A one-line error for the result's reason: the fields a malformed reply got wrong, or the
+    first line of the client's message."""
+    if isinstance(exc, pydantic.ValidationError):
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors()]
+        return "malformed reply (" + "; ".join(problems)[:300] + ")"
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else repr(exc)
