@@ -7,7 +7,7 @@ confirmation. Outcome cues (success and failure notices, hand-overs) and custome
 are collected in order for the resolution evaluator.
 
 Evaluating several evaluators on one conversation reuses one analysis, which keeps the local
-engine well above its throughput target.
+engine fast.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class ReAsk:
     question: str
     kinds: tuple[str, ...]
     earlier: GivenFact | None
-    answer_turn: int | None
+    answer_turn: int | None  # the customer's reply, None when the conversation ended first
     weight: float  # how strongly this proves the agent lost the information, in [0, 1]
     confirmed: bool  # the customer repeated the value or said they already gave it
 
@@ -209,6 +209,8 @@ def _walk(turns: Sequence[Turn], with_cues: bool = True) -> Iterator[_AgentStep 
 
 
 def is_transcript(value: Any) -> bool:
+    """Whether `value` reads as one transcript (labelled text, or a list of turns), as opposed
+    to a list of transcripts or of facts."""
     if isinstance(value, str):
         try:
             return bool(normalize_conversation(value))

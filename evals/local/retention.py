@@ -42,11 +42,13 @@ def _describe(r: ReAsk) -> str:
     return f'at turn {r.turn} the agent {verb} the {what} given at turn {r.earlier.turn} of {where} ("{r.earlier.quote}")'
 
 
-def _evidence(r: ReAsk) -> list[Evidence]:
+def _evidence(r: ReAsk, a: ConversationAnalysis) -> list[Evidence]:
     note = ("re-ask" if r.confirmed else "possible re-ask") + (" across stages" if r.cross_stage else "")
     items = [Evidence(r.turn, r.question, note)]
     if r.earlier is not None:
         items.append(Evidence(r.earlier.turn, r.earlier.quote, "first given", r.earlier.source))
+    if r.confirmed and r.answer_turn is not None and r.answer_turn != r.turn:
+        items.append(Evidence(r.answer_turn, a.quote_of(r.answer_turn), "given again"))
     return items
 
 
@@ -59,7 +61,7 @@ def score_retention(a: ConversationAnalysis) -> LocalVerdict:
         )
     score = prod(1.0 - r.weight for r in a.reasks)
     strongest = sorted(a.reasks, key=lambda r: r.weight, reverse=True)
-    evidence = [e for r in strongest[:3] for e in _evidence(r)]
+    evidence = [e for r in strongest[:3] for e in _evidence(r, a)]
     evidence += [
         Evidence(c.turn, c.sentence, "reused earlier detail", c.earlier.source) for c in a.carryovers[:2]
     ]

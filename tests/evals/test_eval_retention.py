@@ -25,7 +25,7 @@ def test_reask_within_a_conversation_fails_with_both_turns_as_evidence() -> None
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.status == "completed" and result.passed is False
     notes = {(e.turn, e.note) for e in result.evidence}
-    assert (1, "re-ask") in notes and (0, "first given") in notes
+    assert {(1, "re-ask"), (0, "first given"), (2, "given again")} <= notes
     assert "turn 1" in result.reason and "reference number" in result.reason
 
 
