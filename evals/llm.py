@@ -211,10 +211,12 @@ class LLMJudge:
             "json_schema": {"name": "judge_reply", "strict": True, "schema": JudgeReply.model_json_schema()},
         }
 
-    def _call(self, rubric: Rubric, prompt: str) -> tuple[dict[str, Any], TokenUsage]:
-        system = rubric.text + _OUTPUT_INSTRUCTIONS.format(
+    def _system_prompt(self, rubric: Rubric) -> str:
+        return rubric.text + _OUTPUT_INSTRUCTIONS.format(
             scale=", ".join(f"{s:g}" for s in rubric.scale), low=f"{rubric.scale[0]:g}"
         )
+
+    def _call(self, system: str, rubric: Rubric, prompt: str) -> tuple[dict[str, Any], TokenUsage]:
         completion = self.client.chat.completions.create(
             model=self.config.model,
             messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
@@ -230,7 +232,8 @@ class LLMJudge:
         if not completion.choices or not completion.choices[0].message.content:
             raise ValueError("the judge returned an empty reply")
         reply = JudgeReply.model_validate_json(completion.choices[0].message.content)
-        rubric.to_unit(reply.score)  # rejects a score off the rubric's scale
+        if reply.applicable:
+            rubric.to_unit(reply.score)  # rejects a score off the rubric's scale
         return reply.model_dump(), usage
 
     def judge(
@@ -239,15 +242,16 @@ class LLMJudge:
         """One verdict. Never raises for a judge failure: that is a `failed` result with the error."""
         started = time.perf_counter()
         rubric = self.rubric(evaluator)
-        prompt = build_prompt(evaluator, turns, context)
-        key = cache_key(evaluator, rubric.version, self.config.model, prompt)
+        system, prompt = self._system_prompt(rubric), build_prompt(evaluator, turns, context)
+        # The whole prompt is hashed: a changed instruction can never be served an old verdict.
+        key = cache_key(evaluator, rubric.version, self.config.model, f"{system}\n{prompt}")
         cached = self.cache.get(key) if self.cache is not None else None
         try:
             if cached is not None:
                 self._count(cache_hits=1)
                 reply, usage = cached.reply, TokenUsage(cached.prompt_tokens, cached.completion_tokens)
             else:
-                reply, usage = self._call(rubric, prompt)
+                reply, usage = self._call(system, rubric, prompt)
                 if self.cache is not None:
                     self.cache.put(
                         key,

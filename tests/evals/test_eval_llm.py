@@ -194,3 +194,11 @@ def test_config_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> N
     monkeypatch.setenv("JOURNEYS_JUDGE_TIMEOUT", "soon")
     with pytest.raises(JudgeConfigError, match="JOURNEYS_JUDGE_TIMEOUT"):
         JudgeConfig.from_env()
+
+
+def test_not_applicable_reply_needs_no_score_on_the_scale(
+    judge_server: JudgeServer, judge_config: JudgeConfig
+) -> None:
+    judge_server.script = [Reply(verdict=verdict(0, applicable=False, reason="Only a greeting."))]
+    result = evaluate(QUALITY, conversation="Customer: hi\nAgent: hello", engine="llm", judge=judge_config)
+    assert (result.status, result.score, result.reason) == ("not_applicable", None, "Only a greeting.")
