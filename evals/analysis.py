@@ -293,6 +293,8 @@ def context_facts(context: ContextLike) -> list[GivenFact]:
         raise TranscriptError("input must be a transcript, a list of transcripts or a list of facts")
     given: list[GivenFact] = []
     for position, item in enumerate(items):
+        if isinstance(item, (list, tuple)) and not item:
+            continue  # an empty earlier transcript states nothing
         if isinstance(item, Fact):
             given.append(GivenFact(item, position, "context", item.text))
         elif isinstance(item, Mapping) and "value" in item:

@@ -201,9 +201,10 @@ def _earlier_transcripts(
         if conversation["journey_id"] is None or started is None:
             continue
         earlier[conversation["conversation_id"]] = [
-            row["turns"] or []
+            row["turns"]
             for row in by_journey[conversation["journey_id"]]
-            if row["conversation_id"] != conversation["conversation_id"]
+            if row["turns"]  # an earlier conversation without turns holds nothing to retain
+            and row["conversation_id"] != conversation["conversation_id"]
             and row["ended_at"] is not None
             and row["ended_at"] <= started
         ]

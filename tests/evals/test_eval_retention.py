@@ -40,6 +40,8 @@ def test_reask_across_stages_uses_the_earlier_transcript_as_input() -> None:
     assert any(e.source == "context[0]" and e.note == "first given" for e in with_context.evidence)
     assert "earlier stage" in with_context.reason
     # The same conversation judged alone has nothing the agent should have known.
+    with_an_empty_stage = CustomerAgentContextRetention().evaluate(input=[[], EARLIER_STAGE], output=handoff)
+    assert with_an_empty_stage.score == with_context.score
     alone = CustomerAgentContextRetention().evaluate(output=handoff)
     assert alone.score is not None and with_context.score is not None and alone.score > with_context.score
 

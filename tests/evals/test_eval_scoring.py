@@ -125,6 +125,7 @@ def test_retention_reads_the_journeys_earlier_stages_from_earlier_partitions(
         ],
         stage="payment",
     )
+    add_conversation(con, "s0", "j1", datetime(2026, 11, 1, 9), [])  # an empty earlier stage is harmless
     # Same journey, but it started before s2 ended: not earlier context.
     add_conversation(
         con,
@@ -140,6 +141,7 @@ def test_retention_reads_the_journeys_earlier_stages_from_earlier_partitions(
     assert status == "completed" and score is not None and score < 0.5
     evidence = json.loads(written[("s2", "customer_agent_context_retention")][-1])
     assert any(e["source"] == "context[0]" and "lee@example.com" in e["quote"] for e in evidence)
+    assert all(status == "completed" for _, status, *_ in written.values())
 
 
 def test_cohort_rescore_with_another_engine_replaces_only_that_cohorts_rows(
