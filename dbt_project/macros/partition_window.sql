@@ -3,10 +3,24 @@
     (ISO dates, half-open [start, end)). Without them, models process all history.
 #}
 
+{% macro iso_date_var(name) -%}
+    {#- The value of an ISO-date var (YYYY-MM-DD) as a date; none when unset; a clear error otherwise. -#}
+    {%- set value = var(name, none) -%}
+    {%- if value is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ "=" ~ text ~ " is not an ISO date (YYYY-MM-DD)") }}
+    {%- endif -%}
+    {{ return(modules.datetime.datetime.strptime(text, '%Y-%m-%d').date()) }}
+{%- endmacro %}
+
+
 {% macro partition_window() -%}
-    {#- Returns none (all history) or a (start, end) pair of validated ISO date strings. -#}
-    {%- set start = var('partition_start', none) -%}
-    {%- set end = var('partition_end', none) -%}
+    {#- Returns none (all history) or the (start, end) pair of ISO date strings. -#}
+    {%- set start = iso_date_var('partition_start') -%}
+    {%- set end = iso_date_var('partition_end') -%}
     {%- if start is none and end is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -14,19 +28,11 @@
         {{ exceptions.raise_compiler_error(
             "vars partition_start and partition_end go together (got start=" ~ start ~ ", end=" ~ end ~ ")") }}
     {%- endif -%}
-    {%- set parsed = [] -%}
-    {%- for value in [start, end] -%}
-        {%- set text = value | string -%}
-        {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', text) -%}
-            {{ exceptions.raise_compiler_error("partition var " ~ text ~ " is not an ISO date (YYYY-MM-DD)") }}
-        {%- endif -%}
-        {%- do parsed.append(modules.datetime.datetime.strptime(text, '%Y-%m-%d').date()) -%}
-    {%- endfor -%}
-    {%- if parsed[0] >= parsed[1] -%}
+    {%- if start >= end -%}
         {{ exceptions.raise_compiler_error(
             "empty partition window: partition_start " ~ start ~ " must be before partition_end " ~ end) }}
     {%- endif -%}
-    {{ return((parsed[0].isoformat(), parsed[1].isoformat())) }}
+    {{ return((start.isoformat(), end.isoformat())) }}
 {%- endmacro %}
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pytest
 
 from orchestration.journey_map import JourneyMap, load_journey_map
 from orchestration.warehouse import ensure_raw_tables
@@ -207,3 +208,17 @@ class DbtWarehouse:
 
     def table(self, name: str, order_by: str) -> list[dict[str, Any]]:
         return self.records(f"select * from {name} order by {order_by}")
+
+
+def by_key(rows: list[dict[str, Any]], *key: str) -> dict[tuple, dict[str, Any]]:
+    """Rows indexed by the values of their grain columns."""
+    return {tuple(row[k] for k in key): row for row in rows}
+
+
+def assert_columns(actual: dict[str, Any], expected: dict[str, Any]) -> None:
+    """The row has the expected value in each expected column (floats to 1e-9)."""
+    for column, value in expected.items():
+        if isinstance(value, float):
+            assert actual[column] == pytest.approx(value, rel=1e-9, abs=1e-9), column
+        else:
+            assert actual[column] == value, column

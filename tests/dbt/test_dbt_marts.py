@@ -8,24 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
 
-import pytest
-from dbt_harness import REPO_ROOT, DbtWarehouse
-
-NAN_SAFE = {"rel": 1e-9, "abs": 1e-9}
-
-
-def by_key(rows: list[dict[str, Any]], *key: str) -> dict[tuple, dict[str, Any]]:
-    return {tuple(row[k] for k in key): row for row in rows}
-
-
-def assert_columns(actual: dict[str, Any], expected: dict[str, Any]) -> None:
-    for column, value in expected.items():
-        if isinstance(value, float):
-            assert actual[column] == pytest.approx(value, **NAN_SAFE), column
-        else:
-            assert actual[column] == value, column
+from dbt_harness import REPO_ROOT, DbtWarehouse, assert_columns, by_key
 
 
 def test_marts_live_in_the_marts_schema(built: DbtWarehouse) -> None:
@@ -41,6 +25,10 @@ def test_marts_live_in_the_marts_schema(built: DbtWarehouse) -> None:
         "conversation_evaluations",
         "daily_stage_metrics",
         "stage_compliance",
+        "routing_signals",
+        "friction_ranking",
+        "journey_guard",
+        "journey_map_drift",
     ):
         assert ("marts", mart) in tables
     assert ("staging", "stg_conversations") in tables
@@ -464,3 +452,17 @@ def test_the_documented_queries_run(built: DbtWarehouse) -> None:
     assert len(queries) >= 7
     for query in queries:
         built.records(query)
+
+
+def test_journey_map_drift(built: DbtWarehouse) -> None:
+    drift = by_key(
+        built.table("marts.journey_map_drift", "drift_type"), "journey_name", "drift_type", "observed"
+    )
+    # J2 goes back from payment to sign-up, J3 skips payment, J4 visits 'upsell'.
+    assert sorted(drift) == [
+        ("streaming_onboarding", "backward_transition", "payment > sign-up"),
+        ("streaming_onboarding", "skipped_stages", "sign-up > content-prefs"),
+        ("streaming_onboarding", "undeclared_stage", "upsell"),
+    ]
+    for row in drift.values():
+        assert_columns(row, {"observations": 1, "journeys": 1, "share_of_journeys": 0.25})

@@ -94,17 +94,26 @@ def test_day_by_day_backfill_equals_the_full_build(
 
 
 @pytest.mark.parametrize(
-    ("dbt_vars", "message"),
+    ("model", "dbt_vars", "message"),
     [
-        ({"partition_start": "2026-11-03"}, "partition_start and partition_end go together"),
-        (window("2026-11-3", "2026-11-04"), "is not an ISO date"),
-        (window("2026-11-04", "2026-11-04"), "empty partition window"),
+        (
+            "stg_conversations",
+            {"partition_start": "2026-11-03"},
+            "partition_start and partition_end go together",
+        ),
+        (
+            "stg_conversations",
+            window("2026-11-3", "2026-11-04"),
+            "var partition_start=2026-11-3 is not an ISO date",
+        ),
+        ("stg_conversations", window("2026-11-04", "2026-11-04"), "empty partition window"),
+        ("int_signal_window", {"as_of_date": "22/11/2026"}, "var as_of_date=22/11/2026 is not an ISO date"),
     ],
 )
-def test_a_bad_partition_window_is_refused(fixture_raw: DbtWarehouse, dbt_vars: dict, message: str) -> None:
-    result = fixture_raw.dbt(
-        "compile", "--select", "stg_conversations", dbt_vars=dbt_vars, expect_success=False
-    )
+def test_a_bad_date_var_is_refused(
+    fixture_raw: DbtWarehouse, model: str, dbt_vars: dict, message: str
+) -> None:
+    result = fixture_raw.dbt("compile", "--select", model, dbt_vars=dbt_vars, expect_success=False)
     assert message in result.stdout
 
 

@@ -41,15 +41,7 @@ stage_rollup as (
         {{ dbt.bool_or('is_reentry') }} as reentered
 
     from conversations
-    group by
-        journey_id,
-        journey_name,
-        cohort_week,
-        segment,
-        journey_map_version,
-        stage,
-        stage_order,
-        stage_count
+    group by 1, 2, 3, 4, 5, 6, 7, 8
 
 ),
 

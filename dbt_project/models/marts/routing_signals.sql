@@ -1,0 +1,326 @@
+-- Recommendations for the orchestrator that routes customers, read from the recent evaluator
+-- signal: the last routing_window_days days up to as_of_date (int_signal_window).
+--
+-- A cell is a journey stage and cohort week, the whole cohort or one of its segments or
+-- channels. A cell with at least routing_min_conversations judged conversations (hand-offs for
+-- retention) whose resolution rate or hand-off retention falls below the journey map's
+-- threshold gets a recommendation. A segment or channel cell only gets one the whole cohort
+-- does not already get, so that a signal points at where the problem is.
+
+with
+
+signal_window as (
+
+    select * from {{ ref('int_signal_window') }}
+
+),
+
+map_stages as (
+
+    select * from {{ ref('stg_journey_map_stages') }}
+
+),
+
+recent_conversations as (
+
+    select conversations.*
+    from {{ ref('int_journey_conversations') }} as conversations
+    inner join signal_window
+        on conversations.partition_date >= signal_window.routing_window_start
+        and conversations.partition_date < signal_window.window_end
+    where conversations.stage_order is not null
+
+),
+
+recent_handoffs as (
+
+    -- The hand-offs that bring a journey to a stage for the first time: their landing
+    -- conversation is judged for context retention against the journey's earlier stages.
+    select transitions.*
+    from {{ ref('int_stage_transitions') }} as transitions
+    inner join signal_window
+        on transitions.partition_date >= signal_window.routing_window_start
+        and transitions.partition_date < signal_window.window_end
+    where transitions.is_first_entry
+        and transitions.to_stage_order is not null
+
+),
+
+observations as (
+
+    -- One judged observation per row: a resolution verdict (1 passed, 0 not) or a hand-off's
+    -- retention score, so both metrics aggregate the same way below.
+    select
+        journey_name,
+        stage,
+        cohort_week,
+        segment,
+        channel,
+        'resolution_rate' as metric,
+        case when resolution_passed then 1.0 else 0.0 end as observed
+
+    from recent_conversations
+    where resolution_status = 'completed'
+
+    union all
+
+    select
+        journey_name,
+        to_stage as stage,
+        cohort_week,
+        segment,
+        to_channel as channel,
+        'context_retention' as metric,
+        context_retention_score as observed
+
+    from recent_handoffs
+    where context_retention_status = 'completed'
+        and context_retention_score is not null
+
+),
+
+cell_levels as (
+
+    select 'cohort' as cell_level
+    union all
+    select 'segment' as cell_level
+    union all
+    select 'channel' as cell_level
+
+),
+
+cells as (
+
+    select
+        observations.journey_name,
+        observations.stage,
+        observations.cohort_week,
+        observations.metric,
+        cell_levels.cell_level,
+        case when cell_levels.cell_level = 'segment' then observations.segment end as segment,
+        case when cell_levels.cell_level = 'channel' then observations.channel end as channel,
+        avg(observations.observed) as observed_value,
+        count(*) as conversations
+
+    from observations
+    cross join cell_levels
+    where cell_levels.cell_level <> 'segment'
+        or observations.segment is not null
+    group by 1, 2, 3, 4, 5, 6, 7
+
+),
+
+breaches as (
+
+    select
+        cells.*,
+        case
+            when cells.metric = 'resolution_rate' then 'route_to_human_earlier'
+            else 'add_context_bridge'
+        end as recommendation,
+        case
+            when cells.metric = 'resolution_rate' then map_stages.min_resolution
+            else map_stages.min_context_retention
+        end as threshold,
+        cast(null as {{ dbt.type_float() }}) as comparison_value,
+        cast(null as {{ dbt.type_int() }}) as comparison_conversations
+
+    from cells
+    inner join map_stages
+        on cells.journey_name = map_stages.journey_name
+        and cells.stage = map_stages.stage
+    where cells.conversations >= {{ var('routing_min_conversations') }}
+        and cells.observed_value < case
+            when cells.metric = 'resolution_rate' then map_stages.min_resolution
+            else map_stages.min_context_retention
+        end
+
+),
+
+threshold_signals as (
+
+    select breaches.*
+    from breaches
+    left join breaches as cohort_breaches
+        on cohort_breaches.cell_level = 'cohort'
+        and breaches.cell_level <> 'cohort'
+        and breaches.journey_name = cohort_breaches.journey_name
+        and breaches.stage = cohort_breaches.stage
+        and breaches.cohort_week = cohort_breaches.cohort_week
+        and breaches.recommendation = cohort_breaches.recommendation
+    where cohort_breaches.journey_name is null
+
+),
+
+channel_comparisons as (
+
+    -- Each channel's resolution rate at the stage against the stage's other channels pooled.
+    select
+        channel_cells.journey_name,
+        channel_cells.stage,
+        channel_cells.cohort_week,
+        channel_cells.channel,
+        channel_cells.observed_value,
+        channel_cells.conversations,
+        cohort_cells.conversations - channel_cells.conversations as others_conversations,
+        (cohort_cells.observed_value * cohort_cells.conversations
+            - channel_cells.observed_value * channel_cells.conversations)
+            / nullif(cohort_cells.conversations - channel_cells.conversations, 0) as others_value
+
+    from cells as channel_cells
+    inner join cells as cohort_cells
+        on channel_cells.journey_name = cohort_cells.journey_name
+        and channel_cells.stage = cohort_cells.stage
+        and channel_cells.cohort_week = cohort_cells.cohort_week
+        and channel_cells.metric = cohort_cells.metric
+    where channel_cells.metric = 'resolution_rate'
+        and channel_cells.cell_level = 'channel'
+        and cohort_cells.cell_level = 'cohort'
+
+),
+
+preferred_channels as (
+
+    select
+        *,
+        row_number() over (
+            partition by journey_name, stage, cohort_week
+            order by observed_value - others_value desc, channel
+        ) as preference_rank
+
+    from channel_comparisons
+    where conversations >= {{ var('routing_min_conversations') }}
+        and others_conversations >= {{ var('routing_min_conversations') }}
+        and observed_value - others_value >= {{ var('routing_channel_margin') }}
+
+),
+
+channel_signals as (
+
+    select
+        journey_name,
+        stage,
+        cohort_week,
+        'resolution_rate' as metric,
+        'channel' as cell_level,
+        cast(null as {{ dbt.type_string() }}) as segment,
+        channel,
+        observed_value,
+        conversations,
+        {{ dbt.concat(["'prefer_channel:'", "channel"]) }} as recommendation,
+        -- The bar the channel cleared: the other channels' rate plus the margin.
+        others_value + {{ var('routing_channel_margin') }} as threshold,
+        others_value as comparison_value,
+        others_conversations as comparison_conversations
+
+    from preferred_channels
+    where preference_rank = 1
+
+),
+
+signals as (
+
+    select
+        journey_name, stage, cohort_week, metric, cell_level, segment, channel, observed_value,
+        conversations, recommendation, threshold, comparison_value, comparison_conversations
+    from threshold_signals
+
+    union all
+
+    select
+        journey_name, stage, cohort_week, metric, cell_level, segment, channel, observed_value,
+        conversations, recommendation, threshold, comparison_value, comparison_conversations
+    from channel_signals
+
+),
+
+described as (
+
+    select
+        signals.*,
+        signal_window.routing_window_start as window_start,
+        signal_window.window_end,
+        signal_window.as_of_date,
+        map_stages.journey_map_version,
+        -- How far the cell is from the bar: below it for a threshold breach, above it for a
+        -- preferred channel.
+        case
+            when signals.recommendation in ('route_to_human_earlier', 'add_context_bridge')
+                then signals.threshold - signals.observed_value
+            else signals.observed_value - signals.threshold
+        end as gap,
+        -- "cohort 2026-W47, segment smb, on chat from 2026-11-16 to 2026-11-22"; a preferred
+        -- channel is named in its own sentence.
+        {{ dbt.concat([
+            "'cohort '", "signals.cohort_week",
+            "coalesce(" ~ dbt.concat(["', segment '", "signals.segment"]) ~ ", '')",
+            "case when signals.recommendation like 'prefer_channel:%' then '' else coalesce("
+                ~ dbt.concat(["', on '", "signals.channel"]) ~ ", '') end",
+            "' from '", integer_text('signal_window.routing_window_start'),
+            "' to '", integer_text('signal_window.as_of_date'),
+        ]) }} as cell_text
+
+    from signals
+    cross join signal_window
+    inner join map_stages
+        on signals.journey_name = map_stages.journey_name
+        and signals.stage = map_stages.stage
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            "recommendation", "'|'", "journey_name", "'|'", "stage", "'|'", "cohort_week",
+            "'|'", "coalesce(segment, '')", "'|'", "coalesce(channel, '')",
+            "'|'", integer_text('window_end'),
+        ])) }} as signal_id,
+        journey_name,
+        stage,
+        cohort_week,
+        segment,
+        channel,
+        cell_level,
+        recommendation,
+        metric,
+        observed_value,
+        threshold,
+        conversations,
+        comparison_value,
+        comparison_conversations,
+        window_start,
+        window_end,
+        as_of_date,
+        case
+            when gap >= 0.15 then 'high'
+            when gap >= 0.05 then 'medium'
+            else 'low'
+        end as severity,
+        case
+            when recommendation = 'route_to_human_earlier' then {{ dbt.concat([
+                "stage", "' resolves '", percent_text('observed_value'), "' of conversations for '", "cell_text",
+                "' (threshold '", percent_text('threshold'), "', '", integer_text('conversations'),
+                "' conversations): hand these customers to a human agent earlier at '", "stage", "'.'",
+            ]) }}
+            when recommendation = 'add_context_bridge' then {{ dbt.concat([
+                "'Hand-offs into '", "stage", "' keep the customer''s context at '", decimal_text('observed_value'),
+                "' for '", "cell_text", "' (threshold '", decimal_text('threshold'), "', '",
+                integer_text('conversations'), "' hand-offs): pass what the customer said at earlier stages to the '",
+                "stage", "' agent.'",
+            ]) }}
+            else {{ dbt.concat([
+                "'At '", "stage", "', '", "channel", "' resolves '", percent_text('observed_value'), "' vs '",
+                percent_text('comparison_value'), "' on other channels for '", "cell_text", "' ('",
+                integer_text('conversations'), "' vs '", integer_text('comparison_conversations'),
+                "' conversations): prefer '", "channel", "' at this stage.'",
+            ]) }}
+        end as reason,
+        journey_map_version,
+        {{ utc_now() }} as generated_at
+
+    from described
+
+)
+
+select * from final
