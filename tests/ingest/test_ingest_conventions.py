@@ -285,11 +285,17 @@ def test_every_attribute_is_kept_with_typed_any_values_decoded(landing, warehous
                 {"key": "x", "value": {"doubleValue": 1.5}}]}}]}}}]}}},
         {"key": "blob", "value": {"bytesValue": "aGk="}},
     ]
-    line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["status"] = {"code": "STATUS_CODE_ERROR", "message": "boom"}
+    first = line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    first["status"] = {"code": "STATUS_CODE_ERROR", "message": "boom"}
+    first["startTimeUnixNano"] = int(first["startTimeUnixNano"])  # a JSON number, not a string
+    first["traceId"] = first["traceId"].upper()
     write_lines(landing / "types.jsonl", [line])
     report = ingest(DAY)
     assert report.quarantined == 0
-    (stored,) = rows(warehouse, "select attributes, resource_attributes, status_code, status_message from raw.spans")
+    (stored,) = rows(
+        warehouse, "select trace_id, start_time, attributes, resource_attributes, status_code, status_message from raw.spans"
+    )
+    assert (stored["trace_id"], stored["start_time"]) == (tid(40), at(0))
     attributes = json.loads(stored["attributes"])
     assert {k: v for k, v in attributes.items() if k not in JOURNEY} == {
         "session.id": "types",
