@@ -5,7 +5,7 @@
 answered 200 only once it is durably in the landing directory (temporary file, fsync, atomic
 rename), always as one OTLP/JSON line with hex ids, so ingestion reads one format. An undecodable
 body gets 400 with the reason, a body over the limit (compressed or not) 413, an unknown content
-type or encoding 415. Errors carry a `google.rpc.Status` in the request's content type, as the
+type or encoding 415, and a failed write 503 (which exporters retry). Errors carry a `google.rpc.Status` in the request's content type, as the
 OTLP/HTTP specification asks. `GET /health` says the receiver is up and where it writes.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 from google.protobuf.message import DecodeError
-from google.rpc.code_pb2 import INVALID_ARGUMENT, RESOURCE_EXHAUSTED
+from google.rpc.code_pb2 import INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE
 from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -120,8 +120,12 @@ def create_app(landing_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTE
         except _Rejected as rejected:
             return _error(rejected.status, rejected.code, rejected.message, content_type)
         if spans:
-            # Blocking I/O (fsync) off the event loop; the answer waits for it: durable before 200.
-            await run_in_threadpool(write_landing_file, landing_dir, line + b"\n", prefix=FILE_PREFIX)
+            try:
+                # Blocking I/O (fsync) off the event loop; the answer waits for it: durable before 200.
+                await run_in_threadpool(write_landing_file, landing_dir, line + b"\n", prefix=FILE_PREFIX)
+            except OSError as exc:
+                # 503 is retryable for OTLP exporters: the request is not lost, only delayed.
+                return _error(503, UNAVAILABLE, f"cannot write to the landing directory: {exc}", content_type)
         if content_type == PROTOBUF:
             return Response(ExportTraceServiceResponse().SerializeToString(), media_type=PROTOBUF)
         return Response(b"{}", media_type=JSON)

@@ -44,7 +44,10 @@ def list_landing_files(landing_dir: Path) -> list[LandingFile]:
                 if not entry.name.startswith("."):
                     pending.append(Path(entry.path))
             elif entry.is_file() and is_trace_file(entry.name):
-                stat = entry.stat()
+                try:
+                    stat = entry.stat()
+                except FileNotFoundError:  # removed while we listed: it is simply not there
+                    continue
                 found.append(LandingFile(str(Path(entry.path).resolve()), stat.st_size, stat.st_mtime_ns))
     return sorted(found, key=lambda f: f.path)
 

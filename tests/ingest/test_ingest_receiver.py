@@ -121,6 +121,13 @@ def test_bad_requests_are_refused_with_a_reason(receiver, headers, body, status,
     assert list_landing_files(receiver.landing) == []
 
 
+def test_a_failed_write_is_a_retryable_503_not_a_200(receiver):
+    receiver.landing.write_text("a file where the landing directory should be")
+    answer = requests.post(receiver.traces_url, data=orjson.dumps(request(span(1, 1, 0, 1))), headers=JSON, timeout=10)
+    assert answer.status_code == 503
+    assert "cannot write to the landing directory" in answer.json()["message"]
+
+
 def test_health(receiver):
     answer = requests.get(f"{receiver.url}/health", timeout=10)
     assert answer.status_code == 200
