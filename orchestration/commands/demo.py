@@ -156,7 +156,8 @@ def command(days: int, journeys: int, seed: int, host: str, dagster_port: int, s
         subprocess.Popen(
             [str(bin_dir / "streamlit"), "run", str(REPO_ROOT / "app" / "streamlit_app.py"),
              "--server.address", host, "--server.port", str(streamlit_port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--client.toolbarMode", "viewer"],
             cwd=REPO_ROOT, env=env, start_new_session=True,
         ),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from tqdm import tqdm
@@ -18,7 +19,7 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
     from dagster import DagsterInstance
 
     from orchestration.dagster_home import ensure_dagster_home
-    from orchestration.materialization import materialize_day, resolve_selection
+    from orchestration.materialization import consecutive_blocks, execute, plan_range, resolve_selection
 
     settings = Settings.from_env()
     settings.export()
@@ -35,32 +36,50 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
             f"(JOURNEYS_PARTITIONS_START) to {last} (yesterday, UTC)."
         )
     try:
-        selection = resolve_selection(defs, select)
+        plan = plan_range(defs, resolve_selection(defs, select))
     except Exception as exc:  # Dagster raises several types for a bad selection string
         raise click.UsageError(f"--select: {exc}") from exc
 
     job = defs.resolve_job_def("daily_journeys")
     instance = DagsterInstance.get()
-    failed = []
-    with tqdm(days, unit="day", desc="materialize", file=sys.stderr) as bar:
-        for day in bar:
-            bar.set_postfix_str(day.isoformat())
-            outcome = materialize_day(job, instance, day, selection, tags)
-            counts = (
-                f"{outcome.conversations} conversations, {outcome.quarantined} quarantined"
-                if outcome.conversations is not None
-                else ""
-            )
-            status = "ok" if outcome.success else "FAILED"
-            bar.write(f"{outcome.day}  {status:6}  {outcome.seconds:5.1f}s  {counts}  run {outcome.run_id[:8]}")
-            if not outcome.success:
-                bar.write(outcome.explain())
-                failed.append(outcome)
-    if failed:
+    log_path = settings.data_dir / "logs" / f"materialize-{days[0]}-{days[-1]}.log"
+    log_path.unlink(missing_ok=True)
+    failures = []
+
+    def run(label: str, keys, write=click.echo, **kwargs):
+        outcome = execute(job, instance, label, keys, tags=tags, log_path=log_path, **kwargs)
+        write(outcome.line())
+        if not outcome.success:
+            write(outcome.explain())
+            failures.append(outcome)
+        return outcome
+
+    if plan.before and not run("journey map and other inputs", plan.before).success:
+        return _report(failures, days, log_path, instance)
+    good_days = list(days)
+    if plan.per_day:
+        good_days = []
+        with tqdm(days, unit="day", desc="ingest, gates, evaluators", file=sys.stderr) as bar:
+            for day in bar:
+                if run(day.isoformat(), plan.per_day, write=bar.write, partition_key=day.isoformat()).success:
+                    good_days.append(day)
+    for first, last in consecutive_blocks(good_days) if plan.per_range else []:
+        if not run(f"partitioned dbt models {first}..{last}", plan.per_range, partition_range=(first, last)).success:
+            good_days = [d for d in good_days if not first <= d <= last]
+    if plan.after:
+        if good_days or not (plan.per_day or plan.per_range):
+            run("cohort marts and serving snapshot", plan.after)
+        else:
+            click.echo("No day succeeded: the marts and the published snapshot were left as they were.", err=True)
+    return _report(failures, days, log_path, instance)
+
+
+def _report(failures: list, days: list[date], log_path: Path, instance) -> bool:
+    if failures:
         click.echo(
-            f"\n{len(failed)} of {len(days)} day(s) failed: {', '.join(o.day for o in failed)}. "
-            "Their marts were not rebuilt; the published snapshot is unchanged for them. "
-            f"Run details: the Dagster UI (DAGSTER_HOME={instance.root_directory}).",
+            f"\n{len(failures)} run(s) failed: {', '.join(o.label for o in failures)}. A day whose quality "
+            "gate failed is left out of the marts; the last good snapshot stays published.\n"
+            f"dbt and step output: {log_path}; run details: the Dagster UI (DAGSTER_HOME={instance.root_directory}).",
             err=True,
         )
         return False
