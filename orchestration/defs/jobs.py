@@ -5,7 +5,6 @@ import warnings
 import dagster as dg
 
 from orchestration.defs.assets.evaluations import EVALUATIONS_KEY
-from orchestration.defs.partitions import daily_partitions
 
 # Deliberate: ingestion, gates and evaluators backfill one day per run (a failing gate blocks
 # only its day) while the partitioned dbt models backfill in a single run over the range. A job
@@ -16,7 +15,6 @@ warnings.filterwarnings("ignore", message=r"Asset job .* materializes assets wit
 daily_journeys_job = dg.define_asset_job(
     name="daily_journeys",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Everything for one day: ingest, quality gates, evaluators, dbt marts, serving snapshot.",
 )
 
@@ -25,7 +23,6 @@ daily_journeys_job = dg.define_asset_job(
 rescore_cohort_job = dg.define_asset_job(
     name="rescore_cohort",
     selection=dg.AssetSelection.assets(EVALUATIONS_KEY).downstream(),
-    partitions_def=daily_partitions,
     description="Re-run the evaluators (optionally for one cohort_week or segment, or with another "
     "engine) and rebuild the marts and serving snapshot.",
 )

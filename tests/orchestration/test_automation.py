@@ -1,0 +1,111 @@
+"""The daily schedule, the landing sensor and the run-failure alert, evaluated the way the
+daemon evaluates them (Dagster's build_*_context helpers)."""
+
+import json
+import os
+from datetime import datetime, timezone
+
+import dagster as dg
+import pytest
+
+from orchestration.definitions import defs
+from orchestration.defs.sensors import landing_files_sensor, run_failure_alert
+from otlp_lines import conversation_line
+
+CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
+
+
+def test_daily_schedule_targets_yesterdays_partition():
+    schedule = defs.resolve_schedule_def("daily_journeys_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc))
+    requests = schedule.evaluate_tick(context).run_requests
+    assert [r.partition_key for r in requests] == ["2026-11-09"]
+    assert schedule.job_name == "daily_journeys"
+
+
+@pytest.fixture
+def landing(tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("JOURNEYS_LANDING_DIR", str(landing))
+    return landing
+
+
+def _tick(instance: dg.DagsterInstance, cursor: str | None):
+    result = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    return sorted(r.partition_key for r in result.run_requests), result.cursor
+
+
+def _mark_ingested(instance: dg.DagsterInstance, day: str) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization(CONVERSATIONS, partition=day))
+
+
+def test_new_files_trigger_the_days_they_contain(landing):
+    instance = dg.DagsterInstance.ephemeral()
+    (landing / "a.jsonl").write_text(
+        conversation_line("a" * 32, datetime(2026, 11, 3, 10, 0)) + "\n"
+        + conversation_line("b" * 32, datetime(2026, 11, 4, 23, 0)) + "\n"
+    )
+    days, cursor = _tick(instance, None)
+    assert days == ["2026-11-03", "2026-11-04"]
+    # Nothing changed since: the next tick asks for nothing.
+    assert _tick(instance, cursor)[0] == []
+
+
+def test_a_late_file_retriggers_exactly_its_day(landing):
+    instance = dg.DagsterInstance.ephemeral()
+    (landing / "day3.jsonl").write_text(conversation_line("c" * 32, datetime(2026, 11, 3, 9, 0)) + "\n")
+    (landing / "day5.jsonl").write_text(conversation_line("d" * 32, datetime(2026, 11, 5, 9, 0)) + "\n")
+    _, cursor = _tick(instance, None)
+    for day in ("2026-11-03", "2026-11-05"):
+        _mark_ingested(instance, day)
+
+    late = landing / "late.jsonl"
+    late.write_text(conversation_line("e" * 32, datetime(2026, 11, 3, 17, 0)) + "\n")
+    stamp = datetime.now().timestamp() + 5  # written after the day's last ingestion
+    os.utime(late, (stamp, stamp))
+    days, cursor = _tick(instance, cursor)
+    assert days == ["2026-11-03"]
+
+
+def test_files_already_ingested_trigger_nothing(landing):
+    """After `journeys materialize` (or the demo) ingested a day, the sensor's first look at the
+    landing directory must not re-run the whole history."""
+    instance = dg.DagsterInstance.ephemeral()
+    path = landing / "old.jsonl"
+    path.write_text(conversation_line("f" * 32, datetime(2026, 11, 6, 9, 0)) + "\n")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    _mark_ingested(instance, "2026-11-06")
+    days, _ = _tick(instance, None)
+    assert days == []
+
+
+@dg.op
+def _boom():
+    raise RuntimeError("warehouse is on fire")
+
+
+@dg.job
+def _failing_job():
+    _boom()
+
+
+def test_run_failure_writes_an_alert_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("JOURNEYS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("JOURNEYS_ALERT_WEBHOOK", raising=False)
+    instance = dg.DagsterInstance.ephemeral()
+    result = _failing_job.execute_in_process(instance=instance, raise_on_error=False)
+    failure_event = result.get_run_failure_event()
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=failure_event,
+    ).for_run_failure()
+    run_failure_alert(context)
+    record = json.loads((tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()[-1])
+    assert record["kind"] == "run_failure"
+    assert record["run_id"] == result.run_id
+    assert record["failed_steps"] == ["_boom"]
+    assert record["webhook"] == "not configured"
