@@ -153,11 +153,6 @@ def decode_file(path: Path) -> DecodedFile:
     return DecodedFile(path, size, line_count, requests, quarantine)
 
 
-def decode_request_line(line: bytes) -> pa.Table:
-    """Strictly decode one OTLP/JSON request line (raises `DecodeError` on any schema mismatch)."""
-    return _read_requests(line)
-
-
 def _decode_whole(data: bytes, line_count: int) -> pa.Table | None:
     """The fast path: the whole file in one Arrow read, if it is valid UTF-8, every line decodes and
     there are no blank lines (whose absence keeps row i at line i + 1)."""

@@ -1,9 +1,9 @@
 """Flat span tables -> one row per span, in DuckDB: conventions read, problems named, attributes as JSON.
 
 All of it is vectorised SQL over the Arrow tables `explode.py` makes (registered by `span_rows`),
-so no Python runs per span. The
-cheap pass every newly seen file goes through (`flatten`) and the expensive ones only the spans of
-the partition being built need (`payload_sql`, `messages_sql`) meet again on `span_key`.
+so no Python runs per span. The cheap pass every newly seen file goes through (`flatten`) and the
+expensive ones only the spans of the partition being built need (`payload_sql`, `messages_sql`)
+meet again on `span_key`.
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ from orchestration.ingest.explode import SPAN_FIELDS, SpanTables
 from orchestration.ingest.quarantine import RAW_TEXT_LIMIT, Reason
 from orchestration.ingest.scratch import append
 
-NANOS_2000 = 946_684_800 * 10**9
-NANOS_2100 = 4_102_444_800 * 10**9
 _SPAN_KINDS = {
     "0": "UNSPECIFIED",
     "1": "INTERNAL",
@@ -90,6 +88,7 @@ create or replace temp macro otlp_text(v) as coalesce(v.stringValue, v.intValue,
 create or replace temp macro otlp_hex_id(id, digits) as
     case when regexp_full_match(lower(id), '[0-9a-f]{' || digits || '}') and lower(id) <> repeat('0', digits)
         then lower(id) end;
+-- 946684800000000000 and 4102444800000000000 are 2000-01-01 and 2100-01-01 in Unix nanoseconds.
 create or replace temp macro otlp_nanos_time(nanos) as
     case when nanos >= 946684800000000000 and nanos < 4102444800000000000 then make_timestamp(nanos // 1000) end
 """
@@ -338,18 +337,17 @@ join (select resource_key, otlp_attributes_json(attributes) as attributes from _
 def messages_sql(selected: str) -> str:
     """The chat messages of the spans in `selected` (LLM spans with a `span_key`), one row per
     message: traceAI and OpenInference flattened keys, and the GenAI JSON arrays."""
-    flat_filter = " or ".join(f"starts_with(a.key, {sql_string(p)})" for p in FLAT_MESSAGE_PREFIXES)
+    flat_filter = " or ".join(f"starts_with(key, {sql_string(p)})" for p in FLAT_MESSAGE_PREFIXES)
     json_schema = (
         '[{"role": "VARCHAR", "content": "VARCHAR", "parts": [{"type": "VARCHAR", "content": "VARCHAR"}]}]'
     )
     return f"""
 with attrs as (
-    select span_key, struct_pack(key := a.key, value := a.value) as a
-    from _span_message_attributes a semi join {selected} using (span_key)
+    select span_key, key, value from _span_message_attributes semi join {selected} using (span_key)
 ),
 flat as (
-    select span_key, regexp_extract(a.key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,
-        otlp_text(a.value) as text
+    select span_key, regexp_extract(key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,
+        otlp_text(value) as text
     from attrs where {flat_filter}
 ),
 flat_messages as (
@@ -363,9 +361,9 @@ flat_messages as (
     group by all
 ),
 json_arrays as (
-    select span_key, {sql_case_map("a.key", JSON_MESSAGE_KEYS)} as direction,
-        json_transform(coalesce(a.value.jsonValue, a.value.stringValue), '{json_schema}') as messages
-    from attrs where a.key in {sql_list(tuple(JSON_MESSAGE_KEYS))}
+    select span_key, {sql_case_map("key", JSON_MESSAGE_KEYS)} as direction,
+        json_transform(coalesce(value.jsonValue, value.stringValue), '{json_schema}') as messages
+    from attrs where key in {sql_list(tuple(JSON_MESSAGE_KEYS))}
 ),
 json_messages as (
     select span_key, direction, generate_subscripts(messages, 1) - 1 as position, unnest(messages) as m

@@ -34,6 +34,18 @@ from orchestration.warehouse import ensure_raw_tables
 # New files are indexed in batches of about this many bytes, so a first run over a large landing
 # directory never holds it all in memory.
 _INDEX_BATCH_BYTES = 256 << 20
+# The run's temporary tables, dropped when it ends so a reused connection does not keep them.
+_SCRATCH_TABLES = (
+    "_spans",
+    "_trace_conversations",
+    "_day_spans",
+    "_day_llm_spans",
+    "_day_messages",
+    "_day_turns",
+    "_day_conversations",
+    "_day_events",
+    "_day_quarantine",
+)
 
 
 @dataclass(frozen=True)
@@ -86,9 +98,19 @@ def ingest_partition(
     report = IngestReport(day)
     ensure_raw_tables(con)
     install_macros(con)
-    con.execute("drop table if exists _spans")
+    try:
+        _ingest(con, Path(landing_dir), day, report, progress)
+    finally:
+        for table in _SCRATCH_TABLES:
+            con.execute(f"drop table if exists {table}")
+    report.seconds = time.perf_counter() - started
+    return report
 
-    files = list_landing_files(Path(landing_dir))
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, report: IngestReport, progress: bool
+) -> None:
+    files = list_landing_files(landing_dir)
     stale = stale_files(con, files)
     report.files_listed, report.files_indexed = len(files), len(stale)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
@@ -112,14 +134,12 @@ def ingest_partition(
         bar.total += len(missing)
         kept.update({f.path: f for f in run.read(missing)})
 
-    files = [kept[path] for path in relevant]
-    report.files_read, report.bytes_read = len(files), run.bytes_read
+    day_files = [kept[path] for path in relevant]
+    report.files_read, report.bytes_read = len(day_files), run.bytes_read
     report.related_days = sorted(days_of_files(con, [f.path for f in stale]) - {day})
-    tables = SpanTables.concat([f.tables for f in files])
-    report.duplicate_spans = replace_day(con, day, tables, [r for f in files for r in f.quarantine])
+    tables = SpanTables.concat([f.tables for f in day_files])
+    report.duplicate_spans = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
     _count(con, report)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _batches(files: list[LandingFile]) -> Iterator[list[LandingFile]]:

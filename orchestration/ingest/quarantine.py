@@ -31,11 +31,6 @@ def reason_text(reason: Reason, detail: str) -> str:
     return f"{reason.value}: {detail}"
 
 
-def reason_code(reason: str) -> str:
-    """The `Reason` part of a stored reason (what the per-reason counts group by)."""
-    return reason.split(":", 1)[0]
-
-
 def bounded(text: str | bytes | None) -> str | None:
     if text is None:
         return None

@@ -45,6 +45,8 @@ def test_reingesting_a_day_is_idempotent_and_replaces_only_that_day(landing, war
     assert again.files_indexed == 0
     counts = rows(warehouse, "select partition_date, count(*) as n from raw.conversations group by all order by 1")
     assert counts == [{"partition_date": DAY, "n": 2}, {"partition_date": NEXT_DAY, "n": 1}]
+    # The connection is left as it was found: no scratch tables kept alive.
+    assert rows(warehouse, "select table_name from duckdb_tables() where temporary") == []
 
 
 def test_a_span_delivered_twice_is_stored_once(landing, warehouse, ingest):
