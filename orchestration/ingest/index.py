@@ -16,6 +16,8 @@ of every trace, and the day each conversation starts, follow across files:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -57,18 +59,18 @@ def stale_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> lis
 def file_days(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> dict[str, tuple[date, set[date]]]:
     """For files whose spans are in `_spans`: path -> (home day, the days the file alone says it
     contributes to, home day included)."""
-    _register_new_files(con, files)
-    rows = con.execute(
-        f"""
-        with file_conversations as (
-            select path, conversation_key, min(first_start)::date as day
-            from ({_FILE_TRACES_SQL}) where conversation_key is not null group by all
-        )
-        select h.path, h.home_day, list(distinct c.day) filter (where c.day is not null)
-        from ({_HOME_DAYS_SQL}) h left join file_conversations c using (path)
-        group by all
-        """
-    ).fetchall()
+    with _new_files(con, files):
+        rows = con.execute(
+            f"""
+            with file_conversations as (
+                select path, conversation_key, min(first_start)::date as day
+                from ({_FILE_TRACES_SQL}) where conversation_key is not null group by all
+            )
+            select h.path, h.home_day, list(distinct c.day) filter (where c.day is not null)
+            from ({_HOME_DAYS_SQL}) h left join file_conversations c using (path)
+            group by all
+            """
+        ).fetchall()
     return {path: (home, {home, *(days or [])}) for path, home, days in rows}
 
 
@@ -79,7 +81,6 @@ def record_files(
     line_quarantined: dict[str, int],
 ) -> None:
     """Replace the index rows of `files` (whose spans are in `_spans`) in one transaction."""
-    _register_new_files(con, files)
     now = datetime.now(UTC).replace(tzinfo=None)
     counts = pa.table(
         {
@@ -88,15 +89,27 @@ def record_files(
             "line_quarantined": [line_quarantined[f.path] for f in files],
         }
     )
-    con.register("_new_file_counts", counts)
+    with _new_files(con, files):
+        con.register("_new_file_counts", counts)
+        try:
+            _replace_index_rows(con, now)
+        finally:
+            con.unregister("_new_file_counts")
+
+
+def _replace_index_rows(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     con.execute("begin transaction")
     try:
         con.execute("delete from raw.landing_traces where path in (select path from _new_files)")
         con.execute("delete from raw.landing_files where path in (select path from _new_files)")
-        con.execute(f"insert into raw.landing_traces {_FILE_TRACES_SQL}")
+        con.execute(
+            "insert into raw.landing_traces (path, trace_id, conversation_key, key_rank, first_start, span_count) "
+            + _FILE_TRACES_SQL
+        )
         con.execute(
             f"""
-            insert into raw.landing_files
+            insert into raw.landing_files (path, size_bytes, mtime_ns, line_count, span_count, quarantined_count,
+                home_day, indexed_at)
             with span_counts as (
                 select source_file as path, count(*) filter (where problem is null)::integer as span_count,
                     count(*) filter (where problem is not null)::integer as quarantined
@@ -115,8 +128,6 @@ def record_files(
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("_new_file_counts")
 
 
 def forget_missing(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> int:
@@ -187,7 +198,9 @@ def days_of_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[date]
     return {day for (day,) in rows}
 
 
-def _register_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> None:
+@contextmanager
+def _new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Iterator[None]:
+    """Expose `files` (path, size, mtime and its UTC date) to SQL as `_new_files`."""
     listed = pa.table(
         {
             "path": [f.path for f in files],
@@ -199,3 +212,7 @@ def _register_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]
         }
     )
     con.register("_new_files", listed)
+    try:
+        yield
+    finally:
+        con.unregister("_new_files")
