@@ -162,7 +162,9 @@ def test_journey_guard(planted: DbtWarehouse) -> None:
     assert flagged == [("streaming_onboarding", "sign-up")]
     assert_columns(guard[("streaming_onboarding", "sign-up")], {
         "next_stage": "payment", "previous_entered": 40, "recent_entered": 40, "previous_completion_rate": 0.75,
-        "recent_completion_rate": 1.0, "completion_change": 0.25, "retention_change": 0.0,
+        "recent_completion_rate": 1.0, "completion_change": 0.25,
+        # sign-up is the first stage: no hand-off into it, no retention change.
+        "retention_change": None,
         "next_stage_completion_change": 26 / 40 - 27 / 30, "improved": True, "next_stage_worsened": True,
     })  # fmt: skip
     assert guard[("streaming_onboarding", "sign-up")]["explanation"] == (

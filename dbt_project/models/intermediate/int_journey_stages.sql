@@ -76,7 +76,12 @@ final as (
         entries.entry_from_stage,
         entries.entry_context_retention_score,
         entries.entry_context_retention_passed,
-        entries.entry_context_retention_status
+        entries.entry_context_retention_status,
+        -- Only an entry from another stage is a hand-off: at a journey's first stage the
+        -- evaluator has no earlier stage and judges retention within the conversation.
+        case
+            when entries.entry_from_stage is not null then entries.entry_context_retention_score
+        end as entry_handoff_retention_score
 
     from stage_rollup
     inner join furthest_stage

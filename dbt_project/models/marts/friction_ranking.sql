@@ -107,7 +107,7 @@ cells as (
         sum(case when journey_stages.completed then 1 else 0 end) as completed,
         count(journeys.csat) as journeys_with_csat,
         avg(journeys.csat) as avg_csat,
-        avg(journey_stages.entry_context_retention_score) as avg_handoff_retention
+        avg(journey_stages.entry_handoff_retention_score) as avg_handoff_retention
 
     from journey_stages
     inner join journeys
@@ -269,8 +269,7 @@ final as (
             "case explaining_signal"
                 ~ " when 'context_retention' then "
                 ~ dbt.concat([
-                    "'context retention on the hand-off '",
-                    "coalesce(" ~ dbt.concat(["'from '", "handoff_from_stage"]) ~ ", " ~ dbt.concat(["'into '", "stage"]) ~ ")",
+                    "'context retention on the hand-off from '", "handoff_from_stage",
                     "' is '", decimal_text('avg_handoff_retention'),
                     "' (threshold '", decimal_text('min_context_retention'), "')'",
                 ])

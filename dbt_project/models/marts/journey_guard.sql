@@ -30,7 +30,7 @@ periods as (
         journey_stages.journey_name,
         journey_stages.stage,
         journey_stages.completed,
-        journey_stages.entry_context_retention_score,
+        journey_stages.entry_handoff_retention_score,
         case
             when cast(journey_stages.entered_at as date) >= signal_window.guard_recent_start
                 and cast(journey_stages.entered_at as date) < signal_window.window_end then 'recent'
@@ -50,10 +50,10 @@ period_metrics as (
         stage,
         sum(case when period = 'recent' then 1 else 0 end) as recent_entered,
         sum(case when period = 'recent' and completed then 1 else 0 end) as recent_completed,
-        avg(case when period = 'recent' then entry_context_retention_score end) as recent_context_retention,
+        avg(case when period = 'recent' then entry_handoff_retention_score end) as recent_context_retention,
         sum(case when period = 'previous' then 1 else 0 end) as previous_entered,
         sum(case when period = 'previous' and completed then 1 else 0 end) as previous_completed,
-        avg(case when period = 'previous' then entry_context_retention_score end) as previous_context_retention
+        avg(case when period = 'previous' then entry_handoff_retention_score end) as previous_context_retention
 
     from periods
     where period is not null
