@@ -145,12 +145,26 @@ def decode_file(path: Path) -> DecodedFile:
         return DecodedFile(path, size, line_count, _with_source(table, source, range(1, line_count + 1)))
 
     quarantine: list[QuarantineRecord] = []
-    lines = [(number, line) for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+    lines = _pretty_printed(data) or [
+        (number, line) for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()
+    ]
     tables = _decode_lines(lines, lambda number, line, _: _salvage_line(source, number, line, quarantine))
     requests = pa.concat_tables(
         [empty_requests()] + [_with_source(t, source, numbers) for t, numbers in tables]
     )
     return DecodedFile(path, size, line_count, requests, quarantine)
+
+
+def _pretty_printed(data: bytes) -> list[tuple[int, bytes]] | None:
+    """A file holding one request spread over several lines (an indented export) is read as that
+    one request, reported as line 1, rather than as a quarantined fragment per line."""
+    if b"\n" not in data.strip():
+        return None
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return [(1, orjson.dumps(document))] if isinstance(document, dict) else None
 
 
 def _decode_whole(data: bytes, line_count: int) -> pa.Table | None:

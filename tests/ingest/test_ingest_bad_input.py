@@ -123,3 +123,10 @@ def test_blank_lines_do_not_shift_line_numbers(landing, warehouse, ingest):
     (landing / "gaps.jsonl").write_text(f"\n{good}\n\n   \nnot json\n")
     ingest(DAY)
     assert rows(warehouse, "select line_number from raw.ingest_quarantine") == [{"line_number": 5}]
+
+
+def test_a_pretty_printed_request_is_read_as_one_request(landing, warehouse, ingest):
+    (landing / "export.json").write_bytes(orjson.dumps(request(span(1, 1, 0, 10, GOOD)), option=orjson.OPT_INDENT_2))
+    report = ingest(DAY)
+    assert (report.conversations, report.quarantined) == (1, 0)
+    assert rows(warehouse, "select source_line from raw.spans") == [{"source_line": 1}]
