@@ -71,20 +71,27 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
         raise _Rejected(
             415, INVALID_ARGUMENT, f"unsupported Content-Encoding {encoding!r} (use gzip or deflate)"
         )
-    # wbits 32+15 detects the gzip header; deflate bodies are zlib streams (RFC 9110).
-    inflater = zlib.decompressobj(47 if encoding == "gzip" else 15)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise _Rejected(400, INVALID_ARGUMENT, f"body is not valid {encoding}: {exc}") from exc
-    if len(data) > limit:
-        raise _Rejected(413, RESOURCE_EXHAUSTED, f"decompressed body exceeds the {limit}-byte limit")
-    if not inflater.eof:
-        raise _Rejected(400, INVALID_ARGUMENT, f"body is truncated {encoding}")
+    # wbits 32+15 reads a gzip member; deflate bodies are zlib streams (RFC 9110). A gzip body may
+    # hold several members, each decompressed in turn; the limit bounds the total (no zip bombs).
+    wbits = 47 if encoding == "gzip" else 15
+    data, remaining = b"", body
+    while remaining:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            data += inflater.decompress(remaining, limit + 1 - len(data))
+        except zlib.error as exc:
+            raise _Rejected(400, INVALID_ARGUMENT, f"body is not valid {encoding}: {exc}") from exc
+        if len(data) > limit:
+            raise _Rejected(413, RESOURCE_EXHAUSTED, f"decompressed body exceeds the {limit}-byte limit")
+        if not inflater.eof:
+            raise _Rejected(400, INVALID_ARGUMENT, f"{encoding} body is truncated")
+        remaining = inflater.unused_data
     return data
 
 
-def _landing_line(data: bytes, content_type: str) -> tuple[bytes, int]:
+def _decode(body: bytes, encoding: str, content_type: str, limit: int) -> tuple[bytes, int]:
+    """The request as one OTLP/JSON landing line, and its span count."""
+    data = _decompress(body, encoding, limit)
     if content_type == JSON:
         try:
             return json_request_line(data)
@@ -113,10 +120,11 @@ def create_app(landing_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTE
                 f"unsupported Content-Type {content_type!r}; use {PROTOBUF} or {JSON}",
                 JSON,
             )
+        encoding = request.headers.get("content-encoding", "").strip().lower()
         try:
             body = await _read_body(request, max_body_bytes)
-            encoding = request.headers.get("content-encoding", "").strip().lower()
-            line, spans = _landing_line(_decompress(body, encoding, max_body_bytes), content_type)
+            # Decompressing and converting are CPU work: off the event loop, like the write.
+            line, spans = await run_in_threadpool(_decode, body, encoding, content_type, max_body_bytes)
         except _Rejected as rejected:
             return _error(rejected.status, rejected.code, rejected.message, content_type)
         if spans:

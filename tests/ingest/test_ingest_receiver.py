@@ -75,12 +75,16 @@ def test_sdk_exporter_to_receiver_to_ingestion_round_trip(receiver, warehouse, c
     ]
 
 
-@pytest.mark.parametrize("encoding", [None, "gzip", "deflate"])
+@pytest.mark.parametrize("encoding", [None, "gzip", "gzip-members", "deflate"])
 def test_json_bodies_plain_or_compressed_land_as_one_line(receiver, encoding):
     body = orjson.dumps(request(span(1, 1, 0, 10, JOURNEY)), option=orjson.OPT_INDENT_2)  # pretty-printed
     headers = dict(JSON)
-    if encoding:
+    if encoding == "gzip-members":  # a gzip body of two members is their concatenation
+        body = gzip.compress(body[:100]) + gzip.compress(body[100:])
+        encoding = "gzip"
+    elif encoding:
         body = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    if encoding:
         headers["Content-Encoding"] = encoding
     answer = requests.post(receiver.traces_url, data=body, headers=headers, timeout=10)
     assert answer.status_code == 200 and answer.json() == {}
@@ -104,6 +108,7 @@ def test_an_empty_request_is_accepted_and_writes_nothing(receiver):
         (JSON, b'{"resourceSpans": [', 400, "not valid JSON"),
         (JSON, b"[1, 2]", 400, "expected a JSON object"),
         ({**JSON, "Content-Encoding": "gzip"}, b"not gzip at all", 400, "not valid gzip"),
+        ({**JSON, "Content-Encoding": "gzip"}, gzip.compress(b'{"resourceSpans": []}')[:-12], 400, "truncated"),
         ({**JSON, "Content-Encoding": "br"}, b"{}", 415, "unsupported Content-Encoding"),
         ({"Content-Type": "text/plain"}, b"hello", 415, "unsupported Content-Type"),
         (JSON, b"{" + b" " * (300 * 1024) + b"}", 413, "exceeds the 262144-byte limit"),
