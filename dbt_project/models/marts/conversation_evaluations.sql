@@ -51,6 +51,7 @@ final as (
         conversations.outcome,
         conversations.turn_count,
         conversations.turns,
+        conversations.trace_ids,
         conversations.has_pii,
         conversations.has_redaction_marker,
         {% for prefix in evaluators() %}
