@@ -11,7 +11,8 @@ spans with cumulative histories, LiveKit and human-agent spans, CSAT answers; OT
   transcripts, the four raw tables written).
 
 Prints spans/s and MB/s (of uncompressed OTLP/JSON) for both, their ratio against the target
-(ingestion >= 0.5x the bare-parse rate), the command and the machine. Not a test: nothing asserts.
+(ingestion >= 0.5x the bare-parse rate), the command and the machine. `--profile` adds where one
+ingestion's time goes: decoding, and each SQL statement. Not a test: nothing asserts.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ import shlex
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
 
+import orchestration.ingest.load as ingest_load
 from orchestration.ingest import ingest_partition
 from orchestration.ingest.landing import list_landing_files
 from orchestration.simulate import simulate
@@ -71,12 +75,63 @@ def ingest_all(landing: Path, days: list[date], work: Path, run: int) -> float:
         return time.perf_counter() - started
 
 
+class _TimedConnection:
+    """A DuckDB connection that adds up the time of each SQL statement (by its first words)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        result = self._con.execute(sql, *args)
+        self.seconds[" ".join(sql.split())[:72]] += time.perf_counter() - started
+        return result
+
+
+def profile(landing: Path, days: list[date], work: Path) -> None:
+    """One ingestion of every day, with decoding and each SQL statement timed."""
+    decode_seconds = 0.0
+    decode = ingest_load.decode_file
+
+    def timed_decode(path: Path) -> Any:
+        nonlocal decode_seconds
+        started = time.perf_counter()
+        try:
+            return decode(path)
+        finally:
+            decode_seconds += time.perf_counter() - started
+
+    ingest_load.decode_file = timed_decode
+    try:
+        with duckdb.connect(str(work / "profile.duckdb")) as raw:
+            con = _TimedConnection(raw)
+            started = time.perf_counter()
+            for day in days:
+                ingest_partition(con, landing, day)  # type: ignore[arg-type]
+            total = time.perf_counter() - started
+    finally:
+        ingest_load.decode_file = decode
+    sql = sum(con.seconds.values())
+    print(
+        f"profile: {total:.2f} s = decode {decode_seconds:.2f} + SQL {sql:.2f} + Python {total - decode_seconds - sql:.2f}"
+    )
+    for statement, seconds in sorted(con.seconds.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {seconds:6.2f}  {statement}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spans", type=int, default=100_000, help="about how many spans to generate")
-    parser.add_argument("--days", type=int, default=1, help="days the traffic spreads over (one partition each)")
+    parser.add_argument(
+        "--days", type=int, default=1, help="days the traffic spreads over (one partition each)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is reported")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", action="store_true", help="also time decoding and each SQL statement")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -99,16 +154,22 @@ def main() -> None:
             parse_times.append(time.perf_counter() - started)
             ingest_times.append(ingest_all(work / "landing", days, work, run))
         parse, ingest = min(parse_times), min(ingest_times)
+        if args.profile:
+            profile(work / "landing", days, work)
 
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     print(f"machine: {machine()}")
-    print(f"input:   {spans:,} spans in {len(paths)} files, {megabytes:.1f} MB of OTLP/JSON ({on_disk:.1f} MB on disk)")
+    print(
+        f"input:   {spans:,} spans in {len(paths)} files, {megabytes:.1f} MB of OTLP/JSON ({on_disk:.1f} MB on disk)"
+    )
     print(f"{'':12}{'seconds':>9}{'spans/s':>12}{'MB/s':>9}")
     for name, seconds in (("bare parse", parse), ("ingest", ingest)):
         print(f"{name:12}{seconds:9.2f}{spans / seconds:12,.0f}{megabytes / seconds:9.1f}")
     ratio = parse / ingest
     verdict = "meets" if ratio >= TARGET_RATIO else "misses"
-    print(f"ingest rate / bare-parse rate = {ratio:.2f} ({verdict} the {TARGET_RATIO}x target); best of {args.repeat}")
+    print(
+        f"ingest rate / bare-parse rate = {ratio:.2f} ({verdict} the {TARGET_RATIO}x target); best of {args.repeat}"
+    )
 
 
 if __name__ == "__main__":
