@@ -43,7 +43,7 @@ class RunOutcome:
     seconds: float
     failed_checks: list[CheckFailure] = field(default_factory=list)
     failed_steps: dict[str, str] = field(default_factory=dict)
-    skipped_steps: list[str] = field(default_factory=list)
+    held_back: list[dg.AssetKey] = field(default_factory=list)  # planned, never materialized
     conversations: int | None = None
     quarantined: int | None = None
 
@@ -60,14 +60,26 @@ class RunOutcome:
         lines = []
         for failure in self.failed_checks:
             lines.append(f"  check {failure.asset}:{failure.check} failed: {failure.description}")
-            for key in ("offending_conversation_ids", "offending_source_files", "unexpected_count"):
+            for key in ("unexpected_count", "conversation_ids", "source_files"):
                 if key in failure.metadata:
                     lines.append(f"    {key}: {failure.metadata[key]}")
         for step, message in self.failed_steps.items():
             lines.append(f"  step {step} failed: {message}")
-        if self.skipped_steps:
-            lines.append(f"  not run because of it: {', '.join(sorted(self.skipped_steps))}")
+        if self.held_back:
+            lines.append(f"  not built because of it: {_summarize(self.held_back)}")
         return "\n".join(lines)
+
+
+def _summarize(keys: list[dg.AssetKey]) -> str:
+    """`raw/evaluations, 14 staging/* and marts/* ...` rather than forty asset keys."""
+    by_prefix: dict[str, list[str]] = {}
+    for key in keys:
+        by_prefix.setdefault(key.path[0], []).append(key.to_user_string())
+    parts = [
+        ", ".join(names) if len(names) <= 3 else f"{len(names)} {prefix}/* assets"
+        for prefix, names in sorted(by_prefix.items())
+    ]
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,9 @@ def _metadata_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def _outcome(label: str, result: dg.ExecuteInProcessResult, seconds: float) -> RunOutcome:
+def _outcome(
+    label: str, result: dg.ExecuteInProcessResult, selection: list[dg.AssetKey], seconds: float
+) -> RunOutcome:
     outcome = RunOutcome(label=label, run_id=result.run_id, success=result.success, seconds=seconds)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
@@ -154,7 +168,8 @@ def _outcome(label: str, result: dg.ExecuteInProcessResult, seconds: float) -> R
         # A failed blocking check fails its step too; the check itself is reported above.
         if error is None or error.cls_name != "DagsterAssetCheckFailedError":
             outcome.failed_steps[event.step_key] = error.message.strip().splitlines()[0] if error else "failed"
-    outcome.skipped_steps = [event.step_key for event in result.get_step_skipped_events()]
+    materialized = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
+    outcome.held_back = sorted(set(selection) - materialized, key=lambda k: k.path)
     for event in result.get_asset_materialization_events():
         if event.materialization.asset_key == CONVERSATIONS_KEY:
             meta = event.materialization.metadata
@@ -194,4 +209,4 @@ def execute(
             run_config=QUIET_RUN_CONFIG,
             tags=run_tags,
         )
-    return _outcome(label, result, time.monotonic() - started)
+    return _outcome(label, result, asset_selection, time.monotonic() - started)

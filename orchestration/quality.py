@@ -44,7 +44,7 @@ TIMESTAMPS = "timestamps_plausible"
 IDS = "ids_not_null"
 GATES = (JOURNEY_FIELDS, STAGE_IN_MAP, CHANNEL_IN_MAP, TIMESTAMPS, IDS)
 
-_DESCRIPTIONS = {
+GATE_DESCRIPTIONS = {
     JOURNEY_FIELDS: "conversations without journey.stage, journey.id or customer.id",
     STAGE_IN_MAP: "conversations whose stage the journey map does not declare for their journey",
     CHANNEL_IN_MAP: "conversations whose channel the journey map does not allow for their journey",
@@ -120,7 +120,7 @@ def _result(
             if path not in files and len(files) < MAX_LISTED:
                 files.append(path)
     passed = not errors and len(rows) <= tolerance
-    description = f"{len(rows):,} of {len(conversations):,} {_DESCRIPTIONS[gate]}"
+    description = f"{len(rows):,} of {len(conversations):,} {GATE_DESCRIPTIONS[gate]}"
     if tolerance:
         description += f" (tolerance {tolerance:,})"
     if errors:

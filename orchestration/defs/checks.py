@@ -13,20 +13,11 @@ from orchestration.defs.resources import (
     QualityGateResource,
     WarehouseResource,
 )
-from orchestration.quality import validate_conversations
-
-QUALITY_GATES = {
-    "journey_fields_present": "Every conversation carries journey.stage, journey.id and customer.id "
-    "(up to the configured tolerance, default 0).",
-    "stage_in_journey_map": "The stage is one the journey map declares for that journey.",
-    "channel_in_journey_map": "The channel is one the journey map allows for that journey.",
-    "timestamps_plausible": "Start and end times are present, ordered, and neither ancient nor in the future.",
-    "ids_not_null": "Conversation and trace ids are present.",
-}
+from orchestration.quality import GATE_DESCRIPTIONS, validate_conversations
 
 _GATE_SPECS = [
-    dg.AssetCheckSpec(name=name, asset=CONVERSATIONS_KEY, blocking=True, description=description)
-    for name, description in QUALITY_GATES.items()
+    dg.AssetCheckSpec(name=name, asset=CONVERSATIONS_KEY, blocking=True, description=f"Fails on {description}.")
+    for name, description in GATE_DESCRIPTIONS.items()
 ]
 
 
