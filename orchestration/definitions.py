@@ -19,6 +19,7 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.defs.schedules import daily_journeys_schedule
+from orchestration.defs.threshold_checks import closed_loop_watches
 from orchestration.defs.sensors import landing_files_sensor, run_failure_alert
 from orchestration.settings import Settings
 
@@ -36,14 +37,17 @@ defs = dg.Definitions(
         dbt_journey_marts,
         build_serving_snapshot([dbt_partitioned_models, dbt_journey_marts]),
     ],
-    asset_checks=[conversation_quality_gates],
+    asset_checks=[conversation_quality_gates, closed_loop_watches],
     jobs=[daily_journeys_job, rescore_cohort_job],
     schedules=[daily_journeys_schedule],
     sensors=[landing_files_sensor, run_failure_alert],
     resources={
         "warehouse": WarehouseResource(path=dg.EnvVar("JOURNEYS_WAREHOUSE")),
         "landing": LandingResource(directory=dg.EnvVar("JOURNEYS_LANDING_DIR")),
-        "serving": ServingResource(directory=dg.EnvVar("JOURNEYS_SERVING_DIR")),
+        "serving": ServingResource(
+            directory=dg.EnvVar("JOURNEYS_SERVING_DIR"),
+            evaluation_events_endpoint=dg.EnvVar("JOURNEYS_EVALUATION_EVENTS_ENDPOINT"),
+        ),
         "journey_map_file": JourneyMapResource(path=dg.EnvVar("JOURNEYS_JOURNEY_MAP")),
         "evaluator": EvaluatorResource(engine=dg.EnvVar("JOURNEYS_EVAL_ENGINE")),
         "quality_gate": QualityGateResource(tolerance=dg.EnvVar.int("JOURNEYS_MISSING_JOURNEY_TOLERANCE")),

@@ -25,6 +25,7 @@ class Settings:
     partitions_start: date
     eval_engine: str
     missing_journey_tolerance: int
+    evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
 
     @property
     def dagster_home(self) -> Path:
@@ -44,6 +45,7 @@ class Settings:
                 "JOURNEYS_PARTITIONS_START": self.partitions_start.isoformat(),
                 "JOURNEYS_EVAL_ENGINE": self.eval_engine,
                 "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
+                "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
             }
         )
 
@@ -61,4 +63,5 @@ class Settings:
             partitions_start=date.fromisoformat(os.environ.get("JOURNEYS_PARTITIONS_START", "2026-10-01")),
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
+            evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
         )

@@ -39,9 +39,11 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class ServingResource(dg.ConfigurableResource):
-    """Where the read-only serving snapshot is published for Streamlit and orchestrators."""
+    """Where the read-only serving snapshot is published for Streamlit and orchestrators, and
+    the OTLP/HTTP endpoint routing signals are written back to as evaluation events ("" = off)."""
 
     directory: str
+    evaluation_events_endpoint: str = ""
 
     @property
     def path(self) -> Path:

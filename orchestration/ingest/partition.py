@@ -73,6 +73,9 @@ select c.conversation_id, c.journey_id, c.customer_id, c.journey_name, c.stage, 
     coalesce(t.turns, []) as turns, coalesce(t.turn_count, 0) as turn_count,
     c.span_count, c.trace_ids, c.source_files
 from conversations c left join _day_turns t using (conversation_id)
+-- A trace with neither journey attributes nor a single turn (a tool service's spans, the
+-- platform's own evaluation events) is not a conversation; its spans stay in raw.spans.
+where coalesce(t.turn_count, 0) > 0 or coalesce(c.journey_id, c.customer_id, c.journey_name, c.stage) is not null
 """
 
 

@@ -1,8 +1,11 @@
 """The serving snapshot the Streamlit app and routing orchestrators read."""
 
+import json
 from collections.abc import Sequence
 
 import dagster as dg
+
+from orchestration.evaluation_events import export_routing_signals
 
 from orchestration.defs.resources import (
     WAREHOUSE_POOL,
@@ -10,7 +13,7 @@ from orchestration.defs.resources import (
     ServingResource,
     WarehouseResource,
 )
-from orchestration.serving import publish_snapshot
+from orchestration.serving import ROUTING_SIGNALS_FILE, publish_snapshot
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 
@@ -35,6 +38,12 @@ def build_serving_snapshot(dbt_defs: Sequence[dg.AssetsDefinition]) -> dg.Assets
     ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             snapshot = publish_snapshot(con, serving.path, journey_map_version=journey_map_file.load().version)
-        return dg.MaterializeResult(metadata=snapshot.to_metadata())
+        metadata = snapshot.to_metadata()
+        if serving.evaluation_events_endpoint and snapshot.routing_signals:
+            signals = json.loads((serving.path / ROUTING_SIGNALS_FILE).read_text())["signals"]
+            metadata["evaluation_events_exported"] = export_routing_signals(
+                signals, serving.evaluation_events_endpoint
+            )
+        return dg.MaterializeResult(metadata=metadata)
 
     return serving_snapshot
