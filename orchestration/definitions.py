@@ -19,8 +19,8 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.defs.schedules import daily_journeys_schedule
-from orchestration.defs.threshold_checks import closed_loop_watches
 from orchestration.defs.sensors import landing_files_sensor, run_failure_alert
+from orchestration.defs.threshold_checks import closed_loop_watches
 from orchestration.settings import Settings
 
 # Resolve the defaults once and export them, so EnvVar resources and dbt's env_var() agree.

@@ -1,11 +1,11 @@
 """Hand-written OTLP/JSON lines: small enough to read, exact enough to assert on."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def _nanos(at: datetime) -> str:
-    return str(int(at.replace(tzinfo=timezone.utc).timestamp() * 1e9))
+    return str(int(at.replace(tzinfo=UTC).timestamp() * 1e9))
 
 
 def _attr(key: str, value) -> dict:

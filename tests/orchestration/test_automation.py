@@ -3,14 +3,14 @@ daemon evaluates them (Dagster's build_*_context helpers)."""
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
+from otlp_lines import conversation_line
 
 from orchestration.definitions import defs
 from orchestration.defs.sensors import landing_files_sensor, run_failure_alert
-from otlp_lines import conversation_line
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
 
@@ -18,7 +18,7 @@ CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
 def test_daily_schedule_targets_yesterdays_partition():
     schedule = defs.resolve_schedule_def("daily_journeys_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc))
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 10, 2, 0, tzinfo=UTC))
     requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2026-11-09"]
     assert schedule.job_name == "daily_journeys"

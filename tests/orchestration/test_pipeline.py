@@ -29,7 +29,7 @@ def _rows(con, sql):
 
 
 def test_materialize_succeeds_and_reports_each_day(materialized):
-    sim, result, _ = materialized
+    _, result, _ = materialized
     assert result.exit_code == 0, result.output
     for day in ("2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"):
         assert day in result.output

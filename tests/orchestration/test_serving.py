@@ -49,13 +49,12 @@ def test_republishing_swaps_current_and_prunes_old_snapshots(con, tmp_path):
     serving = tmp_path / "serving"
     first = publish_snapshot(con, serving)
     # A reader that opened the first snapshot keeps reading it while a new one is published.
-    held = open(first.path / "stage_funnel.parquet", "rb")
-    con.execute("update marts.stage_funnel set completion_rate = 0.5::double")
-    snaps = [publish_snapshot(con, serving) for _ in range(SNAPSHOTS_KEPT + 1)]
-    assert (serving / "current").resolve() == snaps[-1].path
-    assert len([p for p in (serving / "snapshots").iterdir()]) == SNAPSHOTS_KEPT
-    assert held.read(4) == b"PAR1"
-    held.close()
+    with open(first.path / "stage_funnel.parquet", "rb") as held:
+        con.execute("update marts.stage_funnel set completion_rate = 0.5::double")
+        snaps = [publish_snapshot(con, serving) for _ in range(SNAPSHOTS_KEPT + 1)]
+        assert (serving / "current").resolve() == snaps[-1].path
+        assert len(list((serving / "snapshots").iterdir())) == SNAPSHOTS_KEPT
+        assert held.read(4) == b"PAR1"
     rows = duckdb.sql(f"select completion_rate from '{serving}/current/stage_funnel.parquet'").fetchall()
     assert rows == [(0.5,)]
     assert not any(name.startswith(".") for name in os.listdir(serving / "snapshots"))

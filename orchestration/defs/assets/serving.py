@@ -5,14 +5,13 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from orchestration.evaluation_events import export_routing_signals
-
 from orchestration.defs.resources import (
     WAREHOUSE_POOL,
     JourneyMapResource,
     ServingResource,
     WarehouseResource,
 )
+from orchestration.evaluation_events import export_routing_signals
 from orchestration.serving import ROUTING_SIGNALS_FILE, publish_snapshot
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
