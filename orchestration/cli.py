@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "Run the OTLP/HTTP trace receiver (POST /v1/traces).",
     "materialize": "Materialize the asset graph for each daily partition of a date range.",
     "demo": "Simulate a month, materialize it, and start the Dagster UI and the Streamlit app.",
+    "rescore": "Re-run the evaluators and marts for one cohort (cohort week or segment).",
     "calibrate": "Report the evaluators' accuracy on annotated dialogues (SGD dev set).",
 }
 

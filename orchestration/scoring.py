@@ -145,10 +145,13 @@ def _records(
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def _day_conversations(
-    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None
-) -> list[dict[str, Any]]:
-    filters, params = ["c.partition_date = ?"], [day]
+def _cohort_query(columns: str, day: date | None, cohort_week: str | None, segment: str | None) -> tuple[str, list]:
+    """Conversations (of one day, or all) whose journey belongs to the cohort: `cohort_week` is
+    the ISO week of the journey's first conversation, `segment` the customer segment."""
+    filters, params = ["true"], []
+    if day is not None:
+        filters.append("c.partition_date = ?")
+        params.append(day)
     if cohort_week is not None:
         filters.append("strftime(coalesce(j.first_started_at, c.started_at), '%G-W%V') = ?")
         params.append(cohort_week)
@@ -162,13 +165,33 @@ def _day_conversations(
             where journey_id is not null
             group by journey_id
         )
-        select c.conversation_id, c.journey_id, c.started_at, c.turns
+        select {columns}
         from {RAW_SCHEMA}.conversations as c
         left join journey_start as j on j.journey_id = c.journey_id
         where {" and ".join(filters)}
-        order by c.started_at, c.conversation_id
     """
-    return _records(con, query, params)
+    return query, params
+
+
+def _day_conversations(
+    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None
+) -> list[dict[str, Any]]:
+    query, params = _cohort_query("c.conversation_id, c.journey_id, c.started_at, c.turns", day, cohort_week, segment)
+    return _records(con, query + " order by c.started_at, c.conversation_id", params)
+
+
+def cohort_days(
+    con: duckdb.DuckDBPyConnection, *, cohort_week: str | None = None, segment: str | None = None
+) -> list[date]:
+    """The partitions holding the cohort's conversations: what a cohort re-score must re-run."""
+    _check_cohort_week(cohort_week)
+    query, params = _cohort_query("distinct c.partition_date", None, cohort_week, segment)
+    return [day for (day,) in con.execute(query + " order by 1", params).fetchall()]
+
+
+def _check_cohort_week(cohort_week: str | None) -> None:
+    if cohort_week is not None and not _ISO_WEEK.match(cohort_week):
+        raise ValueError(f"cohort_week must be an ISO week like 2026-W45, got {cohort_week!r}")
 
 
 def _earlier_transcripts(
@@ -253,8 +276,7 @@ def score_partition(
     with the verdict cache in the data directory)."""
     engine = engine or os.environ.get(ENGINE_ENV) or "local"
     names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
-    if cohort_week is not None and not _ISO_WEEK.match(cohort_week):
-        raise ValueError(f"cohort_week must be an ISO week like 2026-W45, got {cohort_week!r}")
+    _check_cohort_week(cohort_week)
     report = ScoringReport(day, engine, names, cohort_week, segment)
 
     conversations = _day_conversations(con, day, cohort_week, segment)

@@ -59,7 +59,7 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
     good_days = list(days)
     if plan.per_day:
         good_days = []
-        with tqdm(days, unit="day", desc="ingest, gates, evaluators", file=sys.stderr) as bar:
+        with tqdm(days, unit="day", desc="daily runs", file=sys.stderr) as bar:
             for day in bar:
                 if run(day.isoformat(), plan.per_day, write=bar.write, partition_key=day.isoformat()).success:
                     good_days.append(day)

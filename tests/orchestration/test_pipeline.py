@@ -80,3 +80,25 @@ def test_the_snapshot_serves_every_mart_and_routing_signals(materialized):
         "daily_stage_metrics", "stage_compliance",
     } <= published
     assert (data / "serving" / "routing_signals.json").exists() == ("routing_signals" in published)
+
+
+def _evaluated_at(data) -> dict[tuple[str, str], object]:
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("select conversation_id, evaluator, evaluated_at from raw.evaluations").fetchall()
+    return {(cid, evaluator): at for cid, evaluator, at in rows}
+
+
+def test_a_cohort_rescore_replaces_only_that_cohorts_rows(materialized):
+    sim, _, data = materialized
+    cohorts = {j.journey_id: j.cohort_week for j in sim.truth.journeys}
+    week = min(cohorts.values())
+    in_cohort = {c.conversation_id for c in sim.truth.conversations if cohorts[c.journey_id] == week}
+    before = _evaluated_at(data)
+
+    result = CliRunner().invoke(main, ["rescore", "--cohort-week", week, "--engine", "local"])
+
+    assert result.exit_code == 0, result.output
+    after = _evaluated_at(data)
+    assert after.keys() == before.keys()  # nothing lost, nothing added
+    changed = {cid for (cid, _), at in after.items() if at != before[(cid, _)]}
+    assert changed == in_cohort
