@@ -100,5 +100,5 @@ def test_a_cohort_rescore_replaces_only_that_cohorts_rows(materialized):
     assert result.exit_code == 0, result.output
     after = _evaluated_at(data)
     assert after.keys() == before.keys()  # nothing lost, nothing added
-    changed = {cid for (cid, _), at in after.items() if at != before[(cid, _)]}
+    changed = {key[0] for key, at in after.items() if at != before[key]}
     assert changed == in_cohort
