@@ -84,6 +84,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
     raise click.ClickException(f"{name} did not answer at {url} within {STARTUP_TIMEOUT_S}s")
 
 
+def _interrupt_on_sigterm() -> None:
+    """Ctrl-C (SIGINT) and a plain `kill` (SIGTERM) both stop the servers cleanly. SIGINT is
+    restored explicitly because a shell that starts the demo in the background ignores it."""
+    def raise_interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, raise_interrupt)
+
+
 def _stop(processes: list[subprocess.Popen]) -> None:
     """Stop each child's whole process group (dagster dev runs a webserver and a daemon)."""
     for process in processes:
@@ -143,6 +153,7 @@ def command(days: int, journeys: int, seed: int, host: str, dagster_port: int, s
     if no_serve:
         return
 
+    _interrupt_on_sigterm()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     dagster_url = f"http://{host}:{dagster_port}"
     streamlit_url = f"http://{host}:{streamlit_port}"
@@ -151,7 +162,7 @@ def command(days: int, journeys: int, seed: int, host: str, dagster_port: int, s
         subprocess.Popen(
             [str(bin_dir / "dagster"), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
              "-h", host, "-p", str(dagster_port)],
-            cwd=REPO_ROOT, env=env, start_new_session=True,
+            cwd=home, env=env, start_new_session=True,
         ),
         subprocess.Popen(
             [str(bin_dir / "streamlit"), "run", str(REPO_ROOT / "app" / "streamlit_app.py"),
