@@ -20,7 +20,7 @@ import dagster as dg
 
 # Dagster's console logger would print every event of every run; the CLI shows progress and a
 # summary instead, and the full logs stay in the Dagster UI's run history.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -66,11 +66,11 @@ class RunOutcome:
         for step, message in self.failed_steps.items():
             lines.append(f"  step {step} failed: {message}")
         if self.held_back:
-            lines.append(f"  not built because of it: {_summarize(self.held_back)}")
+            lines.append(f"  not built because of it: {summarize_keys(self.held_back)}")
         return "\n".join(lines)
 
 
-def _summarize(keys: list[dg.AssetKey]) -> str:
+def summarize_keys(keys: list[dg.AssetKey]) -> str:
     """`raw/evaluations, 14 staging/* and marts/* ...` rather than forty asset keys."""
     by_prefix: dict[str, list[str]] = {}
     for key in keys:

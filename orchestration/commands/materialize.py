@@ -19,7 +19,15 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
     from dagster import DagsterInstance
 
     from orchestration.dagster_home import ensure_dagster_home
-    from orchestration.materialization import consecutive_blocks, execute, plan_range, resolve_selection
+    from orchestration.materialization import (
+        consecutive_blocks,
+        execute,
+        plan_range,
+        resolve_selection,
+    )
+    from orchestration.materialization import (
+        summarize_keys as _summarize,
+    )
 
     settings = Settings.from_env()
     settings.export()
@@ -63,8 +71,10 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
             for day in bar:
                 if run(day.isoformat(), plan.per_day, write=bar.write, partition_key=day.isoformat()).success:
                     good_days.append(day)
+                elif plan.per_range:
+                    bar.write(f"  {day} is left out of: {_summarize(plan.per_range)}")
     for first, last in consecutive_blocks(good_days) if plan.per_range else []:
-        if not run(f"partitioned dbt models {first}..{last}", plan.per_range, partition_range=(first, last)).success:
+        if not run(f"evaluators and dbt models {first}..{last}", plan.per_range, partition_range=(first, last)).success:
             good_days = [d for d in good_days if not first <= d <= last]
     if plan.after:
         if good_days or not (plan.per_day or plan.per_range):

@@ -42,6 +42,7 @@ def conversation_quality_gates(
                 asset_key=CONVERSATIONS_KEY,
                 passed=result.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
-                description=result.description,
-                metadata=result.to_metadata(),
+                description=f"{day}: {result.description}",
+                # Checks on a partitioned asset show no partition column in the UI; say the day.
+                metadata={"partition": day.isoformat(), **result.to_metadata()},
             )

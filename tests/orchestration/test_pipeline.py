@@ -33,7 +33,7 @@ def test_materialize_succeeds_and_reports_each_day(materialized):
     assert result.exit_code == 0, result.output
     for day in ("2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"):
         assert day in result.output
-    assert "partitioned dbt models 2026-11-02..2026-11-05" in result.output
+    assert "evaluators and dbt models 2026-11-02..2026-11-05" in result.output
     assert "Materialized 4 day(s)" in result.output
 
 

@@ -74,6 +74,6 @@ def test_materialize_exits_non_zero_naming_the_check_and_builds_the_other_day(da
     assert result.exit_code == 1
     assert "check raw/conversations:journey_fields_present failed" in result.output
     assert BAD_CONVERSATION in result.output
-    assert "not built because of it: raw/evaluations" in result.output
-    assert "partitioned dbt models 2026-11-02..2026-11-02 ok" in result.output
+    assert "2026-11-03 is left out of:" in result.output and "raw/evaluations" in result.output
+    assert "evaluators and dbt models 2026-11-02..2026-11-02 ok" in result.output
     assert "cohort marts and serving snapshot  ok" in result.output

@@ -1,6 +1,8 @@
 """Conversation evaluators, scored per daily partition."""
 
+from collections import Counter
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
@@ -14,7 +16,7 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.quality import validate_conversations
-from orchestration.scoring import score_partition
+from orchestration.scoring import ScoringReport, score_partition
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
 
@@ -33,24 +35,46 @@ class EvaluationConfig(dg.Config):
     segment: str | None = None  # customer.segment
 
 
-def _refuse_blocked_day(con, day: date, journey_map_file: JourneyMapResource, tolerance: int) -> None:
-    """A re-score job does not re-run the blocking gates on raw/conversations, so a day whose
-    gates fail must be stopped here, or the marts downstream would be rebuilt on it."""
-    conversations = con.execute(
-        "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
-    ).df()
-    failed = [r for r in validate_conversations(conversations, journey_map_file.load(), tolerance=tolerance) if not r.passed]
-    if failed:
+def _refuse_blocked_days(con, days: list[date], journey_map_file: JourneyMapResource, tolerance: int) -> None:
+    """A re-score job does not re-run the blocking gates on raw/conversations, so days whose
+    gates fail must be stopped here, or the marts downstream would be rebuilt on them."""
+    jmap = journey_map_file.load()
+    blocked: dict[str, str] = {}
+    for day in days:
+        conversations = con.execute(
+            "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
+        ).df()
+        failed = [r.name for r in validate_conversations(conversations, jmap, tolerance=tolerance) if not r.passed]
+        if failed:
+            blocked[day.isoformat()] = ", ".join(failed)
+    if blocked:
         raise dg.Failure(
-            description=f"{day} fails its quality gates ({', '.join(r.name for r in failed)}); not scoring it.",
-            metadata={r.name: r.description for r in failed},
+            description=f"{len(blocked)} day(s) fail their quality gates and were not scored: "
+            f"{', '.join(blocked)}. Fix or leave out those days and run again.",
+            metadata=blocked,
         )
+
+
+def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
+    """One day: its report. A range (single-run backfill): the counts summed, and each day's line."""
+    if len(reports) == 1:
+        return reports[0].to_metadata()
+    totals: Counter[str] = Counter()
+    for report in reports:
+        totals.update({k: v for k, v in report.to_metadata().items() if isinstance(v, int) and not isinstance(v, bool)})
+    return {
+        "days": len(reports),
+        **dict(totals),
+        "per_day": dg.MetadataValue.md("\n".join(f"- {r.summary().splitlines()[0]}" for r in reports)),
+    }
 
 
 @dg.asset(
     key=EVALUATIONS_KEY,
     deps=[CONVERSATIONS_KEY],
     partitions_def=daily_partitions,
+    # One run can score a range of days: a cohort re-score launched over weeks is one run.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="evaluations",
     pool=WAREHOUSE_POOL,
     description=(
@@ -66,20 +90,23 @@ def evaluations(
     journey_map_file: JourneyMapResource,
     quality_gate: QualityGateResource,
 ) -> dg.MaterializeResult:
-    day = date.fromisoformat(context.partition_key)
+    days = [date.fromisoformat(key) for key in context.partition_keys]
     tags = context.run.tags
     engine = config.engine or tags.get(ENGINE_TAG) or evaluator.engine
     cohort_week = config.cohort_week or tags.get(COHORT_WEEK_TAG)
     segment = config.segment or tags.get(SEGMENT_TAG)
     with warehouse.connect() as con:
-        _refuse_blocked_day(con, day, journey_map_file, quality_gate.tolerance)
-        report = score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment)
-    context.log.info(report.summary())
+        _refuse_blocked_days(con, days, journey_map_file, quality_gate.tolerance)
+        reports = [
+            score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
+        ]
+    for report in reports:
+        context.log.info(report.summary())
     return dg.MaterializeResult(
         metadata={
             "engine": engine,
             "cohort_week": cohort_week or "all",
             "segment": segment or "all",
-            **report.to_metadata(),
+            **_metadata(reports),
         }
     )
