@@ -1,5 +1,6 @@
 """Conversation evaluators, scored per daily partition."""
 
+import warnings
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -19,6 +20,10 @@ from orchestration.quality import validate_conversations
 from orchestration.scoring import ScoringReport, score_partition
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
+
+# `backfill_policy` on @asset is marked beta, though dagster-dbt's own assets rely on it; the
+# notice would otherwise print on every load of the code location and every CLI command.
+warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy`", category=dg.BetaWarning)
 
 # Run tags a backfill launched from the UI (or `journeys rescore`) sets on every run; the same
 # fields in run config win over them.
