@@ -27,7 +27,7 @@ _CONTEXT_KEY = "_journeys_page_context"
 _DATES_KEY = "filter_dates"
 _URL_WRITTEN_KEY = "_filters_written_to_url"
 # Free-text columns a person reads first.
-LEAD_COLUMNS = ("explanation", "reason")
+LEAD_COLUMNS = ("explanation", "reason", "description")
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def _column_config(name: str) -> Any:
         return st.column_config.NumberColumn(label, format="percent")
     if name.endswith(("_score", "_lift", "_csat", "_retention", "_resolution", "_quality")) or name in (
         "csat",
-        "value",
+        "observed_value",
         "threshold",
     ):
         return st.column_config.NumberColumn(label, format="%.2f")

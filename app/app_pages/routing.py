@@ -1,5 +1,6 @@
-"""Routing signals, for whoever runs the routing orchestrator: the recommendations it will read
-next, with their evidence numbers and window, exactly as published."""
+"""Closing the loop: the routing signals an orchestrator reads next (with their evidence numbers
+and window, exactly as published), the journey-level guard against local fixes that hurt a later
+stage, and the drift between observed journeys and the journey map."""
 
 from __future__ import annotations
 
@@ -27,6 +28,33 @@ if result is not None:
         for tile, (name, n) in zip(tiles, frame["recommendation"].value_counts().items()):
             tile.metric(str(name), count(n))
     widgets.table(frame, key="routing-signals")
+
+st.header("Journey-level guard")
+st.caption(
+    "Per stage, the last 7 days against the 7 before: a stage that improved while the next stage's "
+    "completion or hand-off retention fell is a net-negative change."
+)
+guard = widgets.mart_rows(snapshot, "journey_guard", filters, "the journey-level guard")
+if guard is not None:
+    flagged = guard.frame[guard.frame["is_net_negative"].fillna(False).astype(bool)]
+    st.metric("Net-negative changes", count(len(flagged)))
+    if flagged.empty:
+        st.success("No stage improved at the expense of the next one.", icon=":material/check_circle:")
+    else:
+        for sentence in flagged["explanation"]:
+            st.warning(sentence, icon=":material/trending_down:")
+    with st.expander("Every stage's change"):
+        widgets.table(guard.frame, key="journey-guard")
+
+st.header("Journey-map drift")
+st.caption(
+    "Stage transitions and channels customers really took that the journey map does not declare: "
+    "update the map, or fix the routing that sends them there."
+)
+drift = widgets.mart_rows(snapshot, "journey_map_drift", filters, "journey-map drift")
+if drift is not None:
+    st.metric("Undeclared paths and channels", count(len(drift.frame)))
+    widgets.table(drift.frame, key="journey-map-drift")
 
 polled = serving_dir() / ROUTING_FILE
 st.subheader("What orchestrators poll")

@@ -317,7 +317,7 @@ MART_SQL: dict[str, str] = {
                count(*) filter (where len(pii_types) > 0) as conversations_with_pii,
                count(*) filter (where list_contains(pii_types, 'email')) as pii_email,
                count(*) filter (where list_contains(pii_types, 'phone')) as pii_phone,
-               count(*) filter (where list_contains(pii_types, 'card_number')) as pii_card_number,
+               count(*) filter (where list_contains(pii_types, 'card_number')) as pii_payment_card,
                count(*) filter (where redacted) as conversations_redacted,
                count(*) filter (where consent = 'granted') as consent_granted,
                count(*) filter (where consent = 'denied') as consent_denied,
@@ -347,7 +347,7 @@ MART_SQL: dict[str, str] = {
         )
         select row_number() over (order by completion_gap * conversations desc) as rank,
                journey_name, stage, cohort_week, channel, conversations, completion_rate,
-               completion_gap, completion_gap * conversations as contribution,
+               completion_gap, completion_gap * conversations as journeys_lost,
                format('{} over {} completes {:.0f}% vs {:.0f}% for the journey; resolution {:.2f}, '
                       || 'context retention {:.2f}', stage, channel, 100 * completion_rate,
                       100 * (completion_rate + completion_gap), avg_resolution, avg_context_retention)
@@ -357,7 +357,7 @@ MART_SQL: dict[str, str] = {
     "routing_signals": """
         select journey_name, stage, cohort_week, channel,
                'route_to_human_earlier' as recommendation,
-               'resolution' as metric, avg(resolution_score) as value, 0.7 as threshold,
+               'resolution' as metric, avg(resolution_score) as observed_value, 0.7 as threshold,
                count(*) as conversations,
                min(started_at) as window_start, max(started_at) as window_end
         from marts.conversation_evaluations
@@ -366,6 +366,26 @@ MART_SQL: dict[str, str] = {
         select journey_name, to_stage, null, null, 'add_context_bridge', 'context_retention',
                avg_context_retention, 0.7, transitions, null, null
         from marts.stage_handoffs where avg_context_retention < 0.7
+    """,
+    "journey_guard": """
+        select journey_name, stage, next_stage, completion_change, next_stage_completion_change,
+               next_stage_retention_change, is_net_negative, explanation
+        from (values
+            ('streaming_onboarding', 'content-prefs', 'app-install', 0.08, -0.12, -0.21, true,
+             'content-prefs completes 8 points more than the week before while app-install completes 12 points less'),
+            ('streaming_onboarding', 'sign-up', 'payment', 0.01, 0.02, 0.00, false, 'no net-negative change'),
+            ('billing_dispute', 'identity-check', 'investigation', -0.03, 0.01, 0.02, false, 'no net-negative change')
+        ) as t(journey_name, stage, next_stage, completion_change, next_stage_completion_change,
+               next_stage_retention_change, is_net_negative, explanation)
+    """,
+    "journey_map_drift": """
+        select journey_name, drift_type, observed, observations, journeys, description
+        from (values
+            ('streaming_onboarding', 'undeclared_transition', 'payment > sign-up', 14, 11,
+             '11 journeys went back from payment to sign-up, which the journey map does not declare'),
+            ('billing_dispute', 'undeclared_channel', 'sms', 3, 2,
+             '2 journeys used sms, which the journey map does not allow for billing_dispute')
+        ) as t(journey_name, drift_type, observed, observations, journeys, description)
     """,
 }
 # Created in this order because later marts read earlier ones.
@@ -379,6 +399,8 @@ MART_ORDER = (
     "stage_compliance",
     "friction_ranking",
     "routing_signals",
+    "journey_guard",
+    "journey_map_drift",
 )
 
 

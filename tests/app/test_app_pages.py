@@ -264,6 +264,21 @@ def test_routing_signals_page_lists_the_published_signals(open_page, mart, servi
     assert f"`{serving / 'routing_signals.json'}`: {count(len(signals))} signals" in " ".join(texts(at))
 
 
+def test_routing_page_flags_net_negative_changes_and_map_drift(open_page, mart):
+    at = open_page("routing")
+    guard = mart("journey_guard")
+    flagged = guard[guard["is_net_negative"]]
+    assert metric(at, "Net-negative changes") == [count(len(flagged))]
+    assert [w.value for w in at.warning] == list(flagged["explanation"])
+    assert metric(at, "Undeclared paths and channels") == [count(len(mart("journey_map_drift")))]
+
+
+def test_routing_page_guard_is_quiet_for_a_journey_without_net_negative_change(open_page):
+    at = open_page("routing", journey="billing_dispute")
+    assert metric(at, "Net-negative changes") == [count(0)]
+    assert "No stage improved at the expense of the next one." in [s.value for s in at.success]
+
+
 @pytest.mark.parametrize("page", ["overview", "conversations"])
 def test_no_published_data_shows_how_to_produce_it(open_page, tmp_path, page):
     at = open_page(page, serving_dir=tmp_path)

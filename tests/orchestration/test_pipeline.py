@@ -3,14 +3,18 @@ real dbt, real GX gates) -> marts and the serving snapshot, checked against the 
 ground truth."""
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
 
 from orchestration.cli import main
 from orchestration.simulate import simulate
 
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+PAGES = ["overview", "stages", "channel_mix", "conversations", "compliance", "routing"]
 START = date(2026, 11, 2)
 DAYS = 4
 
@@ -102,3 +106,18 @@ def test_a_cohort_rescore_replaces_only_that_cohorts_rows(materialized):
     assert after.keys() == before.keys()  # nothing lost, nothing added
     changed = {key[0] for key, at in after.items() if at != before[key]}
     assert changed == in_cohort
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_dashboard_page_renders_the_real_marts(materialized, page, monkeypatch):
+    """The app's own tests use small fixture marts; this runs it on what dbt really published,
+    so a renamed or missing mart column cannot go unnoticed."""
+    _, _, data = materialized
+    monkeypatch.setenv("JOURNEYS_SERVING_DIR", str(data / "serving"))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    missing = [i.value for i in at.info if "is not in the published snapshot" in str(i.value)]
+    assert not missing
