@@ -81,6 +81,9 @@ TURN_PAIRS: tuple[tuple[str, str], ...] = (
     ("lk.user_input", "lk.response.text"),
 )
 
+# OpenInference says whether input.value/output.value is text or a JSON payload; only text is a turn.
+MIME_TYPE_KEYS: dict[str, str] = {"input.value": "input.mime_type", "output.value": "output.mime_type"}
+
 # Roles normalised for the transcript; any other role (system, developer, tool, function) is dropped.
 ROLES: dict[str, str] = {
     "user": "customer",
@@ -104,6 +107,7 @@ def convention_keys() -> tuple[str, ...]:
         OPERATION_NAME_KEY,
         *JSON_MESSAGE_KEYS,
         *(key for pair in TURN_PAIRS for key in pair),
+        *MIME_TYPE_KEYS.values(),
     ]
     return tuple(dict.fromkeys(keys))
 

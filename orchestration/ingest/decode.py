@@ -1,123 +1,127 @@
-"""Decode OTLP/JSON landing files into Arrow tables of `ExportTraceServiceRequest`s.
+"""Decode OTLP/JSON landing files into flat Arrow tables of spans, resources and chat messages.
 
-The hot path hands a whole file to Arrow's multi-threaded JSON reader with an explicit schema
-derived from the OTLP protobuf descriptor, so no Python runs per span. Arrow is strict (a wrong
-type or an unknown field fails the block), which is what makes bad input visible: when a file
-fails, its lines are bisected to isolate the bad ones, and only those take the slow path, where
-orjson parses them, the tolerated variants are normalised (enum names, int64s written as JSON
-numbers, `kvlistValue`s and nested arrays), and every span is retried on its own. Whatever still
-fails is quarantined with Arrow's or orjson's message.
+orjson parses each line, and one pass over its dicts writes the columns the SQL reads: ids, times,
+kind, status, the attributes as one JSON object (what `raw.spans` stores, so it is never built
+twice), the convention attributes as a small JSON object (what flatten.py reads), and the
+flattened chat-message attributes. Arrow arrays are built once per file. The OTLP JSON mapping is
+checked as the values are read (otlp_values.py): a span that breaks it is quarantined with the
+reason while its siblings are kept, and the tolerated variants (enum names, int64s as JSON
+numbers, nested values) cost nothing on the common path.
 """
 
 from __future__ import annotations
 
+import gc
 import gzip
-import io
-import math
 import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.json as pa_json
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+import pyarrow.compute as pc
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from orchestration.ingest.convention_values import convention_texts
+from orchestration.ingest.conventions import FLAT_MESSAGE_PREFIXES
+from orchestration.ingest.otlp_values import (
+    WrongValueType,
+    check_message,
+    check_scalar,
+    encode_attributes,
+    expect,
+    json_type,
+    text_of,
+)
 from orchestration.ingest.quarantine import QuarantineRecord, Reason, bounded, reason_text
 
-# AnyValue is recursive, which a fixed Arrow schema cannot express: arrays and kvlists of scalars
-# (what SDKs emit) are in the schema; deeper nesting is rare, so the slow path decodes it to JSON and
-# carries it in this extra field.
-JSON_VALUE_FIELD = "jsonValue"
-
-_SCALAR_ANY_VALUE = pa.struct(
+_JSON = pa.string()  # JSON text, valid by construction (orjson wrote it)
+SPAN_SCHEMA = pa.schema(
     [
-        ("stringValue", pa.string()),
-        ("boolValue", pa.bool_()),
-        ("intValue", pa.string()),  # int64 is a JSON string in OTLP/JSON
-        ("doubleValue", pa.float64()),
-        ("bytesValue", pa.string()),
-        ("stringValueStrindex", pa.int64()),
+        ("span_key", pa.int64()),
+        ("resource_key", pa.int64()),
+        ("source_file", pa.dictionary(pa.int32(), pa.string())),
+        ("source_line", pa.int32()),
+        ("scope_name", pa.string()),
+        ("traceId", pa.string()),
+        ("spanId", pa.string()),
+        ("parentSpanId", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.int32()),
+        ("startTimeUnixNano", pa.string()),
+        ("endTimeUnixNano", pa.string()),
+        ("statusCode", pa.int32()),
+        ("statusMessage", pa.string()),
+        ("attributes", _JSON),  # {key: plain value}
+        ("conventions", _JSON),  # {key: text} of the convention attributes (convention_values.py)
+        ("wrong_types", pa.string()),  # convention attributes of a wrong type
+        ("events", _JSON),  # [{name, time, attributes}] (null when none)
+        ("duplicate_keys", pa.bool_()),  # an attribute key empty or repeated
+        ("bad_int", pa.bool_()),  # an intValue that is not a 64-bit integer
     ]
 )
-_ANY_VALUE = pa.struct(
-    list(_SCALAR_ANY_VALUE)
-    + [
-        ("arrayValue", pa.struct([("values", pa.list_(_SCALAR_ANY_VALUE))])),
-        (
-            "kvlistValue",
-            pa.struct(
-                [("values", pa.list_(pa.struct([("key", pa.string()), ("value", _SCALAR_ANY_VALUE)])))]
-            ),
-        ),
-        (JSON_VALUE_FIELD, pa.string()),
+# The columns decoding fills, in the order of a span row (the keys are added per run).
+_SPAN_ROW = SPAN_SCHEMA.names[1:2] + SPAN_SCHEMA.names[3:]
+RESOURCE_SCHEMA = pa.schema(
+    [
+        ("resource_key", pa.int64()),
+        ("attributes", _JSON),
+        ("conventions", _JSON),
+        ("wrong_types", pa.string()),
+        ("duplicate_keys", pa.bool_()),
+        ("bad_int", pa.bool_()),
     ]
 )
-
-_INT64_TYPES = {
-    FieldDescriptor.TYPE_INT64,
-    FieldDescriptor.TYPE_UINT64,
-    FieldDescriptor.TYPE_FIXED64,
-    FieldDescriptor.TYPE_SFIXED64,
-    FieldDescriptor.TYPE_SINT64,
-}
-_INT32_TYPES = {
-    FieldDescriptor.TYPE_INT32,
-    FieldDescriptor.TYPE_UINT32,
-    FieldDescriptor.TYPE_FIXED32,
-    FieldDescriptor.TYPE_SFIXED32,
-    FieldDescriptor.TYPE_SINT32,
-}
+MESSAGE_SCHEMA = pa.schema([("span_key", pa.int64()), ("key", pa.string()), ("text", pa.string())])
 
 
-def _arrow_type(fd: FieldDescriptor) -> pa.DataType:
-    if fd.message_type is not None:
-        element: pa.DataType = (
-            _ANY_VALUE
-            if fd.message_type.full_name == AnyValue.DESCRIPTOR.full_name
-            else _arrow_struct(fd.message_type)
+@dataclass(frozen=True)
+class SpanTables:
+    """The spans of some landing files, flat: what SQL sees as `_span_rows` etc. (flatten.py).
+    Keys count from 0 in each decoded file; `keyed` makes them unique within a run."""
+
+    spans: pa.Table  # SPAN_SCHEMA
+    resources: pa.Table  # RESOURCE_SCHEMA
+    messages: pa.Table  # MESSAGE_SCHEMA: the flattened chat-message attributes (traceAI, OpenInference)
+
+    @staticmethod
+    def concat(parts: list[SpanTables]) -> SpanTables:
+        empty = SpanTables(
+            SPAN_SCHEMA.empty_table(), RESOURCE_SCHEMA.empty_table(), MESSAGE_SCHEMA.empty_table()
         )
-    elif fd.type in _INT64_TYPES or fd.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES):
-        element = pa.string()  # ids are hex strings and 64-bit integers decimal strings in OTLP/JSON
-    elif fd.type in _INT32_TYPES:
-        element = pa.int64()
-    elif fd.type == FieldDescriptor.TYPE_ENUM:
-        element = pa.int32()
-    elif fd.type == FieldDescriptor.TYPE_BOOL:
-        element = pa.bool_()
-    else:
-        element = pa.float64()
-    return pa.list_(element) if fd.is_repeated else element
+        return SpanTables(
+            *(pa.concat_tables([getattr(p, f.name) for p in [empty, *parts]]) for f in fields(SpanTables))
+        )
 
-
-def _arrow_struct(descriptor: Descriptor) -> pa.StructType:
-    return pa.struct([(fd.json_name, _arrow_type(fd)) for fd in descriptor.fields])
-
-
-# Derived from the installed protobuf so that every field the OTLP version defines is accepted
-# (and an unknown one is an error, never silently ignored).
-REQUEST_SCHEMA = pa.schema(
-    [(fd.json_name, _arrow_type(fd)) for fd in ExportTraceServiceRequest.DESCRIPTOR.fields]
-)
-_PARSE_OPTIONS = pa_json.ParseOptions(explicit_schema=REQUEST_SCHEMA, unexpected_field_behavior="error")
-_BLOCK_SIZE = 8 << 20
-
-DecodeError = (pa.ArrowInvalid, pa.ArrowNotImplementedError)
+    def keyed(self, first_span_key: int, first_resource_key: int) -> SpanTables:
+        """The same tables with span and resource keys counting up from the given ones."""
+        span_keys = pa.array(np.arange(first_span_key, first_span_key + self.spans.num_rows, dtype=np.int64))
+        return SpanTables(
+            self.spans.set_column(0, "span_key", span_keys).set_column(
+                1, "resource_key", pc.add(self.spans.column("resource_key"), first_resource_key)
+            ),
+            self.resources.set_column(
+                0, "resource_key", pc.add(self.resources.column(0), first_resource_key)
+            ),
+            self.messages.set_column(0, "span_key", pc.add(self.messages.column(0), first_span_key)),
+        )
 
 
 @dataclass
 class DecodedFile:
-    """One landing file: its requests (one row per line) and the lines or spans set aside."""
+    """One landing file: its spans (flat) and the lines or spans set aside."""
 
     path: Path
     size_bytes: int
     line_count: int
-    requests: pa.Table
+    tables: SpanTables
     quarantine: list[QuarantineRecord] = field(default_factory=list)
 
 
@@ -137,270 +141,308 @@ def decode_file(path: Path) -> DecodedFile:
         data = read_landing_bytes(path)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         record = QuarantineRecord(source, None, reason_text(Reason.UNREADABLE_FILE, str(exc)), None)
-        return DecodedFile(path, 0, 0, empty_requests(), [record])
+        return DecodedFile(path, 0, 0, SpanTables.concat([]), [record])
 
     line_count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    table = _decode_whole(data, line_count)
-    if table is not None:
-        return DecodedFile(path, size, line_count, _with_source(table, source, range(1, line_count + 1)))
+    decoder = _FileDecoder(source)
+    with _gc_paused():
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                # Only a file whose first line is broken can be one indented request.
+                document = None if decoder.lines_seen else _pretty_printed(data)
+                if document is not None:
+                    decoder.request(1, document)
+                    break
+                decoder.bad_line(number, line, exc)
+                continue
+            decoder.request(number, doc)
+        tables = decoder.tables()
+    return DecodedFile(path, size, line_count, tables, decoder.quarantine)
 
-    quarantine: list[QuarantineRecord] = []
-    lines = _pretty_printed(data) or [
-        (number, line) for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()
-    ]
-    tables = _decode_lines(lines, lambda number, line, _: _salvage_line(source, number, line, quarantine))
-    requests = pa.concat_tables(
-        [empty_requests()] + [_with_source(t, source, numbers) for t, numbers in tables]
-    )
-    return DecodedFile(path, size, line_count, requests, quarantine)
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """orjson makes millions of small dicts and lists per file, none in a cycle; each batch of
+    allocations would otherwise start a collection that walks all of them again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _pretty_printed(data: bytes) -> list[tuple[int, bytes]] | None:
-    """A file holding one request spread over several lines (an indented export) is read as that
-    one request, reported as line 1, rather than as a quarantined fragment per line."""
+def _pretty_printed(data: bytes) -> Any:
+    """A file holding one request spread over several lines (an indented export) is that one
+    request, reported as line 1, rather than a quarantined fragment per line."""
     if b"\n" not in data.strip():
         return None
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    return [(1, orjson.dumps(document))] if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else None
 
 
-def _decode_whole(data: bytes, line_count: int) -> pa.Table | None:
-    """The fast path: the whole file in one Arrow read, if it is valid UTF-8, every line decodes and
-    there are no blank lines (whose absence keeps row i at line i + 1)."""
-    try:
-        pa.array([data], pa.large_binary()).cast(pa.large_string())
-        table = _read_requests(data)
-    except DecodeError:
-        return None
-    return table if table.num_rows == line_count else None
+# The span fields read on the common path; any other one is checked against the schema.
+_HOT_SPAN_FIELDS = frozenset(
+    {
+        "traceId",
+        "spanId",
+        "parentSpanId",
+        "name",
+        "kind",
+        "startTimeUnixNano",
+        "endTimeUnixNano",
+        "attributes",
+        "status",
+        "events",
+    }
+)
+_STRING_TYPES = frozenset({str, type(None)})
+_SPAN_FIELD = Span.DESCRIPTOR.fields_by_camelcase_name
+_EVENT_FIELD = Span.Event.DESCRIPTOR.fields_by_camelcase_name
+_STATUS_CODE = Status.DESCRIPTOR.fields_by_name["code"]
+_ATTRIBUTES = frozenset({"attributes"})
+_EVENT_READ = frozenset({"attributes", "timeUnixNano"})
+_STATUS_READ = frozenset({"code"})
+# A cheap test on a span's attribute JSON before looking for flattened chat-message keys.
+_MESSAGE_MARK = b"messages."
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# 2000-01-01 and 2100-01-01 in Unix nanoseconds: outside them a time is implausible (flatten.py).
+_PLAUSIBLE_NANOS = range(946684800000000000, 4102444800000000000)
 
 
-def _read_requests(payload: bytes) -> pa.Table:
-    block_size = _BLOCK_SIZE if len(payload) > _BLOCK_SIZE else max(len(payload), 1 << 10)
-    try:
-        return _read_blocks(payload, block_size)
-    except pa.ArrowInvalid as exc:
-        # A line longer than a block cannot be split across blocks: read it as one block.
-        if "straddl" not in str(exc) or block_size >= len(payload):
-            raise
-        return _read_blocks(payload, len(payload) + 1)
+class _FileDecoder:
+    """Accumulates the rows of one file's spans, resources and messages, and its quarantine."""
 
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines_seen = 0
+        self.spans: list[tuple[Any, ...]] = []
+        self.resources: list[tuple[Any, ...]] = []
+        self.message_spans: list[int] = []
+        self.message_keys: list[str] = []
+        self.message_texts: list[str | None] = []
+        self.quarantine: list[QuarantineRecord] = []
 
-def _read_blocks(payload: bytes, block_size: int) -> pa.Table:
-    return pa_json.read_json(
-        io.BytesIO(payload),
-        read_options=pa_json.ReadOptions(block_size=block_size),
-        parse_options=_PARSE_OPTIONS,
-    )
-
-
-def _decode_lines(
-    lines: list[tuple[int, bytes]],
-    on_bad_line: Callable[[int, bytes, Exception], list[tuple[pa.Table, list[int]]]],
-) -> list[tuple[pa.Table, list[int]]]:
-    """Decode lines in as few Arrow reads as possible: a chunk that fails is halved until the bad
-    lines stand alone, so a file with one bad line costs O(log n) extra reads, not n."""
-    decoded: list[tuple[pa.Table, list[int]]] = []
-    pending = [lines] if lines else []
-    while pending:
-        chunk = pending.pop()
+    def bad_line(self, number: int, line: bytes, exc: orjson.JSONDecodeError) -> None:
+        self.lines_seen += 1
         try:
-            payload = b"\n".join(line for _, line in chunk)
-            payload.decode("utf-8")
-            table = _read_requests(payload)
-        except (UnicodeDecodeError, *DecodeError) as exc:
-            if len(chunk) == 1:
-                decoded.extend(on_bad_line(*chunk[0], exc))
-            else:
-                middle = len(chunk) // 2
-                pending += [chunk[middle:], chunk[:middle]]
-            continue
-        decoded.append((table, [number for number, _ in chunk]))
-    return decoded
+            line.decode("utf-8")
+        except UnicodeDecodeError as utf8_error:
+            self._reject(number, Reason.INVALID_UTF8, str(utf8_error), line)
+            return
+        self._reject(number, Reason.INVALID_JSON, str(exc), line)
 
+    def request(self, number: int, doc: Any) -> None:
+        """One ExportTraceServiceRequest; parts not shaped like OTLP are quarantined as such."""
+        self.lines_seen += 1
+        if not isinstance(doc, dict):
+            self._reject(
+                number, Reason.NOT_OTLP, f"a request must be a JSON object, not {json_type(doc)}", doc
+            )
+            return
+        resource_spans = doc.get("resourceSpans")
+        if not isinstance(resource_spans, list):
+            if resource_spans is None and doc.keys() <= {"resourceSpans"}:
+                return  # `{}`: a request without spans
+            problem = "no resourceSpans list (expected an OTLP/JSON ExportTraceServiceRequest)"
+            self._reject(number, Reason.NOT_OTLP, problem, doc)
+            return
+        for i, rs in enumerate(resource_spans):
+            scope_spans = rs.get("scopeSpans", []) if isinstance(rs, dict) else None
+            if not isinstance(scope_spans, list):
+                self._reject(number, Reason.NOT_OTLP, f"resourceSpans[{i}] has no scopeSpans list", rs)
+                continue
+            resource_key, resource_problem = self._resource(rs)
+            for j, ss in enumerate(scope_spans):
+                spans = ss.get("spans", []) if isinstance(ss, dict) else None
+                if not isinstance(spans, list):
+                    self._reject(
+                        number, Reason.NOT_OTLP, f"resourceSpans[{i}].scopeSpans[{j}] has no spans list", ss
+                    )
+                    continue
+                scope_name, scope_problem = self._scope(ss)
+                for span in spans:
+                    if not isinstance(span, dict):
+                        problem = f"resourceSpans[{i}].scopeSpans[{j}].spans holds a {json_type(span)}"
+                        self._reject(number, Reason.NOT_OTLP, problem, span)
+                        continue
+                    try:
+                        if resource_problem or scope_problem:
+                            raise WrongValueType(resource_problem or scope_problem)
+                        self._span(span, number, resource_key, scope_name)
+                    except WrongValueType as exc:
+                        trace_id, span_id = span.get("traceId"), span.get("spanId")
+                        self._reject(
+                            number,
+                            Reason.WRONG_VALUE_TYPE,
+                            str(exc),
+                            span,
+                            trace_id if isinstance(trace_id, str) else None,
+                            span_id if isinstance(span_id, str) else None,
+                        )
 
-def _salvage_line(
-    source: str, number: int, line: bytes, quarantine: list[QuarantineRecord]
-) -> list[tuple[pa.Table, list[int]]]:
-    """The slow path for one line Arrow rejected: keep every span that can be kept."""
+    def _resource(self, rs: dict) -> tuple[int, str | None]:
+        """The resource's row (its key) or what is wrong with it (then every span of it is)."""
+        resource = rs.get("resource")
+        try:
+            expect(rs.get("schemaUrl"), str, "resourceSpans.schemaUrl")
+            if resource is not None:
+                check_message(Resource.DESCRIPTOR, resource, "resource", skip=_ATTRIBUTES)
+            attributes, encoded, repeated, bad_int = encode_attributes(
+                resource.get("attributes") if resource else None
+            )
+        except WrongValueType as exc:
+            return -1, str(exc)
+        self.resources.append((encoded, *convention_texts(attributes), repeated, bad_int))
+        return len(self.resources) - 1, None
 
-    def reject(reason: Reason, detail: str, raw: str | bytes, span: Any = None) -> None:
-        trace_id, span_id = (
-            (span.get("traceId"), span.get("spanId")) if isinstance(span, dict) else (None, None)
-        )
-        quarantine.append(
-            QuarantineRecord(
-                source,
+    @staticmethod
+    def _scope(ss: dict) -> tuple[str | None, str | None]:
+        """The scope's name, or what is wrong with the scope."""
+        scope = ss.get("scope")
+        try:
+            expect(ss.get("schemaUrl"), str, "scopeSpans.schemaUrl")
+            if scope is None:
+                return None, None
+            check_message(InstrumentationScope.DESCRIPTOR, scope, "scope")
+        except WrongValueType as exc:
+            return None, str(exc)
+        return scope.get("name"), None
+
+    def _span(self, span: dict, number: int, resource_key: int, scope_name: str | None) -> None:
+        """Append one span's row (and its chat messages); WrongValueType if it breaks the mapping."""
+        if not span.keys() <= _HOT_SPAN_FIELDS:
+            check_message(Span.DESCRIPTOR, span, "span", skip=_HOT_SPAN_FIELDS)
+        get = span.get
+        trace_id, span_id, parent_id, name = get("traceId"), get("spanId"), get("parentSpanId"), get("name")
+        if not _STRING_TYPES.issuperset(map(type, (trace_id, span_id, parent_id, name))):
+            for key in ("traceId", "spanId", "parentSpanId", "name"):
+                check_scalar(_SPAN_FIELD[key], get(key), key)
+        kind = get("kind")
+        if kind.__class__ is not int or not 0 <= kind <= 5:
+            kind = check_scalar(_SPAN_FIELD["kind"], kind, "kind")
+        start, end = get("startTimeUnixNano"), get("endTimeUnixNano")
+        if start.__class__ is not str:
+            start = _nanos_text(check_scalar(_SPAN_FIELD["startTimeUnixNano"], start, "startTimeUnixNano"))
+        if end.__class__ is not str:
+            end = _nanos_text(check_scalar(_SPAN_FIELD["endTimeUnixNano"], end, "endTimeUnixNano"))
+        status = get("status")
+        code = message = None
+        if status:
+            check_message(Status.DESCRIPTOR, status, "status", skip=_STATUS_READ)
+            code = check_scalar(_STATUS_CODE, status.get("code"), "status.code")
+            message = status.get("message")
+        elif status is not None:
+            expect(status, dict, "status")
+        attributes, encoded, repeated, bad_int = encode_attributes(get("attributes"))
+        events = get("events")
+        self.spans.append(
+            (
+                resource_key,
                 number,
-                reason_text(reason, detail),
-                bounded(raw),
-                trace_id if isinstance(trace_id, str) else None,
-                span_id if isinstance(span_id, str) else None,
+                scope_name,
+                trace_id,
+                span_id,
+                parent_id,
+                name,
+                kind,
+                start,
+                end,
+                code,
+                message,
+                encoded,
+                *convention_texts(attributes),
+                None if events is None else _events(events),
+                repeated,
+                bad_int,
+            )
+        )
+        if encoded is not None and _MESSAGE_MARK in encoded:
+            self._messages(len(self.spans) - 1, attributes)
+
+    def _messages(self, span_index: int, attributes: dict[str, Any]) -> None:
+        for key, value in attributes.items():
+            if key.startswith(FLAT_MESSAGE_PREFIXES):
+                self.message_spans.append(span_index)
+                self.message_keys.append(key)
+                self.message_texts.append(value if type(value) is str else text_of(value))
+
+    def _reject(
+        self,
+        number: int,
+        reason: Reason,
+        detail: str,
+        raw: Any,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+    ) -> None:
+        try:
+            text = raw if isinstance(raw, bytes) else orjson.dumps(raw)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: keep Python's spelling
+            text = repr(raw)
+        self.quarantine.append(
+            QuarantineRecord(
+                self.source, number, reason_text(reason, detail), bounded(text), trace_id, span_id
             )
         )
 
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        reject(Reason.INVALID_UTF8, str(exc), line)
-        return []
-    try:
-        doc = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        reject(Reason.INVALID_JSON, str(exc), line)
-        return []
-
-    single_span_requests: list[tuple[bytes, dict]] = []
-    for problem, part in _split_request(doc, single_span_requests):
-        reject(Reason.NOT_OTLP, problem, orjson.dumps(part))
-
-    def reject_span(index: int, _: bytes, exc: Exception) -> list[tuple[pa.Table, list[int]]]:
-        span = single_span_requests[index][1]
-        reject(Reason.WRONG_VALUE_TYPE, str(exc).removeprefix("JSON parse error: "), orjson.dumps(span), span)
-        return []
-
-    indexed = [(i, payload) for i, (payload, _) in enumerate(single_span_requests)]
-    return [(table, [number] * table.num_rows) for table, _ in _decode_lines(indexed, reject_span)]
-
-
-def _split_request(doc: Any, out: list[tuple[bytes, dict]]) -> Iterable[tuple[str, Any]]:
-    """Append one normalised single-span request per span of `doc` to `out`; yield the parts that
-    are not shaped like OTLP, with a description of the problem."""
-    if not isinstance(doc, dict):
-        yield f"a request must be a JSON object, not {type(doc).__name__}", doc
-        return
-    resource_spans = doc.get("resourceSpans")
-    if not isinstance(resource_spans, list):
-        yield "no resourceSpans list (expected an OTLP/JSON ExportTraceServiceRequest)", doc
-        return
-    for i, rs in enumerate(resource_spans):
-        scope_spans = rs.get("scopeSpans", []) if isinstance(rs, dict) else None
-        if not isinstance(scope_spans, list):
-            yield f"resourceSpans[{i}] has no scopeSpans list", rs
-            continue
-        for j, ss in enumerate(scope_spans):
-            spans = ss.get("spans", []) if isinstance(ss, dict) else None
-            if not isinstance(spans, list):
-                yield f"resourceSpans[{i}].scopeSpans[{j}] has no spans list", ss
-                continue
-            for span in spans:
-                if not isinstance(span, dict):
-                    yield f"resourceSpans[{i}].scopeSpans[{j}].spans holds a {type(span).__name__}", span
-                    continue
-                single = {
-                    **_known(rs, ("resource", "schemaUrl")),
-                    "scopeSpans": [{**_known(ss, ("scope", "schemaUrl")), "spans": [_normalise_span(span)]}],
-                }
-                if isinstance(single.get("resource"), dict):
-                    single["resource"] = _normalise_attributes_holder(single["resource"])
-                out.append((orjson.dumps({"resourceSpans": [single]}), span))
-
-
-def _known(doc: dict, keys: tuple[str, ...]) -> dict:
-    return {key: doc[key] for key in keys if key in doc}
-
-
-_SPAN_KINDS = {name: value for name, value in Span.SpanKind.items()}
-_STATUS_CODES = {name: value for name, value in Status.StatusCode.items()}
-
-
-def _normalise_span(span: dict) -> dict:
-    """Rewrite the variants OTLP/JSON readers must tolerate into the form the schema expects."""
-    span = _normalise_attributes_holder(span)
-    kind = span.get("kind")
-    if isinstance(kind, str) and kind in _SPAN_KINDS:
-        span["kind"] = _SPAN_KINDS[kind]
-    status = span.get("status")
-    if isinstance(status, dict) and isinstance(status.get("code"), str) and status["code"] in _STATUS_CODES:
-        span["status"] = {**status, "code": _STATUS_CODES[status["code"]]}
-    for key in ("startTimeUnixNano", "endTimeUnixNano"):
-        if isinstance(span.get(key), int):
-            span[key] = str(span[key])
-    if isinstance(span.get("events"), list):
-        span["events"] = [
-            _normalise_attributes_holder({**e, "timeUnixNano": str(e["timeUnixNano"])})
-            if isinstance(e, dict) and isinstance(e.get("timeUnixNano"), int)
-            else _normalise_attributes_holder(e)
-            for e in span["events"]
-        ]
-    return span
-
-
-def _normalise_attributes_holder(holder: Any) -> Any:
-    if not isinstance(holder, dict) or not isinstance(holder.get("attributes"), list):
-        return holder
-    return {**holder, "attributes": [_normalise_key_value(kv) for kv in holder["attributes"]]}
-
-
-def _normalise_any_value(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    if isinstance(value.get("intValue"), int) and not isinstance(value["intValue"], bool):
-        return {"intValue": str(value["intValue"])}
-    if _nested(value) or isinstance(value.get("doubleValue"), str):
-        try:
-            return {JSON_VALUE_FIELD: orjson.dumps(any_value_to_python(value)).decode()}
-        except (TypeError, ValueError, KeyError, AttributeError, orjson.JSONEncodeError):
-            return value  # left as it is: Arrow rejects it and the span is quarantined with the reason
-    if isinstance(value.get("arrayValue"), dict):
-        values = value["arrayValue"].get("values", [])
-        return {"arrayValue": {"values": [_normalise_any_value(v) for v in values]}}
-    if isinstance(value.get("kvlistValue"), dict):
-        values = value["kvlistValue"].get("values", [])
-        return {"kvlistValue": {"values": [_normalise_key_value(kv) for kv in values]}}
-    return value
-
-
-def _normalise_key_value(kv: Any) -> Any:
-    return (
-        {**kv, "value": _normalise_any_value(kv["value"])} if isinstance(kv, dict) and "value" in kv else kv
-    )
-
-
-def _nested(value: dict) -> bool:
-    """An array or kvlist holding arrays or kvlists: deeper than the Arrow schema goes."""
-    children: list[Any] = []
-    if isinstance(value.get("arrayValue"), dict):
-        children = value["arrayValue"].get("values", [])
-    elif isinstance(value.get("kvlistValue"), dict):
-        children = [kv.get("value") for kv in value["kvlistValue"].get("values", []) if isinstance(kv, dict)]
-    return any(isinstance(c, dict) and ({"arrayValue", "kvlistValue"} & c.keys()) for c in children)
-
-
-def any_value_to_python(value: dict) -> Any:
-    """An OTLP/JSON AnyValue as a plain Python value (kvlists become dicts, arrays lists)."""
-    if "stringValue" in value:
-        return str(value["stringValue"])
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "doubleValue" in value:
-        number = float(value["doubleValue"])
-        return number if math.isfinite(number) else str(value["doubleValue"])
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "bytesValue" in value:
-        return str(value["bytesValue"])
-    if "arrayValue" in value:
-        return [any_value_to_python(v) for v in value["arrayValue"].get("values", [])]
-    if "kvlistValue" in value:
-        return {
-            kv["key"]: any_value_to_python(kv.get("value", {}))
-            for kv in value["kvlistValue"].get("values", [])
+    def tables(self) -> SpanTables:
+        """The file's rows as Arrow tables (keys local to the file)."""
+        columns = list(zip(*self.spans)) or [()] * len(_SPAN_ROW)
+        spans = {
+            name: pa.array(column, SPAN_SCHEMA.field(name).type) for name, column in zip(_SPAN_ROW, columns)
         }
-    if value:
-        raise ValueError(f"not an AnyValue: {sorted(value)}")
-    return None
+        count = len(self.spans)
+        spans["span_key"] = pa.array(np.arange(count, dtype=np.int64))
+        spans["source_file"] = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(count, dtype=np.int32)), pa.array([self.source], pa.string())
+        )
+        resource_columns = list(zip(*self.resources)) or [()] * (len(RESOURCE_SCHEMA) - 1)
+        resources = {"resource_key": pa.array(np.arange(len(self.resources), dtype=np.int64))} | {
+            f.name: pa.array(column, f.type) for f, column in zip(list(RESOURCE_SCHEMA)[1:], resource_columns)
+        }
+        messages = [self.message_spans, self.message_keys, self.message_texts]
+        return SpanTables(
+            pa.table(spans, schema=SPAN_SCHEMA),
+            pa.table(resources, schema=RESOURCE_SCHEMA),
+            pa.table(dict(zip(MESSAGE_SCHEMA.names, messages)), schema=MESSAGE_SCHEMA),
+        )
 
 
-def _with_source(table: pa.Table, source: str, lines: Iterable[int]) -> pa.Table:
-    return table.append_column("source_line", pa.array(lines, pa.int32())).append_column(
-        "source_file", pa.array([source] * table.num_rows, pa.string()).dictionary_encode()
-    )
+def _events(events: Any) -> bytes | None:
+    """Span events as raw.spans keeps them: `[{name, time, attributes}]` (None for no events)."""
+    converted = []
+    for i, event in enumerate(expect(events, list, "events")):
+        where = f"events[{i}]"
+        check_message(Span.Event.DESCRIPTOR, event, where, skip=_EVENT_READ)
+        nanos = check_scalar(_EVENT_FIELD["timeUnixNano"], event.get("timeUnixNano"), f"{where}.timeUnixNano")
+        attributes = encode_attributes(event.get("attributes"))[0]
+        converted.append(
+            {"name": event.get("name"), "time": _timestamp_text(nanos), "attributes": attributes}
+        )
+    return orjson.dumps(converted) if converted else None
 
 
-def empty_requests() -> pa.Table:
-    """A decoded file with no requests (the columns every `DecodedFile.requests` has)."""
-    return _with_source(REQUEST_SCHEMA.empty_table(), "", [])
+def _nanos_text(nanos: str | int | None) -> str | None:
+    """A time as the decimal string OTLP/JSON writes (a JSON number is accepted too)."""
+    return nanos if nanos is None or isinstance(nanos, str) else str(nanos)
+
+
+def _timestamp_text(nanos: str | int | None) -> str | None:
+    """A plausible time as DuckDB writes a TIMESTAMP in JSON (microseconds, trailing zeros cut)."""
+    try:
+        value = int(nanos)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if value not in _PLAUSIBLE_NANOS:
+        return None
+    text = (_EPOCH + timedelta(microseconds=value // 1000)).replace(tzinfo=None).isoformat(sep=" ")
+    return text.rstrip("0") if "." in text else text

@@ -1,9 +1,10 @@
-"""Flat span tables -> one row per span, in DuckDB: conventions read, problems named, attributes as JSON.
+"""Flat span tables -> one row per span, in DuckDB: conventions read, problems named.
 
-All of it is vectorised SQL over the Arrow tables `explode.py` makes (registered by `span_rows`),
-so no Python runs per span. The cheap pass every newly seen file goes through (`flatten`) and the
-expensive ones only the spans of the partition being built need (`payload_sql`, `messages_sql`)
-meet again on `span_key`.
+All of it is vectorised SQL over the Arrow tables decode.py makes (registered by `span_rows`):
+the convention attributes come out of each span's and resource's small `conventions` JSON object,
+so no Python runs per span here. The pass every newly seen file goes through (`flatten`) and the
+ones only the spans of the partition being built need (`payload_sql`, `messages_sql`) meet again
+on `span_key`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from orchestration.ingest.conventions import (
     ALLOWED_VALUES,
@@ -22,9 +21,9 @@ from orchestration.ingest.conventions import (
     CSAT_RANGE,
     CSAT_SCORE_KEY,
     FLAT_MESSAGE_PATTERN,
-    FLAT_MESSAGE_PREFIXES,
     JOURNEY_ATTRIBUTES,
     JSON_MESSAGE_KEYS,
+    MIME_TYPE_KEYS,
     OPERATION_KINDS,
     OPERATION_NAME_KEY,
     SPAN_KIND_KEYS,
@@ -34,7 +33,7 @@ from orchestration.ingest.conventions import (
     sql_list,
     sql_string,
 )
-from orchestration.ingest.explode import SPAN_FIELDS, SpanTables
+from orchestration.ingest.decode import SpanTables
 from orchestration.ingest.quarantine import RAW_TEXT_LIMIT, Reason
 from orchestration.ingest.scratch import append
 
@@ -47,44 +46,7 @@ _SPAN_KINDS = {
     "5": "CONSUMER",
 }
 _STATUS_CODES = {"0": "UNSET", "1": "OK", "2": "ERROR"}
-# OpenInference says whether input.value/output.value is text or a JSON payload; only text is a turn.
-MIME_TYPE_KEYS = {"input.value": "input.mime_type", "output.value": "output.mime_type"}
-
-# AnyValue -> JSON text, and the attribute list -> one JSON object, by string concatenation: it is
-# twice as fast as to_json(map(...)) and the result is valid JSON by construction (keys and string
-# values go through to_json). Duplicate keys are a quarantine reason, checked separately.
 _MACROS = """
-create or replace temp macro otlp_scalar_json(v) as case
-    when v.stringValue is not null then to_json(v.stringValue)::varchar
-    when v.intValue is not null then coalesce(try_cast(v.intValue as bigint)::varchar, 'null')
-    when v.doubleValue is not null then
-        case when isfinite(v.doubleValue) then to_json(v.doubleValue)::varchar else to_json(v.doubleValue::varchar)::varchar end
-    when v.boolValue is not null then v.boolValue::varchar
-    when v.bytesValue is not null then to_json(v.bytesValue)::varchar
-    else 'null'
-end;
-create or replace temp macro otlp_value_json(v) as case
-    when v.arrayValue is not null
-        then '[' || array_to_string(list_transform(v.arrayValue."values", lambda x: otlp_scalar_json(x)), ',') || ']'
-    when v.kvlistValue is not null then '{' || array_to_string(list_transform(v.kvlistValue."values",
-        lambda kv: to_json(kv.key)::varchar || ':' || otlp_scalar_json(kv.value)), ',') || '}'
-    when v.jsonValue is not null then v.jsonValue
-    else otlp_scalar_json(v)
-end;
-create or replace temp macro otlp_attributes_json(attrs) as
-    '{' || array_to_string(list_transform(attrs, lambda a: to_json(a.key)::varchar || ':' || otlp_value_json(a.value)), ',') || '}';
-create or replace temp macro otlp_value_type(v) as case
-    when v.stringValue is not null then 'string'
-    when v.intValue is not null then case when try_cast(v.intValue as bigint) is null then 'bad int' else 'int' end
-    when v.doubleValue is not null then 'double'
-    when v.boolValue is not null then 'bool'
-    when v.arrayValue is not null then 'array'
-    when v.kvlistValue is not null then 'kvlist'
-    when v.jsonValue is not null then 'json'
-    when v.bytesValue is not null then 'bytes'
-    else 'empty'
-end;
-create or replace temp macro otlp_text(v) as coalesce(v.stringValue, v.intValue, v.doubleValue::varchar, v.boolValue::varchar);
 create or replace temp macro otlp_hex_id(id, digits) as
     case when regexp_full_match(lower(id), '[0-9a-f]{' || digits || '}') and lower(id) <> repeat('0', digits)
         then lower(id) end;
@@ -103,56 +65,22 @@ def _col(key: str) -> str:
     return '"a:' + key + '"'
 
 
-_TEXT_KEYS = (*CONVERSATION_KEYS, *dict.fromkeys(k for ks in JOURNEY_ATTRIBUTES.values() for k in ks))
-_PIVOT_KEYS = tuple(
-    k for k in convention_keys() + tuple(MIME_TYPE_KEYS.values()) if k not in JSON_MESSAGE_KEYS
-)
+_KEYS = convention_keys()
 
 
-def _conventions_sql(source: str, owner: str) -> str:
-    """The convention attributes in `source` (a flat attribute table), pivoted to one row per
-    `owner` (span or resource) and one column per key."""
-    columns = ", ".join(
-        f"any_value(text) filter (where key = {sql_string(k)}) as {_col(k)}" for k in _PIVOT_KEYS
-    )
+def _json_path(key: str) -> str:
+    return sql_string(f'$."{key}"')
+
+
+_JSON_PATHS = "[" + ", ".join(_json_path(k) for k in _KEYS) + "]"
+
+
+def _conventions_sql(rows: str, owner: str) -> str:
+    """The convention attributes of `rows` (spans or resources) as text, one column per key."""
+    texts = ", ".join(f"v[{i}] as {_col(k)}" for i, k in enumerate(_KEYS, 1))
     return f"""
-select {owner}, {columns}
-from (select {owner}, key, otlp_text(value) as text from {source} where key in {sql_list(_PIVOT_KEYS)})
-group by {owner}
-"""
-
-
-def _faults_sql(keys: str, conventions: str, owner: str) -> str:
-    """The owners with an empty or repeated attribute key, an intValue that is not a 64-bit integer
-    (any attribute: `keys` holds owner, key and int_value of all), or a convention attribute of the
-    wrong type (`conventions`); one row per faulty owner, so usually none."""
-    json_keys = sql_list(tuple(JSON_MESSAGE_KEYS))
-    return f"""
-with typed as (
-    select {owner}, key, otlp_value_type(value) as value_type, otlp_text(value) as text,
-        coalesce(value.jsonValue, value.stringValue) as json_text
-    from {conventions}
-),
-faults as (
-    select distinct {owner}, 'repeated' as fault, null as detail from {keys}
-    group by {owner}, key having count(*) > 1 or coalesce(key, '') = ''
-    union all
-    select distinct {owner}, 'int', null from {keys} where int_value is not null and try_cast(int_value as bigint) is null
-    union all
-    select {owner}, 'type', key || ' must be a string, not ' || value_type from typed
-    where key in {sql_list(_TEXT_KEYS)} and value_type not in ('string', 'int')
-    union all
-    select {owner}, 'type', key || ' must be a number, not ' || value_type from typed
-    where key = {sql_string(CSAT_SCORE_KEY)}
-        and (value_type not in ('string', 'int', 'double') or try_cast(text as double) is null)
-    union all
-    select {owner}, 'type', key || ' is not a JSON array of messages' from typed
-    where key in {json_keys}
-        and coalesce(case when json_valid(json_text) then json_type(json_text) end, '') <> 'ARRAY'
-)
-select {owner}, bool_or(fault = 'repeated') as duplicate_keys, bool_or(fault = 'int') as bad_int,
-    string_agg(detail, '; ' order by detail) as wrong_types
-from faults group by {owner}
+select {owner}, {texts}
+from (select {owner}, json_extract_string(conventions, {_JSON_PATHS}) as v from {rows} where conventions is not null)
 """
 
 
@@ -181,11 +109,12 @@ def _problem_sql() -> str:
         when s.end_ns < s.start_ns then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano is before startTimeUnixNano'
         when s.end_time is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano ' || s.end_ns || ' is after 2100'
         when s.otel_kind is null then '{Reason.INVALID_VALUE}: kind ' || s.kind || ' is not a SpanKind'
-        when s.status_code is null then '{Reason.INVALID_VALUE}: status.code ' || s.status.code || ' is not a StatusCode'
-        when sf.duplicate_keys or rf.duplicate_keys then '{Reason.INVALID_VALUE}: an attribute key is empty or repeated'
-        when sf.bad_int or rf.bad_int then '{Reason.WRONG_VALUE_TYPE}: an intValue is not a 64-bit integer'
-        when coalesce(sf.wrong_types, rf.wrong_types) is not null
-            then '{Reason.WRONG_VALUE_TYPE}: ' || concat_ws('; ', sf.wrong_types, rf.wrong_types)
+        when s.status_code is null then '{Reason.INVALID_VALUE}: status.code ' || s.statusCode || ' is not a StatusCode'
+        when s.duplicate_keys or s.resource_duplicate_keys
+            then '{Reason.INVALID_VALUE}: an attribute key is empty or repeated'
+        when s.bad_int or s.resource_bad_int then '{Reason.WRONG_VALUE_TYPE}: an intValue is not a 64-bit integer'
+        when coalesce(s.wrong_types, s.resource_wrong_types) is not null
+            then '{Reason.WRONG_VALUE_TYPE}: ' || concat_ws('; ', s.wrong_types, s.resource_wrong_types)
         when {csat} is not null and ({csat} <> floor({csat}) or {csat} not between {low} and {high})
             then '{Reason.INVALID_VALUE}: {CSAT_SCORE_KEY} ' || {_value(CSAT_SCORE_KEY)} || ' is not an integer from {low} to {high}'
         {allowed}
@@ -213,21 +142,24 @@ def _spans_sql() -> str:
     journey = ", ".join(f"{_first(keys)} as {column}" for column, keys in JOURNEY_ATTRIBUTES.items())
     operation_kind = sql_case_map(f"lower({_value(OPERATION_NAME_KEY)})", OPERATION_KINDS)
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
-    otlp_span = ", ".join(f"{name} := s.{name}" for name in SPAN_FIELDS)
     return f"""
 with base as (
-    select *,
+    select s.* exclude (attributes, conventions, events),
+        r.duplicate_keys as resource_duplicate_keys, r.bad_int as resource_bad_int,
+        r.wrong_types as resource_wrong_types,
         otlp_hex_id(traceId, 32) as trace_id,
         otlp_hex_id(spanId, 16) as span_id,
         otlp_hex_id(parentSpanId, 16) as parent_span_id,
         {sql_case_map("coalesce(kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
-        {sql_case_map("coalesce(status.code, 0)::varchar", _STATUS_CODES)} as status_code,
+        {sql_case_map("coalesce(statusCode, 0)::varchar", _STATUS_CODES)} as status_code,
         try_cast(startTimeUnixNano as bigint) as start_ns,
         try_cast(endTimeUnixNano as bigint) as end_ns,
         otlp_nanos_time(start_ns) as start_time,
         otlp_nanos_time(end_ns) as end_time
-    from _span_rows
-)
+    from _span_rows s join _resource_rows r using (resource_key)
+),
+sp as ({_conventions_sql("_span_rows", "span_key")}),
+rp as ({_conventions_sql("_resource_rows", "resource_key")})
 select
     s.source_file, s.source_line, s.span_key,
     s.trace_id, s.span_id, s.parent_span_id, s.start_ns, s.start_time, s.end_time,
@@ -239,72 +171,52 @@ select
     ({csat} is not null and {_value(CSAT_JOURNEY_KEY)} is not null) as is_csat,
     coalesce({", ".join(_pair_text(c) for c, _ in TURN_PAIRS)}) as customer_text,
     coalesce({", ".join(_pair_text(a) for _, a in TURN_PAIRS)}) as agent_text,
-    {_problem_sql()} as problem,
-    case when problem is not null then left(to_json(struct_pack({otlp_span}))::varchar, {RAW_TEXT_LIMIT}) end as raw_text
+    {_problem_sql()} as problem
 from base s
-left join _span_conventions sp using (span_key)
-left join _resource_conventions rp using (resource_key)
-left join _span_faults sf using (span_key)
-left join _resource_faults rf using (resource_key)
+left join sp using (span_key)
+left join rp using (resource_key)
 """
 
 
-_SCRATCH = {
-    "_span_conventions": lambda: _conventions_sql("_span_convention_attributes", "span_key"),
-    "_resource_conventions": lambda: _conventions_sql("_resource_convention_attributes", "resource_key"),
-    "_span_faults": lambda: _faults_sql("_span_attribute_keys", "_span_convention_attributes", "span_key"),
-    "_resource_faults": lambda: _faults_sql(
-        "_resource_attribute_keys", "_resource_convention_attributes", "resource_key"
-    ),
-}
+# A quarantined span's raw_text: its fields as decoded (attributes as raw.spans keeps them); the
+# exact text is at source_file:source_line.
+_RAW_TEXT_SQL = f"""
+left(json_object(
+    'traceId', traceId, 'spanId', spanId, 'parentSpanId', parentSpanId, 'name', name, 'kind', kind,
+    'startTimeUnixNano', startTimeUnixNano, 'endTimeUnixNano', endTimeUnixNano,
+    'status', json_object('code', statusCode, 'message', statusMessage),
+    'attributes', attributes::json, 'events', events::json
+)::varchar, {RAW_TEXT_LIMIT}) as raw_text
+"""
 
 
 def flatten(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> None:
     """Append one row per span of `tables` to the scratch table `_spans`: ids, times, the
-    convention values (conversation key, journey attributes, span kind, CSAT score, turn texts)
-    and `problem`, the quarantine reason of a span that cannot be kept."""
+    convention values (conversation key, journey attributes, span kind, CSAT score, turn texts),
+    `problem`, the quarantine reason of a span that cannot be kept, and its `raw_text`."""
     with span_rows(con, tables):
-        for name, sql in _SCRATCH.items():
-            con.execute(f"create or replace temp table {name} as {sql()}")
-        append(con, "_spans", _spans_sql())
-        for name in _SCRATCH:
-            con.execute(f"drop table {name}")
-
-
-_CONVENTION_KEYS = pa.array(_PIVOT_KEYS + (CSAT_SCORE_KEY,) + tuple(JSON_MESSAGE_KEYS))
-_JSON_MESSAGE_KEYS = pa.array(tuple(JSON_MESSAGE_KEYS))
-
-
-def _registered(tables: SpanTables) -> dict[str, pa.Table]:
-    """The tables SQL reads. The attribute tables are cut down in Arrow first (vectorised, before
-    DuckDB converts anything): the conventions' attributes, the chat messages' attributes, and
-    only the keys and intValues of all the others (what the fault checks read)."""
-    registered = {"_span_rows": tables.spans, "_resource_rows": tables.resources}
-    for owner, attributes in (("span", tables.span_attributes), ("resource", tables.resource_attributes)):
-        keys = attributes.column("key")
-        registered[f"_{owner}_convention_attributes"] = attributes.filter(
-            pc.is_in(keys, value_set=_CONVENTION_KEYS)
+        append(
+            con,
+            "_spans",
+            f"""
+            with flat as materialized ({_spans_sql()}),
+            raw_texts as (
+                select span_key, {_RAW_TEXT_SQL}
+                from _span_rows semi join (select span_key from flat where problem is not null) using (span_key)
+            )
+            select * from flat left join raw_texts using (span_key)
+            """,
         )
-        registered[f"_{owner}_attribute_keys"] = pa.table(
-            {
-                f"{owner}_key": attributes.column(f"{owner}_key"),
-                "key": keys,
-                "int_value": pc.struct_field(attributes.column("value"), "intValue"),
-            }
-        )
-    keys = tables.span_attributes.column("key")
-    is_message = pc.is_in(keys, value_set=_JSON_MESSAGE_KEYS)
-    for prefix in FLAT_MESSAGE_PREFIXES:
-        is_message = pc.or_(is_message, pc.starts_with(keys, pattern=prefix))
-    registered["_span_message_attributes"] = tables.span_attributes.filter(is_message)
-    return registered
 
 
 @contextmanager
 def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[None]:
-    """Expose flat span tables to SQL: `_span_rows`, `_resource_rows`, and the attribute tables of
-    `_registered`."""
-    registered = _registered(tables)
+    """Expose flat span tables to SQL as `_span_rows`, `_resource_rows` and `_span_messages`."""
+    registered = {
+        "_span_rows": tables.spans,
+        "_resource_rows": tables.resources,
+        "_span_messages": tables.messages,
+    }
     for name, table in registered.items():
         con.register(name, table)
     try:
@@ -315,40 +227,36 @@ def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[No
 
 
 def payload_sql(selected: str) -> str:
-    """What `raw.spans` keeps of each span in `selected` (a table with the span key): the parts
-    only the partition's spans need, so only they pay for the attribute JSON."""
+    """What `raw.spans` keeps of each span in `selected` (a table with the span key) beyond what
+    `_spans` holds; the attribute JSON was written once, by decode.py."""
     return f"""
 select r.span_key,
     r.name, {sql_case_map("coalesce(r.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
-    {sql_case_map("coalesce(r.status.code, 0)::varchar", _STATUS_CODES)} as status_code,
-    nullif(r.status.message, '') as status_message, r.scope_name,
-    otlp_attributes_json(r.attributes) as attributes,
-    res.attributes as resource_attributes,
-    case when len(r.events) > 0 then to_json(list_transform(r.events, lambda e: struct_pack(
-        name := e.name, time := otlp_nanos_time(try_cast(e.timeUnixNano as bigint)),
-        attributes := otlp_attributes_json(e.attributes)::json)))
-    end as events
+    {sql_case_map("coalesce(r.statusCode, 0)::varchar", _STATUS_CODES)} as status_code,
+    nullif(r.statusMessage, '') as status_message, r.scope_name,
+    r.attributes, res.attributes as resource_attributes, r.events
 from _span_rows r
 semi join {selected} using (span_key)
-join (select resource_key, otlp_attributes_json(attributes) as attributes from _resource_rows) res using (resource_key)
+join _resource_rows res using (resource_key)
 """
 
 
 def messages_sql(selected: str) -> str:
     """The chat messages of the spans in `selected` (LLM spans with a `span_key`), one row per
     message: traceAI and OpenInference flattened keys, and the GenAI JSON arrays."""
-    flat_filter = " or ".join(f"starts_with(key, {sql_string(p)})" for p in FLAT_MESSAGE_PREFIXES)
     json_schema = (
         '[{"role": "VARCHAR", "content": "VARCHAR", "parts": [{"type": "VARCHAR", "content": "VARCHAR"}]}]'
     )
+    json_arrays = " union all ".join(
+        f"select span_key, {sql_string(direction)} as direction, "
+        f"json_extract_string(conventions, {_json_path(key)}) as messages from llm_rows"
+        for key, direction in JSON_MESSAGE_KEYS.items()
+    )
     return f"""
-with attrs as (
-    select span_key, key, value from _span_message_attributes semi join {selected} using (span_key)
-),
-flat as (
+with flat as (
     select span_key, regexp_extract(key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,
-        otlp_text(value) as text
-    from attrs where {flat_filter}
+        text
+    from _span_messages semi join {selected} using (span_key)
 ),
 flat_messages as (
     select span_key, k.direction, try_cast(k.position as integer) as position,
@@ -360,10 +268,12 @@ flat_messages as (
     from flat where k.direction <> ''
     group by all
 ),
+llm_rows as (
+    select span_key, conventions from _span_rows semi join {selected} using (span_key) where conventions is not null
+),
 json_arrays as (
-    select span_key, {sql_case_map("key", JSON_MESSAGE_KEYS)} as direction,
-        json_transform(coalesce(value.jsonValue, value.stringValue), '{json_schema}') as messages
-    from attrs where key in {sql_list(tuple(JSON_MESSAGE_KEYS))}
+    select span_key, direction, json_transform(messages, '{json_schema}') as messages
+    from ({json_arrays}) where messages is not null
 ),
 json_messages as (
     select span_key, direction, generate_subscripts(messages, 1) - 1 as position, unnest(messages) as m

@@ -12,8 +12,7 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from orchestration.ingest.decode import decode_file
-from orchestration.ingest.explode import SpanTables, explode
+from orchestration.ingest.decode import SpanTables, decode_file
 from orchestration.ingest.flatten import flatten, install_macros
 from orchestration.ingest.index import (
     days_of_files,
@@ -73,7 +72,7 @@ class _Run:
         for path in paths:
             self.bar.set_postfix_str(Path(path).name, refresh=False)
             decoded = decode_file(Path(path))
-            tables = explode(decoded.requests, self.next_span_key, self.next_resource_key)
+            tables = decoded.tables.keyed(self.next_span_key, self.next_resource_key)
             self.next_span_key += tables.spans.num_rows
             self.next_resource_key += tables.resources.num_rows
             self.bytes_read += decoded.size_bytes

@@ -2,7 +2,7 @@
 
 Inputs: `_spans` (the flattened spans of the files that can hold the day's data),
 `_trace_conversations` (every indexed trace's conversation and partition day), the flat span
-tables of those files (explode.py), and their line-level quarantine records. Scratch tables
+tables of those files (decode.py), and their line-level quarantine records. Scratch tables
 `_day_spans`, `_day_conversations`, `_day_events` and `_day_quarantine` hold the day's rows until
 they replace the day in the raw tables.
 """
@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.ingest.conventions import ALLOWED_VALUES, JOURNEY_ATTRIBUTES, LLM_KIND
-from orchestration.ingest.explode import SpanTables
+from orchestration.ingest.decode import SpanTables
 from orchestration.ingest.flatten import messages_sql, payload_sql, span_rows
 from orchestration.ingest.quarantine import QuarantineRecord
 from orchestration.ingest.scratch import scalar
@@ -110,7 +110,7 @@ _WRITES: dict[str, str] = {
     "spans": f"""
         select d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, p.name, d.kind, p.otel_kind,
             d.start_time, d.end_time, p.status_code, p.status_message, p.scope_name,
-            p.attributes::json, p.resource_attributes::json, p.events::json, d.source_file, d.source_line
+            p.attributes, p.resource_attributes, p.events, d.source_file, d.source_line
         from _day_spans d join ({payload_sql("_day_spans")}) p using (span_key)""",
     "conversations": "select * from _day_conversations",
     "journey_events": "select * from _day_events",
