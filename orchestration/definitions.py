@@ -19,7 +19,7 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.defs.schedules import daily_journeys_schedule
-from orchestration.defs.sensors import landing_files_sensor, run_failure_alert
+from orchestration.defs.sensors import landing_files_sensor, related_days_sensor, run_failure_alert
 from orchestration.defs.threshold_checks import closed_loop_watches
 from orchestration.settings import Settings
 
@@ -40,7 +40,7 @@ defs = dg.Definitions(
     asset_checks=[conversation_quality_gates, closed_loop_watches],
     jobs=[daily_journeys_job, rescore_cohort_job],
     schedules=[daily_journeys_schedule],
-    sensors=[landing_files_sensor, run_failure_alert],
+    sensors=[landing_files_sensor, related_days_sensor, run_failure_alert],
     resources={
         "warehouse": WarehouseResource(path=dg.EnvVar("JOURNEYS_WAREHOUSE")),
         "landing": LandingResource(directory=dg.EnvVar("JOURNEYS_LANDING_DIR")),

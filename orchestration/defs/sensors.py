@@ -96,3 +96,25 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
             "failed_steps": [e.step_key for e in context.get_step_failure_events()],
         }
     )
+
+
+@dg.asset_sensor(
+    asset_key=CONVERSATIONS_KEY,
+    job=daily_journeys_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A day's ingestion can find late spans of a conversation that started on an earlier "
+    "day (a file holding only its tail); this re-materializes that earlier day.",
+)
+def related_days_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    metadata = asset_event.asset_materialization.metadata
+    related = metadata.get("related_days")
+    valid_days = set(daily_partitions.get_partition_keys())
+    for day in (related.value if related is not None else []):
+        if day in valid_days:
+            # Keyed on the triggering event: each late delivery re-runs the day once. The re-run
+            # finds no new file, so it names no related day in turn.
+            yield dg.RunRequest(
+                partition_key=day,
+                run_key=f"related:{day}:{asset_event.run_id}",
+                tags={"journeys/trigger": "late-spans"},
+            )

@@ -21,6 +21,7 @@ def conversation_line(
     journey_id: str = "j-late",
     customer_id: str = "c-late",
     channel: str = "chat",
+    span_id: str | None = None,
 ) -> str:
     """One ExportTraceServiceRequest holding a one-turn AI conversation."""
     attrs = {
@@ -39,7 +40,7 @@ def conversation_line(
         attrs["journey.stage"] = stage
     span = {
         "traceId": trace_id,
-        "spanId": trace_id[:16],
+        "spanId": span_id or trace_id[:16],
         "name": "chat",
         "kind": 1,
         "startTimeUnixNano": _nanos(at),

@@ -10,7 +10,9 @@ import pytest
 from otlp_lines import conversation_line
 
 from orchestration.definitions import defs
-from orchestration.defs.sensors import landing_files_sensor, run_failure_alert
+from orchestration.defs.assets.ingest import ingest_traces
+from orchestration.defs.resources import LandingResource, WarehouseResource
+from orchestration.defs.sensors import landing_files_sensor, related_days_sensor, run_failure_alert
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
 
@@ -79,6 +81,26 @@ def test_files_already_ingested_trigger_nothing(landing):
     _mark_ingested(instance, "2026-11-06")
     days, _ = _tick(instance, None)
     assert days == []
+
+
+def test_a_late_tail_of_an_earlier_conversation_reruns_the_day_it_started(landing, tmp_path):
+    """A file holding only the tail of a conversation begun the day before names the tail's day;
+    ingesting that day finds the conversation's real day, and the sensor re-runs it."""
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {
+        "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+        "landing": LandingResource(directory=str(landing)),
+    }
+    trace = "7a11" * 8
+    (landing / "evening.jsonl").write_text(conversation_line(trace, datetime(2026, 11, 3, 23, 50)) + "\n")
+    assert dg.materialize([ingest_traces], partition_key="2026-11-03", instance=instance, resources=resources).success
+    (landing / "after-midnight.jsonl").write_text(
+        conversation_line(trace, datetime(2026, 11, 4, 0, 10), span_id="b" * 16) + "\n"
+    )
+    assert dg.materialize([ingest_traces], partition_key="2026-11-04", instance=instance, resources=resources).success
+
+    requests = list(related_days_sensor(dg.build_sensor_context(instance=instance)) or [])
+    assert [r.partition_key for r in requests] == ["2026-11-03"]
 
 
 @dg.op
