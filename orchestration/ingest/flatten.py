@@ -61,10 +61,6 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def _col(key: str) -> str:
-    return '"a:' + key + '"'
-
-
 _KEYS = convention_keys()
 
 
@@ -73,15 +69,6 @@ def _json_path(key: str) -> str:
 
 
 _JSON_PATHS = "[" + ", ".join(_json_path(k) for k in _KEYS) + "]"
-
-
-def _conventions_sql(rows: str, owner: str) -> str:
-    """The convention attributes of `rows` (spans or resources) as text, one column per key."""
-    texts = ", ".join(f"v[{i}] as {_col(k)}" for i, k in enumerate(_KEYS, 1))
-    return f"""
-select {owner}, {texts}
-from (select {owner}, json_extract_string(conventions, {_JSON_PATHS}) as v from {rows} where conventions is not null)
-"""
 
 
 def _problem_sql() -> str:
@@ -122,8 +109,9 @@ def _problem_sql() -> str:
 
 
 def _value(key: str) -> str:
-    """A convention attribute of the span, else of its resource."""
-    return f"coalesce(sp.{_col(key)}, rp.{_col(key)})"
+    """A convention attribute of the span, else of its resource, as text (convention_values.py)."""
+    i = _KEYS.index(key) + 1
+    return f"coalesce(s.span_texts[{i}], s.resource_texts[{i}])"
 
 
 def _first(keys: tuple[str, ...]) -> str:
@@ -155,11 +143,11 @@ with base as (
         try_cast(startTimeUnixNano as bigint) as start_ns,
         try_cast(endTimeUnixNano as bigint) as end_ns,
         otlp_nanos_time(start_ns) as start_time,
-        otlp_nanos_time(end_ns) as end_time
+        otlp_nanos_time(end_ns) as end_time,
+        json_extract_string(s.conventions, {_JSON_PATHS}) as span_texts,
+        json_extract_string(r.conventions, {_JSON_PATHS}) as resource_texts
     from _span_rows s join _resource_rows r using (resource_key)
-),
-sp as ({_conventions_sql("_span_rows", "span_key")}),
-rp as ({_conventions_sql("_resource_rows", "resource_key")})
+)
 select
     s.source_file, s.source_line, s.span_key,
     s.trace_id, s.span_id, s.parent_span_id, s.start_ns, s.start_time, s.end_time,
@@ -173,8 +161,6 @@ select
     coalesce({", ".join(_pair_text(a) for _, a in TURN_PAIRS)}) as agent_text,
     {_problem_sql()} as problem
 from base s
-left join sp using (span_key)
-left join rp using (resource_key)
 """
 
 
@@ -226,17 +212,17 @@ def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[No
             con.unregister(name)
 
 
-def payload_sql(selected: str) -> str:
-    """What `raw.spans` keeps of each span in `selected` (a table with the span key) beyond what
-    `_spans` holds; the attribute JSON was written once, by decode.py."""
+def payload_sql(selected: str, columns: str) -> str:
+    """`columns` of `selected` (a table with the span key, as `d`) beside what `raw.spans` keeps of
+    those spans from the decoded rows; the attribute JSON was written once, by decode.py."""
     return f"""
-select r.span_key,
+select {columns},
     r.name, {sql_case_map("coalesce(r.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
     {sql_case_map("coalesce(r.statusCode, 0)::varchar", _STATUS_CODES)} as status_code,
     nullif(r.statusMessage, '') as status_message, r.scope_name,
     r.attributes, res.attributes as resource_attributes, r.events
-from _span_rows r
-semi join {selected} using (span_key)
+from {selected} d
+join _span_rows r using (span_key)
 join _resource_rows res using (resource_key)
 """
 

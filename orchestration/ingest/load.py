@@ -12,7 +12,8 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from orchestration.ingest.decode import SpanTables, decode_file
+from orchestration.ingest.decode import SpanTables
+from orchestration.ingest.decode_pool import decode_files
 from orchestration.ingest.flatten import flatten, install_macros
 from orchestration.ingest.index import (
     days_of_files,
@@ -69,9 +70,8 @@ class _Run:
     def read(self, paths: list[str]) -> list[_Read]:
         """Decode the files and append their spans to `_spans` (flatten.py)."""
         read = []
-        for path in paths:
+        for path, decoded in zip(paths, decode_files([Path(p) for p in paths]), strict=True):
             self.bar.set_postfix_str(Path(path).name, refresh=False)
-            decoded = decode_file(Path(path))
             tables = decoded.tables.keyed(self.next_span_key, self.next_resource_key)
             self.next_span_key += tables.spans.num_rows
             self.next_resource_key += tables.resources.num_rows

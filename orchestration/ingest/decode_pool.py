@@ -1,0 +1,91 @@
+"""Decoding several landing files at once, in worker processes.
+
+Decoding is Python (orjson's dicts walked once, decode.py), so it runs on one core however many
+there are, while DuckDB, which does the rest, uses all of them. Files are independent, so a run
+with several large files decodes them in a pool of processes, one per usable core. A worker
+hands its tables back as an Arrow IPC file that this process memory-maps (and unlinks at once:
+the mapping keeps it), rather than through the pool's pipe, whose copying and unpickling in this
+process took about as long as a third worker would have saved.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import pyarrow as pa
+
+from orchestration.ingest.decode import DecodedFile, SpanTables, decode_file
+
+# Starting a worker (a fresh interpreter importing pyarrow and orjson) takes a few tenths of a
+# second: below this much input, decoding in-process is quicker.
+PARALLEL_MIN_BYTES = 32 << 20
+
+
+def decode_files(paths: list[Path]) -> Iterator[DecodedFile]:
+    """`decode_file` of each path, in order; in worker processes when there are several files
+    holding at least PARALLEL_MIN_BYTES and more than one usable core.
+
+    Like any use of multiprocessing, this needs a script that calls it to guard its top level
+    with `if __name__ == "__main__":` (Dagster, the CLI, pytest and notebooks do)."""
+    workers = min(len(paths), len(os.sched_getaffinity(0)))
+    if workers < 2 or _total_bytes(paths) < PARALLEL_MIN_BYTES:
+        yield from map(decode_file, paths)
+        return
+    # forkserver, not fork: this process holds DuckDB's threads, which a fork would copy
+    # mid-flight. The server imports decode.py once (besides __main__, its default), so that a
+    # worker starts in milliseconds instead of importing pyarrow and orjson itself.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    with (
+        tempfile.TemporaryDirectory(prefix="journeys-decode-") as directory,
+        ProcessPoolExecutor(workers, mp_context=context) as pool,
+    ):
+        for shipped in pool.map(_decode_to_files, paths, [Path(directory)] * len(paths)):
+            yield shipped.open()
+
+
+@dataclass(frozen=True)
+class _Shipped:
+    """A file decoded by a worker: its tables in IPC files, the rest as it is."""
+
+    decoded: DecodedFile  # with empty tables
+    table_files: dict[str, Path]  # SpanTables field -> IPC file
+
+    def open(self) -> DecodedFile:
+        tables = {}
+        for name, path in self.table_files.items():
+            with pa.memory_map(str(path)) as source:
+                tables[name] = pa.ipc.open_file(source).read_all()
+            path.unlink()
+        return replace(self.decoded, tables=SpanTables(**tables))
+
+
+def _decode_to_files(path: Path, directory: Path) -> _Shipped:
+    decoded = decode_file(path)
+    table_files = {}
+    for field in fields(SpanTables):
+        table: pa.Table = getattr(decoded.tables, field.name)
+        table_files[field.name] = directory / f"{uuid.uuid4().hex}-{field.name}.arrow"
+        with (
+            pa.OSFile(str(table_files[field.name]), "wb") as sink,
+            pa.ipc.new_file(sink, table.schema) as writer,
+        ):
+            writer.write_table(table)
+    return _Shipped(replace(decoded, tables=SpanTables.concat([])), table_files)
+
+
+def _total_bytes(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue  # decode_file quarantines it as unreadable
+    return total
