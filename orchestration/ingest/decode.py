@@ -102,6 +102,31 @@ class SpanTables:
             *(pa.concat_tables([getattr(p, f.name) for p in [empty, *parts]]) for f in fields(SpanTables))
         )
 
+    def write_ipc(self, prefix: Path) -> None:
+        """Write the tables as Arrow IPC files `<prefix>.<table>.arrow` (uncompressed, so that
+        reading them back is a memory map)."""
+        for f in fields(SpanTables):
+            table: pa.Table = getattr(self, f.name)
+            with (
+                pa.OSFile(f"{prefix}.{f.name}.arrow", "wb") as sink,
+                pa.ipc.new_file(sink, table.schema) as writer,
+            ):
+                writer.write_table(table)
+
+    @staticmethod
+    def read_ipc(prefix: Path) -> SpanTables:
+        """The tables `write_ipc` wrote, memory-mapped (the mapping outlives a removal of the files)."""
+        tables = {}
+        for f in fields(SpanTables):
+            with pa.memory_map(f"{prefix}.{f.name}.arrow") as source:
+                tables[f.name] = pa.ipc.open_file(source).read_all()
+        return SpanTables(**tables)
+
+    @staticmethod
+    def ipc_files(prefix: Path) -> list[Path]:
+        """The files `write_ipc(prefix)` writes."""
+        return [Path(f"{prefix}.{f.name}.arrow") for f in fields(SpanTables)]
+
     def keyed(self, first_span_key: int, first_resource_key: int) -> SpanTables:
         """The same tables with span and resource keys counting up from the given ones."""
         span_keys = pa.array(np.arange(first_span_key, first_span_key + self.spans.num_rows, dtype=np.int64))

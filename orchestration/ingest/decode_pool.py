@@ -16,10 +16,8 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-import pyarrow as pa
 
 from orchestration.ingest.decode import DecodedFile, SpanTables, decode_file
 
@@ -56,29 +54,20 @@ class _Shipped:
     """A file decoded by a worker: its tables in IPC files, the rest as it is."""
 
     decoded: DecodedFile  # with empty tables
-    table_files: dict[str, Path]  # SpanTables field -> IPC file
+    prefix: Path  # of the IPC files (SpanTables.write_ipc)
 
     def open(self) -> DecodedFile:
-        tables = {}
-        for name, path in self.table_files.items():
-            with pa.memory_map(str(path)) as source:
-                tables[name] = pa.ipc.open_file(source).read_all()
+        tables = SpanTables.read_ipc(self.prefix)
+        for path in SpanTables.ipc_files(self.prefix):
             path.unlink()
-        return replace(self.decoded, tables=SpanTables(**tables))
+        return replace(self.decoded, tables=tables)
 
 
 def _decode_to_files(path: Path, directory: Path) -> _Shipped:
     decoded = decode_file(path)
-    table_files = {}
-    for field in fields(SpanTables):
-        table: pa.Table = getattr(decoded.tables, field.name)
-        table_files[field.name] = directory / f"{uuid.uuid4().hex}-{field.name}.arrow"
-        with (
-            pa.OSFile(str(table_files[field.name]), "wb") as sink,
-            pa.ipc.new_file(sink, table.schema) as writer,
-        ):
-            writer.write_table(table)
-    return _Shipped(replace(decoded, tables=SpanTables.concat([])), table_files)
+    prefix = directory / uuid.uuid4().hex
+    decoded.tables.write_ipc(prefix)
+    return _Shipped(replace(decoded, tables=SpanTables.concat([])), prefix)
 
 
 def _total_bytes(paths: list[Path]) -> int:

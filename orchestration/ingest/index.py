@@ -181,21 +181,24 @@ def files_for_day(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
     return [path for (path,) in rows]
 
 
-def days_of_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[date]:
-    """The partition days the given indexed files contribute to, all files considered."""
+def days_of_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, set[date]]:
+    """Path -> the partition days that indexed file contributes to, all files considered."""
     con.register("_paths", pa.table({"path": paths}))
     try:
         rows = con.execute(
             """
-            select t.partition_date from raw.landing_traces l join _trace_conversations t using (trace_id)
+            select l.path, t.partition_date from raw.landing_traces l join _trace_conversations t using (trace_id)
             where l.path in (select path from _paths) and t.partition_date is not null
             union
-            select home_day from raw.landing_files where path in (select path from _paths)
+            select path, home_day from raw.landing_files where path in (select path from _paths)
             """
         ).fetchall()
     finally:
         con.unregister("_paths")
-    return {day for (day,) in rows}
+    days: dict[str, set[date]] = {path: set() for path in paths}
+    for path, day in rows:
+        days[path].add(day)
+    return days
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +12,8 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from orchestration.ingest.decode import SpanTables
+from orchestration.ingest.decode import DecodedFile, SpanTables
+from orchestration.ingest.decode_cache import DecodeCache
 from orchestration.ingest.decode_pool import decode_files
 from orchestration.ingest.flatten import flatten, install_macros
 from orchestration.ingest.index import (
@@ -26,7 +27,6 @@ from orchestration.ingest.index import (
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import replace_day
-from orchestration.ingest.quarantine import QuarantineRecord
 from orchestration.ingest.report import IngestReport
 from orchestration.ingest.scratch import scalar
 from orchestration.warehouse import ensure_raw_tables
@@ -48,38 +48,42 @@ _SCRATCH_TABLES = (
 )
 
 
-@dataclass(frozen=True)
-class _Read:
-    """A landing file decoded by this run: its flat spans and its quarantined lines."""
-
-    path: str
-    size_bytes: int
-    line_count: int
-    tables: SpanTables
-    quarantine: list[QuarantineRecord]
-
-
 class _Run:
-    """The files one ingestion run decodes; span and resource keys are unique within the run."""
+    """The files one ingestion run reads; span and resource keys are unique within the run."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm) -> None:
-        self.con, self.bar = con, bar
+    def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None) -> None:
+        self.con, self.bar, self.cache = con, bar, cache
         self.next_span_key = self.next_resource_key = 0
         self.bytes_read = 0
+        self.decoded: dict[str, DecodedFile] = {}  # decoded by this run, as decode.py keys them
+        self.from_cache: list[LandingFile] = []
 
-    def read(self, paths: list[str]) -> list[_Read]:
-        """Decode the files and append their spans to `_spans` (flatten.py)."""
+    def read(self, files: list[LandingFile]) -> list[DecodedFile]:
+        """Decode the files, or take them from the decode cache, and append their spans to `_spans`
+        (flatten.py). The files come back with keys unique within the run."""
+        cached = {f.path: hit for f in files if self.cache and (hit := self.cache.get(f)) is not None}
+        decoded = decode_files([Path(f.path) for f in files if f.path not in cached])
         read = []
-        for path, decoded in zip(paths, decode_files([Path(p) for p in paths]), strict=True):
-            self.bar.set_postfix_str(Path(path).name, refresh=False)
-            tables = decoded.tables.keyed(self.next_span_key, self.next_resource_key)
+        for file in files:
+            self.bar.set_postfix_str(Path(file.path).name, refresh=False)
+            if file.path in cached:
+                self.from_cache.append(file)
+                this = cached[file.path]
+            else:
+                this = self.decoded[file.path] = next(decoded)
+            tables = this.tables.keyed(self.next_span_key, self.next_resource_key)
             self.next_span_key += tables.spans.num_rows
             self.next_resource_key += tables.resources.num_rows
-            self.bytes_read += decoded.size_bytes
-            read.append(_Read(path, decoded.size_bytes, decoded.line_count, tables, decoded.quarantine))
+            self.bytes_read += this.size_bytes
+            read.append(replace(this, tables=tables))
             self.bar.update()
         flatten(self.con, SpanTables.concat([r.tables for r in read]))
         return read
+
+    def keep(self, file: LandingFile, days: set[date]) -> None:
+        """Keep a file this run decoded in the decode cache for `days` (other days' runs)."""
+        if self.cache and file.path in self.decoded:
+            self.cache.put(file, self.decoded[file.path], days)
 
 
 def ingest_partition(
@@ -110,34 +114,48 @@ def _ingest(
     con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, report: IngestReport, progress: bool
 ) -> None:
     files = list_landing_files(landing_dir)
+    by_path = {f.path: f for f in files}
     stale = stale_files(con, files)
     report.files_listed, report.files_indexed = len(files), len(stale)
+    cache = DecodeCache.beside(con)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
-        run = _Run(con, bar)
+        run = _Run(con, bar, cache)
         run.read([])  # creates `_spans`, even for a day without files
-        kept: dict[str, _Read] = {}
+        kept: dict[str, DecodedFile] = {}
         for batch in _batches(stale):
-            read = run.read([f.path for f in batch])
+            read = run.read(batch)
             record_files(
-                con, batch, {f.path: f.line_count for f in read}, {f.path: len(f.quarantine) for f in read}
+                con,
+                batch,
+                {str(f.path): f.line_count for f in read},
+                {str(f.path): len(f.quarantine) for f in read},
             )
             days = file_days(con, batch)
-            kept.update({f.path: f for f in read if day in days[f.path][1]})
-            _forget_spans(con, [f.path for f in read if f.path not in kept])
+            for file in batch:
+                run.keep(file, days[file.path][1] - {day})
+            kept.update({str(f.path): f for f in read if day in days[str(f.path)][1]})
+            _forget_spans(con, [str(f.path) for f in read if str(f.path) not in kept])
         report.files_forgotten = forget_missing(con, files)
         resolve_conversations(con)
 
         relevant = files_for_day(con, day)
         _forget_spans(con, [path for path in kept if path not in relevant])
-        missing = [path for path in relevant if path not in kept]
+        missing = [by_path[path] for path in relevant if path not in kept]
         bar.total += len(missing)
-        kept.update({f.path: f for f in run.read(missing)})
+        kept.update({str(f.path): f for f in run.read(missing)})
+        for file, days_of_file in days_of_files(con, [f.path for f in missing]).items():
+            run.keep(by_path[file], days_of_file - {day})
 
     day_files = [kept[path] for path in relevant]
     report.files_read, report.bytes_read = len(day_files), run.bytes_read
-    report.related_days = sorted(days_of_files(con, [f.path for f in stale]) - {day})
+    report.files_from_cache = len(run.from_cache)
+    report.related_days = sorted(set().union(*days_of_files(con, [f.path for f in stale]).values()) - {day})
     tables = SpanTables.concat([f.tables for f in day_files])
     report.duplicate_spans = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
+    if cache:
+        for file in run.from_cache:
+            cache.served(file, day)
+        cache.sweep(files)
     _count(con, report)
 
 
@@ -182,5 +200,5 @@ def landing_file_days(path: Path) -> set[date]:
     with duckdb.connect() as con:
         install_macros(con)
         with tqdm(disable=True) as bar:
-            _Run(con, bar).read([file.path])
+            _Run(con, bar, None).read([file])
         return file_days(con, [file])[file.path][1]

@@ -14,7 +14,8 @@ class IngestReport:
     files_indexed: int = 0  # new or changed files read into the landing index by this run
     files_forgotten: int = 0  # files gone from the landing directory, dropped from the index
     files_read: int = 0  # files holding spans of this partition (each read once per run)
-    bytes_read: int = 0  # on disk (compressed when gzip) of the files decoded by this run
+    files_from_cache: int = 0  # files this run took decoded from the decode cache (decode_cache.py)
+    bytes_read: int = 0  # on disk (compressed when gzip) of the files this run read, decoded or cached
     spans: int = 0  # stored in raw.spans for the partition
     duplicate_spans: int = 0  # copies of a (trace id, span id) already stored, skipped
     conversations: int = 0
@@ -33,6 +34,7 @@ class IngestReport:
             "files_indexed": self.files_indexed,
             "files_forgotten": self.files_forgotten,
             "files_read": self.files_read,
+            "files_from_cache": self.files_from_cache,
             "bytes_read": self.bytes_read,
             "spans": self.spans,
             "duplicate_spans": self.duplicate_spans,
@@ -50,13 +52,14 @@ class IngestReport:
         if self.quarantined_by_reason:
             reasons = ", ".join(f"{r} {n:,}" for r, n in sorted(self.quarantined_by_reason.items()))
             quarantine += f" ({reasons})"
+        cached = f", {self.files_from_cache:,} decoded earlier" if self.files_from_cache else ""
         related = (
             f"; also affects {', '.join(d.isoformat() for d in self.related_days)}"
             if self.related_days
             else ""
         )
         return (
-            f"{self.day.isoformat()}: {self.files_read:,} files ({self.files_indexed:,} newly indexed), "
+            f"{self.day.isoformat()}: {self.files_read:,} files ({self.files_indexed:,} newly indexed{cached}), "
             f"{self.spans:,} spans ({self.duplicate_spans:,} duplicates skipped), "
             f"{self.conversations:,} conversations, {self.journey_events:,} CSAT answers, "
             f"{quarantine} in {self.seconds:.1f}s{related}"

@@ -30,7 +30,10 @@ def test_attributes_become_one_json_object_and_variants_are_tolerated():
             kv("n", {"intValue": 8}),  # int64 as a JSON number
             kv("d", {"doubleValue": 1}),
             kv("nan", {"doubleValue": "NaN"}),
-            kv("deep", {"arrayValue": {"values": [{"kvlistValue": {"values": [kv("x", {"boolValue": True})]}}]}}),
+            kv(
+                "deep",
+                {"arrayValue": {"values": [{"kvlistValue": {"values": [kv("x", {"boolValue": True})]}}]}},
+            ),
             kv("empty", {}),
         ]
     )
@@ -79,7 +82,9 @@ def test_convention_texts_keep_text_and_name_the_wrong_types():
         "channel must be a string, not array; csat.score must be a number, not string; "
         "gen_ai.input.messages is not a JSON array of messages; journey.stage must be a string, not bool"
     )
-    assert texts == b'{"channel":null,"csat.score":"great","gen_ai.input.messages":"{}","journey.stage":"true"}'
+    assert (
+        texts == b'{"channel":null,"csat.score":"great","gen_ai.input.messages":"{}","journey.stage":"true"}'
+    )
     assert convention_texts({"service.name": "svc"}) == (None, None)
 
 
@@ -100,8 +105,12 @@ def test_a_span_that_breaks_the_mapping_is_set_aside_alone(landing):
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict:
     return {
         table: rows(con, f"select * exclude ({stamp}) from raw.{table} order by all")
-        for table, stamp in [("spans", "ingested_at"), ("conversations", "ingested_at"),
-                             ("journey_events", "ingested_at"), ("ingest_quarantine", "quarantined_at")]
+        for table, stamp in [
+            ("spans", "ingested_at"),
+            ("conversations", "ingested_at"),
+            ("journey_events", "ingested_at"),
+            ("ingest_quarantine", "quarantined_at"),
+        ]
     }
 
 
