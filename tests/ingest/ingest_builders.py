@@ -100,3 +100,17 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[st
 def turns(con: duckdb.DuckDBPyConnection, conversation_id: str) -> list[tuple[str, str]]:
     (value,) = con.execute("select turns from raw.conversations where conversation_id = ?", [conversation_id]).fetchall()[0]
     return [(t["role"], t["text"]) for t in value]
+
+
+def raw_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """Every row ingestion wrote to the partitioned raw tables (load times left out), for comparing
+    two warehouses."""
+    return {
+        table: rows(con, f"select * exclude ({stamp}) from raw.{table} order by all")
+        for table, stamp in [
+            ("spans", "ingested_at"),
+            ("conversations", "ingested_at"),
+            ("journey_events", "ingested_at"),
+            ("ingest_quarantine", "quarantined_at"),
+        ]
+    }

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import duckdb
 import pytest
-from ingest_builders import DAY, JOURNEY, request, rows, span, write_lines
+from ingest_builders import DAY, JOURNEY, raw_rows, request, span, write_lines
 
 from orchestration.ingest import decode_pool, ingest_partition
 from orchestration.ingest.convention_values import convention_texts
@@ -102,18 +102,6 @@ def test_a_span_that_breaks_the_mapping_is_set_aside_alone(landing):
     )
 
 
-def snapshot(con: duckdb.DuckDBPyConnection) -> dict:
-    return {
-        table: rows(con, f"select * exclude ({stamp}) from raw.{table} order by all")
-        for table, stamp in [
-            ("spans", "ingested_at"),
-            ("conversations", "ingested_at"),
-            ("journey_events", "ingested_at"),
-            ("ingest_quarantine", "quarantined_at"),
-        ]
-    }
-
-
 def test_worker_processes_decode_to_the_same_rows_as_in_process(tmp_path, monkeypatch):
     result = simulate(tmp_path / "landing", journeys=60, start=DAY, days=2, seed=11)
     write_lines(tmp_path / "landing" / "bad.jsonl", ["not json", request(span(9, 1, 0, 5, GOOD_JOURNEY))])
@@ -124,7 +112,7 @@ def test_worker_processes_decode_to_the_same_rows_as_in_process(tmp_path, monkey
         monkeypatch.setattr(decode_pool, "PARALLEL_MIN_BYTES", threshold)
         with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
             reports = [ingest_partition(con, result.out_dir, day) for day in days]
-            snapshots.append(snapshot(con))
+            snapshots.append(raw_rows(con))
         assert sum(r.spans for r in reports) == result.span_count + 1
     assert snapshots[0] == snapshots[1]
     assert not list(tmp_path.glob("journeys-decode-*")), "the workers' files are removed"
