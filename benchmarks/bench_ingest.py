@@ -42,6 +42,7 @@ import orjson
 
 import orchestration.ingest.load as ingest_load
 from orchestration.ingest import ingest_partition
+from orchestration.ingest.decode_pool import usable_cores
 from orchestration.ingest.landing import list_landing_files
 from orchestration.simulate import simulate
 
@@ -59,7 +60,7 @@ def machine() -> str:
     except OSError:
         model = platform.processor() or model
     return (
-        f"{model}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable); "
+        f"{model}, {os.cpu_count()} cores ({usable_cores()} usable); "
         f"Python {platform.python_version()}, duckdb {duckdb.__version__}, orjson {orjson.__version__}"
     )
 

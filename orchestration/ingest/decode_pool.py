@@ -32,7 +32,7 @@ def decode_files(paths: list[Path]) -> Iterator[DecodedFile]:
 
     Like any use of multiprocessing, this needs a script that calls it to guard its top level
     with `if __name__ == "__main__":` (Dagster, the CLI, pytest and notebooks do)."""
-    workers = min(len(paths), len(os.sched_getaffinity(0)))
+    workers = min(len(paths), usable_cores())
     if workers < 2 or _total_bytes(paths) < PARALLEL_MIN_BYTES:
         yield from map(decode_file, paths)
         return
@@ -68,6 +68,13 @@ def _decode_to_files(path: Path, directory: Path) -> _Shipped:
     prefix = directory / uuid.uuid4().hex
     decoded.tables.write_ipc(prefix)
     return _Shipped(replace(decoded, tables=SpanTables.concat([])), prefix)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _total_bytes(paths: list[Path]) -> int:
