@@ -81,9 +81,11 @@ class _Run:
         return read
 
     def keep(self, file: LandingFile, days: set[date]) -> None:
-        """Keep a file this run decoded in the decode cache for `days` (other days' runs)."""
-        if self.cache and file.path in self.decoded:
-            self.cache.put(file, self.decoded[file.path], days)
+        """Keep a file this run decoded in the decode cache for `days` (other days' runs), and let
+        go of this run's reference to it (so a first run holds one index batch at a time)."""
+        decoded = self.decoded.pop(file.path, None)
+        if self.cache and decoded is not None:
+            self.cache.put(file, decoded, days)
 
 
 def ingest_partition(
