@@ -5,7 +5,7 @@ there are, while DuckDB, which does the rest, uses all of them. Files are indepe
 with several large files decodes them in a pool of processes, one per usable core. A worker
 hands its tables back as an Arrow IPC file that this process memory-maps (and unlinks at once:
 the mapping keeps it), rather than through the pool's pipe, whose copying and unpickling in this
-process took about as long as a third worker would have saved.
+process cost 0.2 s more for 200,000 spans.
 """
 
 from __future__ import annotations
