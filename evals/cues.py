@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from evals.text import GatedAlternatives, words
+from evals.text import UPPER, GatedAlternatives, words
 
 # Past participles of the things an agent does for a customer.
 _DONE_WORDS = words(
@@ -141,12 +141,43 @@ _AGENT_KINDS = {
 _CUSTOMER_KINDS = {
     "repeat_complaint": [
         r"\bi\s+(?:already|just)\s+(?:told|said|gave|mentioned|provided|sent|explained|answered)\b",
-        r"\b(?:as|like)\s+i\s+(?:said|told\s+you|mentioned|explained)\b",
+        r"\b(?:as|like)\s+i\s+(?:already\s+|just\s+)?(?:said|told\s+you|mentioned|explained|wrote|stated)\b",
         r"\bi(?:'ve|\s+have)\s+already\s+(?:told|said|given|provided|sent|mentioned|explained|answered)\b",
         r"\b(?:told|gave)\s+(?:you|it\s+to\s+you)\s+(?:already|before|earlier|twice)\b",
-        r"\byou\s+(?:already\s+)?asked\s+(?:me\s+)?(?:that|this)(?:\s+(?:already|before))?\b",
+        # "I said sci-fi already", "I gave you my email before": a statement pointed back at.
+        (
+            r"\bi\s+(?:said|mentioned|gave\s+you|told\s+you|provided|explained|stated)\b[^.!?]{0,60}?"
+            r"\b(?:already|before|earlier|previously|twice)\b"
+        ),
+        r"\bi\s+told\s+you\b",
+        r"\bdid\s*n[o']t\s+i\s+(?:just\s+|already\s+)?(?:tell|say|give|mention)\b",
+        (
+            r"\byou\s+(?:already\s+|just\s+)?asked\s+(?:me\s+)?(?:that|this|for\s+(?:it|that|this)|about\s+(?:it|that|this))"
+            r"(?:\s+(?:already|before))?\b"
+        ),
         r"\byou\s+already\s+have\s+(?:it|that|this|my)\b",
-        r"\bhow\s+many\s+times\b|\brepeat\s+myself\b|\bsaid\s+(?:that|this)\s+(?:already|before)\b",
+        # "How many times do I have to tell you", not "how many times can I reschedule".
+        r"\bhow\s+many\s+times\s+(?:\w+\s+){0,5}?(?:tell|told|say|said|give|gave|given|repeat|explain|explained|ask|asked)\b",
+        r"\brepeat\s+myself\b|\bsaid\s+(?:that|this|it)\s+(?:already|before)\b",
+        r"\bfor\s+the\s+(?:second|third|fourth|fifth|hundredth|umpteenth|nth|last)\s+time\b",
+    ],
+    # The same complaint in forms anchored to where a sentence starts, which cannot share the
+    # word-boundary prefix of the others: gated on their own words so most turns skip them.
+    # A reply that opens "No, I said ..." or is only "I said Tuesday." corrects a lapse.
+    "repeat_correction": [
+        r"^\W*(?:no|nope|nah)\b\W*i\s+said\b",
+        (
+            r"^\W*i\s+said\s+(?!(?:to|that|so|goodbye|bye|hello|hi|thanks|thank|i|we|he|she|they|it)\b)"
+            r"[^.!?]{1,40}[.!]*\s*$"
+        ),
+    ],
+    # "Again?", "My address, again?": a short question that is only "again", not a request to
+    # do something again ("Can you say that again?", "Do I restart it again?").
+    "repeat_again": [
+        (
+            r"(?:^|[.!?]\s*)(?!(?:\w+\W+){0,3}?(?:say|repeat|explain|spell|try|do|does|start|come|send|check|call|run|"
+            r"restart|reset|go|sign|log|turn|plug|read|type|enter)\b)(?:[\w']+[\s,]+){0,3}again\s*\?"
+        ),
     ],
     "escalation_demand": [
         (
@@ -223,7 +254,9 @@ _AGENT = GatedAlternatives(
 _CUSTOMER = GatedAlternatives(
     _CUSTOMER_KINDS,
     {
-        "repeat_complaint": words("already just said told mentioned explained gave asked times repeat"),
+        "repeat_complaint": words("already just said told mentioned explained gave asked times time repeat tell"),
+        "repeat_correction": frozenset({"said"}),
+        "repeat_again": frozenset({"again"}),
         "escalation_demand": words("speak talk manager supervisor human"),
         "abandon": words(
             "never nevermind forget else elsewhere back cancel close switch switching done give"
@@ -258,6 +291,16 @@ _ACCEPT = re.compile(
 )
 
 
+# Kinds scanned apart (for speed) that report as one cue.
+_SAME_CUE = {"repeat_correction": "repeat_complaint", "repeat_again": "repeat_complaint"}
+
+# A customer turn made only of these words greets, thanks or acknowledges: it asks for nothing.
+_PLEASANTRY = words(
+    """hi hello hey hiya good morning afternoon evening day there everyone all thanks thank you very much so a
+    lot cheers bye goodbye see ya later have nice great ok okay yes yeah yep sure alright fine how are doing i m
+    am it s is and well too"""
+) | {UPPER}
+
 _CLAUSE_END = re.compile(r"[.!?;]")
 
 
@@ -282,8 +325,11 @@ def agent_cues(lowered: str, tokens: frozenset[str]) -> list[Cue]:
 
 
 def customer_cues(lowered: str, tokens: frozenset[str]) -> frozenset[str]:
-    """The kinds of cue in a customer turn (lower-cased, with its tokens)."""
-    kinds = {kind for kind, _ in _CUSTOMER.finditer(lowered, tokens)}
+    """The kinds of cue in a customer turn (lower-cased, with its tokens). `pleasantry` marks a
+    turn that is only a greeting, thanks or an acknowledgement."""
+    kinds = {_SAME_CUE.get(kind, kind) for kind, _ in _CUSTOMER.finditer(lowered, tokens)}
+    if tokens <= _PLEASANTRY:
+        kinds.add("pleasantry")
     if _DECLINE.search(lowered):
         kinds.add("decline")
     elif _ACCEPT.search(lowered):
