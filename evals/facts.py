@@ -16,7 +16,7 @@ import re
 from collections.abc import Hashable
 from typing import NamedTuple
 
-from evals.text import UPPER, GatedAlternatives, lower, tokens_of, words
+from evals.text import FILLER, UPPER, GatedAlternatives, lower, tokens_of, words
 
 KINDS = ("email", "phone", "id", "amount", "date", "time", "count", "name", "place", "preference")
 
@@ -236,7 +236,7 @@ _NOT_PLACES = frozenset(
     | {w.lower() for w in _WEEKDAYS}
 )
 _MONTH_WORD = re.compile(rf"^{_MONTH}\b", re.IGNORECASE)
-_STOPWORDS = _PREFERENCE_GATE | words(
+_STOPWORDS = _PREFERENCE_GATE | FILLER | words(
     "a an the to of in on at for and or but with some any my your our me i we you it is are be was "
     "that this there here something kind type sort very really just more much please would do also "
     "usually always have has had can could should will get go going want one ones thing things"
@@ -494,9 +494,14 @@ _REQUESTED_KINDS = {
         r"\b(?:which|what)\s+(?:city|town|area|place|country|state|airport|station)\b",
     ],
     "preference": [
-        r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|genre|style|category|cuisine)\b",
+        r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|genre|style|categor(?:y|ie)|cuisine)s?\b",
         r"\bpreferences?\b",
         r"\bprefer\b",
+        r"\bfavou?rites?\b",
+    ],
+    # "What do you like to watch?"; not "What would you like to do?", which asks for a request.
+    "taste": [
+        r"\b(?:what|which)\b(?:\s+\w+){0,3}?\s+do\s+you\s+(?:usually\s+|normally\s+|most\s+)?(?:like|love|enjoy|fancy)\b"
     ],
 }
 
@@ -517,7 +522,11 @@ _REQUESTED = GatedAlternatives(
         "place": words(
             "where address destination location city town area place country state airport station"
         ),
-        "preference": words("kind type sort genre style category cuisine preference preferences prefer"),
+        "preference": words(
+            """kind kinds type types sort sorts genre genres style styles category categories cuisine cuisines
+            preference preferences prefer favorite favourite favorites favourites"""
+        ),
+        "taste": (frozenset({"do"}), frozenset({"what", "which"}), words("like love enjoy fancy")),
     },
     ignore_case=False,
 )
@@ -555,6 +564,8 @@ def requested_kinds(sentence: str, tokens: frozenset[str] | None = None) -> froz
     for kind, _ in _REQUESTED.finditer(lowered, tokens_of(lowered) if tokens is None else tokens):
         if kind == "when":
             kinds.update(("date", "time"))
+        elif kind == "taste":
+            kinds.add("preference")
         else:
             kinds.add(kind)
     return frozenset(kinds)

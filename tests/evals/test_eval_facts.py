@@ -64,6 +64,10 @@ def test_plain_words_are_not_facts() -> None:
         ("How many guests?", {"count"}),
         ("Which city are you flying from?", {"place"}),
         ("What kind of food do you like?", {"preference"}),
+        ("What genres do you like?", {"preference"}),
+        ("Which categories are you interested in?", {"preference"}),
+        ("What do you enjoy watching?", {"preference"}),
+        ("What would you like to do today?", set()),
         ("Your table is booked.", set()),
     ],
 )
