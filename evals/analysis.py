@@ -1,9 +1,9 @@
 """One pass over a conversation that every local evaluator reads.
 
 The walk pairs each agent request with the customer's reply, so it can tell a re-ask (the agent
-asks for a kind of fact the customer already gave, and the reply repeats it) from a new
-question, and a carry-over (the agent proposes the value the customer gave earlier) from a
-confirmation. Outcome cues (success and failure notices, hand-overs) and customer reactions
+asks for a kind of fact the customer already gave, and the reply repeats it; or the reply
+restates words the customer already said, `evals.spans`) from a new question, and a carry-over
+(the agent proposes the value the customer gave earlier) from a confirmation. Outcome cues (success and failure notices, hand-overs) and customer reactions
 are collected in order for the resolution evaluator.
 
 Evaluating several evaluators on one conversation reuses one analysis, which keeps the local
@@ -30,11 +30,17 @@ from evals.facts import (
     requested_kinds,
     same_fact,
 )
+from evals.spans import Grams, Run, SpanMemory, content_runs, grams_of
 from evals.text import lower, quote, split_sentences, tokens_of
 from evals.types import ConversationLike, TranscriptError, Turn, normalize_conversation
 
 # Kinds whose value is specific enough that repeating it after any question means something.
 _SPECIFIC_KINDS = frozenset({"email", "phone", "id", "amount", "date", "time"})
+# Typed values the span signal leaves to the fact path, whose equality rules know that "13:30"
+# is "half past 1": their words are masked out of a turn before its content spans are read.
+_TYPED_KINDS = _SPECIFIC_KINDS | {"count"}
+# The kind of a restated content span (`evals.spans`), a value of no typed kind.
+DETAIL = "detail"
 # Kinds a short reply can state without any marker ("Which city?" - "Boston"), so the reply
 # itself becomes the fact.
 _BARE_REPLY_KINDS = ("name", "place", "preference")
@@ -45,10 +51,17 @@ _WEIGHT_COMPLAINT = 0.9  # the customer says they already gave it
 _WEIGHT_SAME_KIND_ONLY = 0.15  # asked for a kind already given, but the reply is a new value
 _WEIGHT_UNANSWERED = 0.3  # asked for a kind already given, and the conversation ends
 _WEIGHT_AFTER_ANY_QUESTION = 0.3  # a specific value repeated after a question we cannot classify
+# A restated span weighs its specificity times the share of the reply it makes up; after a
+# yes/no question ("Do you have a streaming device?") it is volunteered, so it counts this much.
+_WEIGHT_SPAN_AFTER_CLOSED_QUESTION = 0.3
+# Below this a restated span is noise (a common word in a long answer), not evidence to report.
+_MIN_SPAN_WEIGHT = 0.05
+_SPAN_ANSWER_COVERAGE = 0.5  # a reply at least this much restated answers with the earlier value
+_OUTCOMES = frozenset({"success", "failure", "soft_failure", "escalation"})
 _REPEAT_JACCARD = 0.8
 _REPEAT_MIN_WORDS = 5
 
-ContextLike = Any  # None, a transcript, a list of transcripts, or a list of facts (see `context_facts`)
+ContextLike = Any  # None, a transcript, a list of transcripts, or a list of facts (see `read_context`)
 
 
 class GivenFact(NamedTuple):
@@ -77,7 +90,8 @@ class ReAsk:
     earlier: GivenFact | None
     answer_turn: int | None  # the customer's reply, None when the conversation ended first
     weight: float  # how strongly this proves the agent lost the information, in [0, 1]
-    confirmed: bool  # the customer repeated the value or said they already gave it
+    confirmed: bool  # the customer answered with the earlier value or said they already gave it
+    repeated: bool  # the reply repeats the earlier value (perhaps among new information)
 
     @property
     def cross_stage(self) -> bool:
@@ -108,6 +122,7 @@ class ConversationAnalysis:
     turns: tuple[Turn, ...]
     context_facts: tuple[GivenFact, ...]
     given: tuple[GivenFact, ...]
+    details: int  # content spans (word n-grams) the customer said, here and in the context
     reasks: tuple[ReAsk, ...]
     carryovers: tuple[CarryOver, ...]
     repeated_agent_turns: tuple[tuple[int, int], ...]  # (turn, the earlier turn it repeats)
@@ -118,6 +133,14 @@ class ConversationAnalysis:
     @property
     def customer_turns(self) -> int:
         return len(self.customer_cues)
+
+    @property
+    def has_request(self) -> bool:
+        """Whether there is anything to resolve: a customer turn that is more than greetings and
+        thanks, or an outcome notice from the agent."""
+        return any("pleasantry" not in kinds for _, kinds in self.customer_cues) or any(
+            e.kind in _OUTCOMES for e in self.events
+        )
 
     @property
     def agent_turns(self) -> int:
@@ -135,8 +158,10 @@ class _AgentStep:
     question: str
     proposals: tuple[tuple[Fact, str], ...]
     is_question: bool
+    open_request: bool  # a wh-question or a request ("please tell me ..."), not only yes/no
     cues: tuple[Cue, ...]
     tokens: frozenset[str]
+    lowered: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,18 +170,25 @@ class _CustomerStep:
     facts: tuple[Fact, ...]
     cues: frozenset[str]
     answering: _AgentStep | None
+    runs: tuple[Run, ...]  # its content spans, typed values masked out
+    stated: tuple[Run, ...]  # those outside its questions: what an answer restates
+    typed_values: int  # how many typed values were masked out
 
 
-def _agent_step(turn: Turn, with_cues: bool) -> _AgentStep:
+def _agent_step(turn: Turn, full: bool) -> _AgentStep:
     asked: set[str] = set()
     question = ""
+    open_request = False
     proposals: list[tuple[Fact, str]] = []
     lowered = lower(turn.text)
     tokens = tokens_of(lowered, turn.text)
     asks = "?" in turn.text or may_request(turn.text)
     for sentence in split_sentences(turn.text) if asks else ():
+        wh_question = is_open_question(sentence)
+        is_question = "?" in sentence
+        open_request = open_request or (wh_question if is_question else may_request(sentence))
         kinds = requested_kinds(sentence, tokens)
-        if "?" in sentence:
+        if is_question:
             # Any value in a question is put to the customer: reusing an earlier one is retention.
             offered = extract_facts(sentence, tokens)
         elif kinds:
@@ -165,11 +197,13 @@ def _agent_step(turn: Turn, with_cues: bool) -> _AgentStep:
             continue
         proposals.extend((f, sentence) for f in offered)
         # "Will you check in on March 8th?" proposes a value: a confirmation, not a re-ask.
-        if kinds and (is_open_question(sentence) or not any(f.kind in kinds for f in offered)):
+        if kinds and (wh_question or not any(f.kind in kinds for f in offered)):
             asked |= kinds
             question = question or sentence
-    cues = tuple(agent_cues(lowered, tokens)) if with_cues else ()
-    return _AgentStep(turn, frozenset(asked), question, tuple(proposals), "?" in turn.text, cues, tokens)
+    cues = tuple(agent_cues(lowered, tokens)) if full else ()
+    return _AgentStep(
+        turn, frozenset(asked), question, tuple(proposals), "?" in turn.text, open_request, cues, tokens, lowered
+    )
 
 
 def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fact]:
@@ -178,24 +212,34 @@ def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fa
         return []
     have = {f.kind for f in found}
     extra: list[Fact] = []
-    question_words = content_words(step.question)
-    for kind in _BARE_REPLY_KINDS:
-        if kind in step.asked and kind not in have:
-            words = content_words(text, exclude=question_words)
-            if words:
-                extra.append(Fact(kind, words, text))
+    missing = [kind for kind in _BARE_REPLY_KINDS if kind in step.asked and kind not in have]
+    if missing and (words := content_words(text, exclude=content_words(step.question))):
+        extra.extend(Fact(kind, words, text) for kind in missing)
     if "count" in step.asked and "count" not in have and (count := bare_count(text)):
         extra.append(count)
     return extra
 
 
-def _walk(turns: Sequence[Turn], with_cues: bool = True) -> Iterator[_AgentStep | _CustomerStep]:
-    """Agent and customer steps in order. Earlier context only needs the customer's facts, so
-    `with_cues=False` skips the outcome cues."""
+def _customer_content(lowered: str, facts: list[Fact]) -> tuple[tuple[Run, ...], tuple[Run, ...], int]:
+    """The content spans of a customer turn with its typed values masked out (left to the fact
+    path), the same outside its questions, and how many typed values were masked."""
+    typed = 0
+    for fact in facts:
+        if fact.kind in _TYPED_KINDS:
+            value = lower(fact.text)
+            lowered = lowered.replace(value, "|")
+            typed += 1
+    runs, stated = content_runs(lowered)
+    return runs, stated, typed
+
+
+def _walk(turns: Sequence[Turn], full: bool = True) -> Iterator[_AgentStep | _CustomerStep]:
+    """Agent and customer steps in order. Earlier context only needs what the customer said, so
+    `full=False` skips the outcome cues and the agent's content words."""
     pending: _AgentStep | None = None
     for turn in turns:
         if turn.role == "agent":
-            pending = _agent_step(turn, with_cues)
+            pending = _agent_step(turn, full)
             yield pending
             continue
         lowered = lower(turn.text)
@@ -203,8 +247,8 @@ def _walk(turns: Sequence[Turn], with_cues: bool = True) -> Iterator[_AgentStep 
         facts = extract_facts(turn.text, tokens)
         if pending is not None:
             facts += _bare_reply_facts(pending, turn.text, facts)
-        cues = customer_cues(lowered, tokens) if with_cues else frozenset()
-        yield _CustomerStep(turn, tuple(facts), cues, pending)
+        cues = customer_cues(lowered, tokens) if full else frozenset()
+        yield _CustomerStep(turn, tuple(facts), cues, pending, *_customer_content(lowered, facts))
         pending = None
 
 
@@ -232,8 +276,17 @@ def _facts_of_statement(text: str) -> list[Fact]:
     return facts
 
 
+class Said(NamedTuple):
+    """What the customer said in one transcript: (fact, turn index, turn text) for each fact,
+    the n-grams of their content spans (`evals.spans.grams_of`), and the text of those turns."""
+
+    facts: tuple[tuple[Fact, int, str], ...]
+    grams: Grams
+    texts: dict[int, str]
+
+
 class _TranscriptCache:
-    """The facts of recently seen transcripts (least recently used dropped first).
+    """What the customer said in recently seen transcripts (least recently used dropped first).
 
     Every later stage of a journey reads the same earlier transcripts, and each of those was
     usually analysed as a conversation of its own just before: `analyse` stores what it found,
@@ -241,19 +294,19 @@ class _TranscriptCache:
 
     def __init__(self, size: int):
         self._size = size
-        self._entries: OrderedDict[tuple[Turn, ...], tuple[tuple[Fact, int, str], ...]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Turn, ...], Said] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, turns: tuple[Turn, ...]) -> tuple[tuple[Fact, int, str], ...] | None:
+    def get(self, turns: tuple[Turn, ...]) -> Said | None:
         with self._lock:
             entry = self._entries.get(turns)
             if entry is not None:
                 self._entries.move_to_end(turns)
             return entry
 
-    def put(self, turns: tuple[Turn, ...], facts: tuple[tuple[Fact, int, str], ...]) -> None:
+    def put(self, turns: tuple[Turn, ...], said: Said) -> None:
         with self._lock:
-            self._entries[turns] = facts
+            self._entries[turns] = said
             self._entries.move_to_end(turns)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
@@ -266,67 +319,110 @@ class _TranscriptCache:
 TRANSCRIPT_CACHE = _TranscriptCache(4096)
 
 
-def _transcript_facts(turns: tuple[Turn, ...]) -> tuple[tuple[Fact, int, str], ...]:
-    """(fact, turn index, text) for every fact the customer states in an earlier transcript."""
-    facts = TRANSCRIPT_CACHE.get(turns)
-    if facts is None:
-        facts = tuple(
-            (fact, step.turn.index, step.turn.text)
-            for step in _walk(turns, with_cues=False)
-            if isinstance(step, _CustomerStep)
-            for fact in step.facts
+def _transcript_said(turns: tuple[Turn, ...]) -> Said:
+    """What the customer said in an earlier transcript."""
+    said = TRANSCRIPT_CACHE.get(turns)
+    if said is None:
+        steps = [step for step in _walk(turns, full=False) if isinstance(step, _CustomerStep)]
+        grams: Grams = {}
+        for step in steps:
+            grams_of(step.runs, step.turn.index, grams)
+        said = Said(
+            tuple((fact, step.turn.index, step.turn.text) for step in steps for fact in step.facts),
+            grams,
+            {step.turn.index: step.turn.text for step in steps if step.runs},
         )
-        TRANSCRIPT_CACHE.put(turns, facts)
-    return facts
+        TRANSCRIPT_CACHE.put(turns, said)
+    return said
 
 
-def context_facts(context: ContextLike) -> list[GivenFact]:
-    """Facts the customer gave before this conversation.
+class EarlierContext(NamedTuple):
+    """What the customer said before this conversation: typed facts, and per source (oldest
+    first) the n-grams of its content spans (`evals.spans.grams_of`), its label and the text of
+    its turns."""
+
+    facts: list[GivenFact]
+    spans: list[tuple[Grams, str, dict[int, str]]]
+
+
+def read_context(context: ContextLike) -> EarlierContext:
+    """What the customer said before this conversation.
 
     `context` is None, one transcript (any form `normalize_conversation` takes), a list of
     transcripts (earlier stages, oldest first), or a list of facts: strings like
-    "email: ann@example.com", `Fact`s, or mappings `{"kind": ..., "value": ...}`."""
+    "email: ann@example.com", `Fact`s, or mappings `{"kind": ..., "value": ...}`. Anything else
+    raises `TranscriptError`."""
+    earlier = EarlierContext([], [])
     if context is None:
-        return []
+        return earlier
     items = [context] if is_transcript(context) else context
     if isinstance(items, (str, Mapping)) or not isinstance(items, Sequence):
         raise TranscriptError("input must be a transcript, a list of transcripts or a list of facts")
-    given: list[GivenFact] = []
+    statements: tuple[Grams, str, dict[int, str]] = ({}, "context", {})  # the facts given as a list
+
+    def statement(position: int, text: str, facts: list[Fact]) -> None:
+        earlier.facts.extend(GivenFact(f, position, "context", text) for f in facts)
+        if not earlier.spans or earlier.spans[-1] is not statements:
+            earlier.spans.append(statements)
+        grams_of(_customer_content(lower(text), facts)[0], position, statements[0])
+        statements[2][position] = text
+
     for position, item in enumerate(items):
         if isinstance(item, (list, tuple)) and not item:
             continue  # an empty earlier transcript states nothing
         if isinstance(item, Fact):
-            given.append(GivenFact(item, position, "context", item.text))
+            statement(position, item.text, [item])
         elif isinstance(item, Mapping) and "value" in item:
             kind = str(item.get("kind", item.get("type", "")))
             text = str(item["value"])
             facts = [f for f in _facts_of_statement(text) if not kind or f.kind == kind]
             facts = facts or [Fact(kind or "preference", content_words(text), text)]
-            given.extend(GivenFact(f, position, "context", text) for f in facts if f.key)
+            statement(position, text, [f for f in facts if f.key])
         elif isinstance(item, str) and not is_transcript(item):
-            given.extend(GivenFact(f, position, "context", item) for f in _facts_of_statement(item))
+            statement(position, item, _facts_of_statement(item))
         elif is_transcript(item):
             source = f"context[{position}]"
-            given.extend(
-                GivenFact(f, turn, source, said)
-                for f, turn, said in _transcript_facts(normalize_conversation(item))
-            )
+            said = _transcript_said(normalize_conversation(item))
+            earlier.facts.extend(GivenFact(f, turn, source, text) for f, turn, text in said.facts)
+            earlier.spans.append((said.grams, source, said.texts))
         else:
             raise TranscriptError(
                 f"input item {position}: expected a transcript, a fact string or a {{kind, value}} mapping, "
                 f"got {type(item).__name__}"
             )
-    return given
+    return earlier
 
 
-def _reask_for(step: _CustomerStep, known: list[GivenFact]) -> ReAsk | None:
+def _restated_span(step: _CustomerStep, asking: _AgentStep, memory: SpanMemory) -> tuple[GivenFact, float, bool] | None:
+    """A reply that restates words the customer said before: (the earlier mention, weight,
+    whether the reply is mainly that span, i.e. it answers with the earlier value)."""
+    if not (asking.is_question or asking.open_request) or not step.stated:
+        return None
+    if step.facts and not asking.asked.isdisjoint([f.kind for f in step.facts]):
+        return None  # answered with a value of the kind asked for: the fact path judges it
+    restated = memory.restated(step.turn.text, step.stated, asking.tokens, step.typed_values)
+    if restated is None:
+        return None
+    factor = 1.0 if asking.open_request else _WEIGHT_SPAN_AFTER_CLOSED_QUESTION
+    weight = restated.specificity * restated.coverage * factor
+    if weight < _MIN_SPAN_WEIGHT:
+        return None
+    origin = restated.origin
+    earlier = GivenFact(Fact(DETAIL, restated.key, restated.surface), origin.turn, origin.source, origin.said)
+    answers_with_it = asking.open_request and restated.coverage >= _SPAN_ANSWER_COVERAGE
+    return earlier, weight, answers_with_it
+
+
+def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) -> ReAsk | None:
     """The strongest re-ask evidence in one question/answer exchange, if any."""
     asking = step.answering
     assert asking is not None
 
-    def reask(kinds: tuple[str, ...], earlier: GivenFact, weight: float, confirmed: bool) -> ReAsk:
+    def reask(
+        kinds: tuple[str, ...], earlier: GivenFact, weight: float, confirmed: bool, repeated: bool
+    ) -> ReAsk:
         question = asking.question or quote(asking.turn.text)
-        return ReAsk(asking.turn.index, question, kinds, earlier, step.turn.index, weight, confirmed)
+        return ReAsk(asking.turn.index, question, kinds, earlier, step.turn.index, weight, confirmed, repeated)
 
     earlier_asked = [g for g in known if g.fact.kind in asking.asked]
     candidates: list[ReAsk] = []
@@ -334,25 +430,30 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact]) -> ReAsk | None:
         if fact.kind in asking.asked or fact.kind in _SPECIFIC_KINDS:
             given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
             if given is not None and fact.kind in asking.asked:
-                candidates.append(reask((fact.kind,), given, SPECIFICITY[fact.kind], True))
+                candidates.append(reask((fact.kind,), given, SPECIFICITY[fact.kind], True, True))
             elif given is not None and asking.is_question:
                 # The value came back after a question we could not classify: weaker evidence.
                 candidates.append(
-                    reask((fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False)
+                    reask((fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False, True)
                 )
+    if (span := _restated_span(step, asking, memory)) is not None:
+        earlier, weight, answers_with_it = span
+        candidates.append(reask((DETAIL,), earlier, weight, answers_with_it, True))
+        if "repeat_complaint" in step.cues:
+            candidates.append(reask((DETAIL,), earlier, _WEIGHT_COMPLAINT, True, True))
     if earlier_asked and "repeat_complaint" in step.cues:
-        candidates.append(reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True))
+        candidates.append(reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True, False))
     if earlier_asked:
         strongest = max(earlier_asked, key=lambda g: SPECIFICITY[g.fact.kind])
         weight = _WEIGHT_SAME_KIND_ONLY * SPECIFICITY[strongest.fact.kind]
-        candidates.append(reask(tuple(sorted(asking.asked)), strongest, weight, False))
+        candidates.append(reask(tuple(sorted(asking.asked)), strongest, weight, False, False))
     return max(candidates, key=lambda r: r.weight, default=None)
 
 
 def _outcome_events(step: _AgentStep) -> list[Event]:
     events = []
     for cue in step.cues:
-        if cue.kind in ("success", "failure", "soft_failure", "escalation"):
+        if cue.kind in _OUTCOMES:
             start = max(0, cue.start - 40)
             events.append(Event(cue.kind, step.turn.index, step.turn.text[start : cue.end + 60]))
     # A "success" in a turn that asks the customer to confirm is a read-back, not a notice.
@@ -378,10 +479,13 @@ def _repeats(step: _AgentStep, earlier: list[tuple[int, frozenset[str]]]) -> int
 def analyse(
     conversation: ConversationLike | Sequence[Turn], context: ContextLike = None
 ) -> ConversationAnalysis:
-    """Analyse one conversation; `context` is the earlier context (see `context_facts`)."""
+    """Analyse one conversation; `context` is the earlier context (see `read_context`)."""
     turns = normalize_conversation(conversation)
-    earlier_facts = context_facts(context)
-    known = list(earlier_facts)
+    earlier = read_context(context)
+    known = list(earlier.facts)
+    memory = SpanMemory()
+    for grams, source, texts in earlier.spans:
+        memory.layer(grams, source, texts)
     given: list[GivenFact] = []
     reasks: list[ReAsk] = []
     carryovers: list[CarryOver] = []
@@ -407,17 +511,19 @@ def analyse(
         for kind in ("decline", "accept", "abandon", "persists", "escalation_demand"):
             if kind in step.cues:
                 events.append(Event(kind, step.turn.index, step.turn.text))
-        reask = _reask_for(step, known) if step.answering is not None else None
+        reask = _reask_for(step, known, memory) if step.answering is not None else None
         if reask is None and "repeat_complaint" in step.cues:
             latest = known[-1] if known else None
             reask = ReAsk(
-                step.turn.index, quote(step.turn.text), (), latest, step.turn.index, _WEIGHT_COMPLAINT, True
+                step.turn.index, quote(step.turn.text), (), latest, step.turn.index, _WEIGHT_COMPLAINT, True, False
             )
         if reask is not None:
             reasks.append(reask)
         new = [GivenFact(f, step.turn.index, "conversation", step.turn.text) for f in step.facts]
         given.extend(new)
         known.extend(new)
+        if step.runs:
+            memory.add(step.runs, step.turn.index, step.turn.text)
     if isinstance(last, _AgentStep) and last.asked:
         earlier = [g for g in known if g.fact.kind in last.asked]
         if earlier:
@@ -431,13 +537,15 @@ def analyse(
                     None,
                     _WEIGHT_UNANSWERED * SPECIFICITY[strongest.fact.kind],
                     False,
+                    False,
                 )
             )
-    TRANSCRIPT_CACHE.put(turns, tuple((g.fact, g.turn, g.said) for g in given))
+    TRANSCRIPT_CACHE.put(turns, Said(tuple((g.fact, g.turn, g.said) for g in given), *memory.own))
     return ConversationAnalysis(
         turns=turns,
-        context_facts=tuple(earlier_facts),
+        context_facts=tuple(earlier.facts),
         given=tuple(given),
+        details=len(memory),
         reasks=tuple(reasks),
         carryovers=tuple(carryovers),
         repeated_agent_turns=tuple(repeated),

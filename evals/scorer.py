@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Self
 
-from evals.analysis import ContextLike, analyse, context_facts
+from evals.analysis import ContextLike, analyse, read_context
 from evals.hybrid import hybrid_results
 from evals.llm import JudgeConfig, LLMJudge
 from evals.local import local_verdicts
@@ -93,7 +93,7 @@ class Scorer:
         judged = 0
         if self.engine == "llm":
             assert self.judge is not None
-            context_facts(context)  # reject malformed context here, not as a judge failure
+            read_context(context)  # reject malformed context here, not as a judge failure
             results = {n: self.judge.judge(n, turns, context, threshold=self.thresholds[n]) for n in names}
             judged = len(names)
         else:

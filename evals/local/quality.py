@@ -10,7 +10,7 @@ The 1-5 rating maps to a score as (rating - 1) / 4, as the LLM rubric does.
 from __future__ import annotations
 
 from evals.analysis import ConversationAnalysis
-from evals.local.verdict import LocalVerdict, completed, not_applicable
+from evals.local.verdict import NO_REQUEST, LocalVerdict, completed, not_applicable
 from evals.types import COMPLETED, Evidence
 
 _BASE = 4.0
@@ -28,6 +28,8 @@ _PENALTY_CAP = 1.5
 def score_quality(a: ConversationAnalysis, resolution: LocalVerdict, retention: LocalVerdict) -> LocalVerdict:
     if not a.customer_turns or not a.agent_turns:
         return not_applicable("Too short to judge: quality needs at least one customer and one agent turn.")
+    if not a.has_request:
+        return not_applicable(NO_REQUEST)
     rating = _BASE
     good: list[str] = []
     bad: list[str] = []

@@ -6,13 +6,14 @@ another time, another place) recovers, and that the customer's declining the off
 alternative makes final. The score is the share of completed requests, capped when the
 conversation ends in a hand-over, abandonment, or a customer saying the problem persists.
 Without any outcome notice (an information request), the end of the conversation decides,
-with low confidence.
+with low confidence. A conversation in which the customer only greets or thanks and the agent
+reports no outcome has nothing to resolve: not applicable.
 """
 
 from __future__ import annotations
 
 from evals.analysis import ConversationAnalysis, Event
-from evals.local.verdict import LocalVerdict, completed, not_applicable
+from evals.local.verdict import NO_REQUEST, LocalVerdict, completed, not_applicable
 from evals.types import Evidence
 
 # A "sold out" or "no availability" is a failure of the request only if nothing else is found.
@@ -39,6 +40,8 @@ def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
         return not_applicable(
             "Too short to judge: resolution needs at least one customer and one agent turn."
         )
+    if not a.has_request:
+        return not_applicable(NO_REQUEST)
     successes: list[Event] = []
     failed: list[tuple[float, Event]] = []
     open_failures: list[tuple[float, Event]] = []

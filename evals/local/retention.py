@@ -2,7 +2,8 @@
 
 Each re-ask found by the analysis carries a weight, the strength of the evidence that the
 agent lost the information (a repeated email is near-certain, a repeated small count is weak,
-a question about an already-given kind answered with a new value is weaker still). Treating
+a question about an already-given kind answered with a new value is weaker still; a restated
+untyped detail weighs by how specific it is and how much of the reply it makes up). Treating
 the pieces of evidence as independent, the score is the probability that none of them is a
 real retention failure: the product of (1 - weight).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from math import prod
 
-from evals.analysis import ConversationAnalysis, ReAsk
+from evals.analysis import DETAIL, ConversationAnalysis, ReAsk
 from evals.local.verdict import LocalVerdict, completed, not_applicable
 from evals.types import Evidence
 
@@ -30,11 +31,14 @@ _LABELS = {
     "name": "name",
     "place": "place",
     "preference": "preference",
+    DETAIL: "detail",
 }
 
 
 def _describe(r: ReAsk) -> str:
     what = " or ".join(_LABELS[kind] for kind in r.kinds) if r.kinds else "information"
+    if r.kinds == (DETAIL,) and r.earlier is not None:
+        what = f'{what} "{r.earlier.fact.text}"'
     if r.earlier is None:
         return f"at turn {r.turn} the customer says they already gave the {what}"
     where = "the earlier stage" if r.cross_stage else "this conversation"
@@ -55,7 +59,7 @@ def _evidence(r: ReAsk, a: ConversationAnalysis) -> list[Evidence]:
 def score_retention(a: ConversationAnalysis) -> LocalVerdict:
     if not a.customer_turns or not a.agent_turns:
         return not_applicable("Too short to judge: retention needs at least one customer and one agent turn.")
-    if not a.context_facts and not a.given and not a.reasks:
+    if not a.context_facts and not a.given and not a.details and not a.reasks:
         return not_applicable(
             "Not applicable: the customer gave no details the agent could have to ask for again."
         )
@@ -77,11 +81,20 @@ def score_retention(a: ConversationAnalysis) -> LocalVerdict:
         reason += f"; {fix}."
         confidence = 0.9 if confirmed[0].weight >= _CONFIDENT_WEIGHT else 0.6
     elif strongest:
-        reason = f"Possible lapse: {_describe(strongest[0])}, but the reply gave a new value."
+        lapse = strongest[0]
+        if lapse.repeated:
+            outcome = "and the reply repeated it"
+        elif lapse.answer_turn is None:
+            outcome = "and the conversation ended before an answer"
+        else:
+            outcome = "but the reply gave a new value"
+        reason = f"Possible lapse: {_describe(lapse)}, {outcome}."
         confidence = 0.5
     else:
         known = len(a.context_facts) + len(a.given)
-        reason = f"Context kept: no re-asks of the {known} detail(s) the customer gave"
+        reason = "Context kept: no re-asks of " + (
+            f"the {known} detail(s) the customer gave" if known else "what the customer said"
+        )
         reason += f"; the agent reused earlier details {len(a.carryovers)} time(s)." if a.carryovers else "."
         confidence = 0.8
     return completed(score, reason, evidence, confidence)

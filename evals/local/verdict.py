@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from evals.types import COMPLETED, NOT_APPLICABLE, EvalResult, Evidence, Status, make_result
 
 # Bump when a scorer's logic or weights change, so stored scores say which version made them.
-LOCAL_VERSION = "local-1"
+LOCAL_VERSION = "local-2"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class LocalVerdict:
             latency_ms=latency_ms,
             threshold=threshold,
         )
+
+
+NO_REQUEST = "Nothing to judge: the customer made no request (only greetings or thanks) and the agent reported no outcome."
 
 
 def not_applicable(reason: str) -> LocalVerdict:

@@ -77,7 +77,7 @@ def test_batch_keeps_order_and_reports_a_bad_item_as_failed() -> None:
         ["conversation_resolution"],
     )
     statuses = [r["conversation_resolution"].status for r in batch.results]
-    assert statuses == ["completed", "failed", "completed", "completed"]
+    assert statuses == ["completed", "failed", "not_applicable", "completed"]
     assert "unknown role" in batch.results[1]["conversation_resolution"].reason
     assert batch.stats.evaluated == 3 and batch.stats.calls == 0
 

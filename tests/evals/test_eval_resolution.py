@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evals import ConversationResolution, EvalResult
+from evals import ConversationResolution, EvalResult, evaluate
 
 
 def _resolve(text: str) -> EvalResult:
@@ -116,6 +116,25 @@ def test_a_read_back_for_confirmation_is_not_a_completion() -> None:
 def test_too_short_is_not_applicable() -> None:
     result = _resolve("Customer: Hello?")
     assert result.status == "not_applicable" and result.score is None and result.passed is None
+
+
+@pytest.mark.parametrize(
+    "greetings",
+    [
+        "Customer: hi / Agent: hello",
+        "Customer: Good morning! / Agent: Good morning, how can I help? / Customer: Hi, thanks.",
+    ],
+)
+def test_a_conversation_without_any_request_is_not_applicable(greetings: str) -> None:
+    results = evaluate(["conversation_resolution", "customer_agent_conversation_quality"], conversation=greetings)
+    for result in results.values():
+        assert result.status == "not_applicable" and result.score is None and result.passed is None
+    assert "no request" in results["conversation_resolution"].reason
+
+
+def test_a_request_after_the_greeting_is_judged() -> None:
+    result = _resolve("Customer: hi / Agent: hello / Customer: my internet is down / Agent: Let me check.")
+    assert result.status == "completed" and result.score is not None
 
 
 def test_threshold_is_configurable() -> None:

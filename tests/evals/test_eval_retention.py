@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evals import CustomerAgentContextRetention, evaluate
 
 RETENTION = "customer_agent_context_retention"
@@ -87,3 +89,118 @@ def test_customer_complaint_counts_as_a_reask() -> None:
 def test_nothing_to_retain_is_not_applicable() -> None:
     result = CustomerAgentContextRetention().evaluate(output="Customer: hello\nAgent: Hi! How can I help?")
     assert result.status == "not_applicable" and result.score is None
+
+
+# --- generalisation: preferences, untyped values, and what is not a re-ask --------------------
+
+
+def test_a_preference_asked_again_at_the_next_stage_is_a_cross_stage_reask() -> None:
+    result = CustomerAgentContextRetention().evaluate(
+        input=[[{"role": "customer", "content": "I like sci-fi and documentaries."}]],
+        output=[
+            {"role": "agent", "content": "Welcome to setup! What genres do you like?"},
+            {"role": "customer", "content": "I said sci-fi and documentaries already."},
+        ],
+    )
+    assert result.status == "completed" and result.passed is False
+    assert any(e.note == "first given" and e.source == "context[0]" for e in result.evidence)
+    assert any(e.turn == 0 and e.note.endswith("across stages") for e in result.evidence)
+    assert "earlier stage" in result.reason
+
+
+DEVICE_STAGE = [
+    {"role": "customer", "content": "I just bought a Chromecast with Google TV and want to add your streaming app."},
+    {"role": "agent", "content": "Great choice. I've created your account; the install team will take it from here."},
+]
+
+
+def test_an_untyped_value_from_the_earlier_stage_restated_on_request_is_a_reask() -> None:
+    handoff = [
+        {"role": "agent", "content": "Hi, I'm from the install team. Which streaming device are you using?"},
+        {"role": "customer", "content": "The Chromecast with Google TV."},
+        {"role": "agent", "content": "Thanks, the app has been installed."},
+    ]
+    result = CustomerAgentContextRetention().evaluate(input=[DEVICE_STAGE], output=handoff)
+    assert result.passed is False
+    assert any(e.note == "re-ask across stages" and e.turn == 0 for e in result.evidence)
+    assert any(e.note == "first given" and e.source == "context[0]" for e in result.evidence)
+    assert "Chromecast with Google TV" in result.reason
+    # Judged without the earlier stage, nothing was asked again.
+    assert CustomerAgentContextRetention().evaluate(output=handoff).score == 1.0
+
+
+@pytest.mark.parametrize(
+    ("first", "question", "reply"),
+    [
+        (
+            "I'm on the Unlimited Plus plan and want to add a line for my son.",
+            "Sure. What plan are you on at the moment?",
+            "Unlimited Plus.",
+        ),
+        (
+            "my dyson v11 vacuum stopped charging last week",
+            "Sorry to hear that! Which model do you have?",
+            "a dyson v11",
+        ),
+    ],
+)
+def test_an_untyped_value_restated_within_the_conversation_is_a_reask(
+    first: str, question: str, reply: str
+) -> None:
+    conversation = [
+        {"role": "customer", "content": first},
+        {"role": "agent", "content": question},
+        {"role": "customer", "content": reply},
+        {"role": "agent", "content": "Thank you, I have updated your request."},
+    ]
+    result = CustomerAgentContextRetention().evaluate(output=conversation)
+    assert result.passed is False
+    assert {(1, "re-ask"), (0, "first given"), (2, "given again")} <= {(e.turn, e.note) for e in result.evidence}
+
+
+def test_a_value_the_agent_proposes_for_confirmation_is_retention_not_a_reask() -> None:
+    handoff = [
+        {"role": "agent", "content": "Welcome back! Is that still the family plan?"},
+        {"role": "customer", "content": "Yes, the family plan."},
+        {"role": "agent", "content": "Perfect, your new line has been added to the family plan."},
+    ]
+    earlier = [
+        {"role": "customer", "content": "We're on the family plan and need one more line."},
+        {"role": "agent", "content": "Noted, I'll pass you to activations."},
+    ]
+    result = CustomerAgentContextRetention().evaluate(input=[earlier], output=handoff)
+    assert result.status == "completed" and result.score == 1.0
+    assert not any("re-ask" in e.note for e in result.evidence)
+
+
+def test_repeated_pleasantries_are_not_restated_details() -> None:
+    conversation = [
+        {"role": "customer", "content": "Hi there, thanks! Yes, I need some help with my printer."},
+        {"role": "agent", "content": "Of course. What seems to be the problem?"},
+        {"role": "customer", "content": "Hi, yes, thanks: the paper tray jams on every page."},
+        {"role": "agent", "content": "Thanks, a replacement tray has been ordered."},
+    ]
+    result = CustomerAgentContextRetention().evaluate(output=conversation)
+    assert result.status == "completed" and result.score == 1.0
+
+
+def test_a_topic_word_inside_a_new_answer_is_at_most_a_weak_signal() -> None:
+    conversation = [
+        {"role": "customer", "content": "My router keeps dropping the connection every evening."},
+        {"role": "agent", "content": "What do you see on the front panel when it drops?"},
+        {"role": "customer", "content": "The router shows a blinking red light next to the globe icon."},
+        {"role": "agent", "content": "Thanks, a technician visit has been booked."},
+    ]
+    result = CustomerAgentContextRetention().evaluate(output=conversation)
+    assert result.passed is True and result.score is not None and result.score > 0.9
+
+
+def test_the_agent_repeating_a_value_is_not_the_customer_restating_it() -> None:
+    conversation = [
+        {"role": "customer", "content": "I want to cancel my Premium Sports package."},
+        {"role": "agent", "content": "I can cancel the Premium Sports package. Why are you cancelling?"},
+        {"role": "customer", "content": "It's too expensive for what I watch."},
+        {"role": "agent", "content": "Understood. The Premium Sports package has been cancelled."},
+    ]
+    result = CustomerAgentContextRetention().evaluate(output=conversation)
+    assert result.passed is True and result.score == 1.0
