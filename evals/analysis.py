@@ -158,7 +158,7 @@ class _AgentStep:
     question: str
     proposals: tuple[tuple[Fact, str], ...]
     is_question: bool
-    open_request: bool  # a wh-question or a request ("please tell me ..."), not only yes/no
+    asks: bool  # a question, or a request without "?" ("please tell me your device")
     cues: tuple[Cue, ...]
     tokens: frozenset[str]
     lowered: str
@@ -178,17 +178,13 @@ class _CustomerStep:
 def _agent_step(turn: Turn, full: bool) -> _AgentStep:
     asked: set[str] = set()
     question = ""
-    open_request = False
     proposals: list[tuple[Fact, str]] = []
     lowered = lower(turn.text)
     tokens = tokens_of(lowered, turn.text)
     asks = "?" in turn.text or may_request(turn.text)
     for sentence in split_sentences(turn.text) if asks else ():
-        wh_question = is_open_question(sentence)
-        is_question = "?" in sentence
-        open_request = open_request or (wh_question if is_question else may_request(sentence))
         kinds = requested_kinds(sentence, tokens)
-        if is_question:
+        if "?" in sentence:
             # Any value in a question is put to the customer: reusing an earlier one is retention.
             offered = extract_facts(sentence, tokens)
         elif kinds:
@@ -197,12 +193,12 @@ def _agent_step(turn: Turn, full: bool) -> _AgentStep:
             continue
         proposals.extend((f, sentence) for f in offered)
         # "Will you check in on March 8th?" proposes a value: a confirmation, not a re-ask.
-        if kinds and (wh_question or not any(f.kind in kinds for f in offered)):
+        if kinds and (is_open_question(sentence) or not any(f.kind in kinds for f in offered)):
             asked |= kinds
             question = question or sentence
     cues = tuple(agent_cues(lowered, tokens)) if full else ()
     return _AgentStep(
-        turn, frozenset(asked), question, tuple(proposals), "?" in turn.text, open_request, cues, tokens, lowered
+        turn, frozenset(asked), question, tuple(proposals), "?" in turn.text, asks, cues, tokens, lowered
     )
 
 
@@ -278,11 +274,11 @@ def _facts_of_statement(text: str) -> list[Fact]:
 
 class Said(NamedTuple):
     """What the customer said in one transcript: (fact, turn index, turn text) for each fact,
-    the n-grams of their content spans (`evals.spans.grams_of`), and the text of those turns."""
+    and the n-grams of their content spans (`evals.spans.grams_of`). Kept small: the cache holds
+    thousands, and every object in it adds to the garbage collector's work."""
 
     facts: tuple[tuple[Fact, int, str], ...]
     grams: Grams
-    texts: dict[int, str]
 
 
 class _TranscriptCache:
@@ -327,11 +323,7 @@ def _transcript_said(turns: tuple[Turn, ...]) -> Said:
         grams: Grams = {}
         for step in steps:
             grams_of(step.runs, step.turn.index, grams)
-        said = Said(
-            tuple((fact, step.turn.index, step.turn.text) for step in steps for fact in step.facts),
-            grams,
-            {step.turn.index: step.turn.text for step in steps if step.runs},
-        )
+        said = Said(tuple((fact, step.turn.index, step.turn.text) for step in steps for fact in step.facts), grams)
         TRANSCRIPT_CACHE.put(turns, said)
     return said
 
@@ -342,7 +334,7 @@ class EarlierContext(NamedTuple):
     its turns."""
 
     facts: list[GivenFact]
-    spans: list[tuple[Grams, str, dict[int, str]]]
+    spans: list[tuple[Grams, str, Sequence[Turn]]]
 
 
 def read_context(context: ContextLike) -> EarlierContext:
@@ -358,14 +350,15 @@ def read_context(context: ContextLike) -> EarlierContext:
     items = [context] if is_transcript(context) else context
     if isinstance(items, (str, Mapping)) or not isinstance(items, Sequence):
         raise TranscriptError("input must be a transcript, a list of transcripts or a list of facts")
-    statements: tuple[Grams, str, dict[int, str]] = ({}, "context", {})  # the facts given as a list
+    # The facts given as a list are one source, each read as a customer turn of its own.
+    statements: tuple[Grams, str, list[Turn]] = ({}, "context", [])
 
     def statement(position: int, text: str, facts: list[Fact]) -> None:
         earlier.facts.extend(GivenFact(f, position, "context", text) for f in facts)
         if not earlier.spans or earlier.spans[-1] is not statements:
             earlier.spans.append(statements)
         grams_of(_customer_content(lower(text), facts)[0], position, statements[0])
-        statements[2][position] = text
+        statements[2].append(Turn(position, "customer", text))
 
     for position, item in enumerate(items):
         if isinstance(item, (list, tuple)) and not item:
@@ -382,9 +375,10 @@ def read_context(context: ContextLike) -> EarlierContext:
             statement(position, item, _facts_of_statement(item))
         elif is_transcript(item):
             source = f"context[{position}]"
-            said = _transcript_said(normalize_conversation(item))
+            turns = normalize_conversation(item)
+            said = _transcript_said(turns)
             earlier.facts.extend(GivenFact(f, turn, source, text) for f, turn, text in said.facts)
-            earlier.spans.append((said.grams, source, said.texts))
+            earlier.spans.append((said.grams, source, turns))
         else:
             raise TranscriptError(
                 f"input item {position}: expected a transcript, a fact string or a {{kind, value}} mapping, "
@@ -393,23 +387,33 @@ def read_context(context: ContextLike) -> EarlierContext:
     return earlier
 
 
+def _is_open_request(text: str) -> bool:
+    """Whether an agent turn asks for information: a wh-question or a request ("please tell me
+    your device"), not only a yes/no question."""
+    return any(
+        is_open_question(sentence) if "?" in sentence else may_request(sentence)
+        for sentence in split_sentences(text)
+    )
+
+
 def _restated_span(step: _CustomerStep, asking: _AgentStep, memory: SpanMemory) -> tuple[GivenFact, float, bool] | None:
     """A reply that restates words the customer said before: (the earlier mention, weight,
     whether the reply is mainly that span, i.e. it answers with the earlier value)."""
-    if not (asking.is_question or asking.open_request) or not step.stated:
+    if not asking.asks or not step.stated:
         return None
     if step.facts and not asking.asked.isdisjoint([f.kind for f in step.facts]):
         return None  # answered with a value of the kind asked for: the fact path judges it
     restated = memory.restated(step.turn.text, step.stated, asking.tokens, step.typed_values)
     if restated is None:
         return None
-    factor = 1.0 if asking.open_request else _WEIGHT_SPAN_AFTER_CLOSED_QUESTION
+    open_request = _is_open_request(asking.turn.text)
+    factor = 1.0 if open_request else _WEIGHT_SPAN_AFTER_CLOSED_QUESTION
     weight = restated.specificity * restated.coverage * factor
     if weight < _MIN_SPAN_WEIGHT:
         return None
     origin = restated.origin
     earlier = GivenFact(Fact(DETAIL, restated.key, restated.surface), origin.turn, origin.source, origin.said)
-    answers_with_it = asking.open_request and restated.coverage >= _SPAN_ANSWER_COVERAGE
+    answers_with_it = open_request and restated.coverage >= _SPAN_ANSWER_COVERAGE
     return earlier, weight, answers_with_it
 
 
@@ -483,9 +487,9 @@ def analyse(
     turns = normalize_conversation(conversation)
     earlier = read_context(context)
     known = list(earlier.facts)
-    memory = SpanMemory()
-    for grams, source, texts in earlier.spans:
-        memory.layer(grams, source, texts)
+    memory = SpanMemory(turns)
+    for grams, source, earlier_turns in earlier.spans:
+        memory.layer(grams, source, earlier_turns)
     given: list[GivenFact] = []
     reasks: list[ReAsk] = []
     carryovers: list[CarryOver] = []
@@ -523,7 +527,7 @@ def analyse(
         given.extend(new)
         known.extend(new)
         if step.runs:
-            memory.add(step.runs, step.turn.index, step.turn.text)
+            memory.add(step.runs, step.turn.index)
     if isinstance(last, _AgentStep) and last.asked:
         earlier = [g for g in known if g.fact.kind in last.asked]
         if earlier:
@@ -540,7 +544,7 @@ def analyse(
                     False,
                 )
             )
-    TRANSCRIPT_CACHE.put(turns, Said(tuple((g.fact, g.turn, g.said) for g in given), *memory.own))
+    TRANSCRIPT_CACHE.put(turns, Said(tuple((g.fact, g.turn, g.said) for g in given), memory.own_grams))
     return ConversationAnalysis(
         turns=turns,
         context_facts=tuple(earlier.facts),

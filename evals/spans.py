@@ -30,6 +30,7 @@ import snowballstemmer
 from wordfreq import get_frequency_dict
 
 from evals.text import FILLER
+from evals.types import Turn
 
 # Words at least this frequent in English (Zipf >= 5.8: "time", "want", "need", "good" and
 # every function word) carry no content of their own.
@@ -220,34 +221,34 @@ def grams_of(runs: tuple[Run, ...], turn: int, into: Grams) -> Grams:
 class _Layer(NamedTuple):
     grams: Grams
     source: str  # `conversation`, `context[k]` or `context`
-    said: dict[int, str]  # turn -> its text
+    turns: Sequence[Turn]  # where the text of a turn is looked up (rarely: only to quote it)
+
+    def said(self, turn: int) -> str:
+        return next((t.text for t in self.turns if t.index == turn), "")
 
 
 class SpanMemory:
     """The word n-grams a customer has said, with where they said them: a layer per earlier
-    transcript (shared with the transcript cache, never copied) and one for this conversation,
-    searched newest first."""
+    transcript (shared with the transcript cache, never copied) and one for this conversation
+    (`turns`), searched newest first."""
 
-    def __init__(self) -> None:
-        self._layers: list[_Layer] = []
-        self._own = self.layer(Grams(), "conversation", {})
+    def __init__(self, turns: Sequence[Turn]) -> None:
+        self._own = _Layer(Grams(), "conversation", turns)
+        self._layers: list[_Layer] = [self._own]
 
-    def layer(self, grams: Grams, source: str, said: dict[int, str]) -> _Layer:
-        """Add the n-grams of an earlier source (`grams_of`), with the text of each turn. The
-        conversation's own layer stays the newest."""
-        added = _Layer(grams, source, said)
-        self._layers.insert(max(0, len(self._layers) - 1), added)
-        return added
+    def layer(self, grams: Grams, source: str, turns: Sequence[Turn]) -> None:
+        """Add the n-grams of an earlier source (`grams_of`) and its turns. The conversation's
+        own layer stays the newest."""
+        self._layers.insert(len(self._layers) - 1, _Layer(grams, source, turns))
 
-    def add(self, runs: tuple[Run, ...], turn: int, said: str) -> None:
+    def add(self, runs: tuple[Run, ...], turn: int) -> None:
         """What the customer says in this conversation, at `turn`."""
         grams_of(runs, turn, self._own.grams)
-        self._own.said[turn] = said
 
     @property
-    def own(self) -> tuple[Grams, dict[int, str]]:
-        """This conversation's n-grams and the text of its turns, to keep for later stages."""
-        return self._own.grams, self._own.said
+    def own_grams(self) -> Grams:
+        """This conversation's n-grams, to keep for its later stages."""
+        return self._own.grams
 
     def __len__(self) -> int:
         return sum(len(layer.grams) for layer in self._layers)
@@ -284,7 +285,7 @@ class SpanMemory:
                     echo = stems_of(echo_tokens) if echo is None else echo
                     if not echo.issuperset(stems[i : i + size]):
                         layer, turn = origin
-                        said = SpanOrigin(turn, layer.source, layer.said[turn])
+                        said = SpanOrigin(turn, layer.source, layer.said(turn))
                         found.append(SpanMatch(tuple(words[i : i + size]), said))
                         i += size
                         continue
