@@ -323,7 +323,9 @@ def _transcript_said(turns: tuple[Turn, ...]) -> Said:
         grams: Grams = {}
         for step in steps:
             grams_of(step.runs, step.turn.index, grams)
-        said = Said(tuple((fact, step.turn.index, step.turn.text) for step in steps for fact in step.facts), grams)
+        said = Said(
+            tuple((fact, step.turn.index, step.turn.text) for step in steps for fact in step.facts), grams
+        )
         TRANSCRIPT_CACHE.put(turns, said)
     return said
 
@@ -396,7 +398,9 @@ def _is_open_request(text: str) -> bool:
     )
 
 
-def _restated_span(step: _CustomerStep, asking: _AgentStep, memory: SpanMemory) -> tuple[GivenFact, float, bool] | None:
+def _restated_span(
+    step: _CustomerStep, asking: _AgentStep, memory: SpanMemory
+) -> tuple[GivenFact, float, bool] | None:
     """A reply that restates words the customer said before: (the earlier mention, weight,
     whether the reply is mainly that span, i.e. it answers with the earlier value)."""
     if not asking.asks or not step.stated:
@@ -426,7 +430,9 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
         kinds: tuple[str, ...], earlier: GivenFact, weight: float, confirmed: bool, repeated: bool
     ) -> ReAsk:
         question = asking.question or quote(asking.turn.text)
-        return ReAsk(asking.turn.index, question, kinds, earlier, step.turn.index, weight, confirmed, repeated)
+        return ReAsk(
+            asking.turn.index, question, kinds, earlier, step.turn.index, weight, confirmed, repeated
+        )
 
     earlier_asked = [g for g in known if g.fact.kind in asking.asked]
     candidates: list[ReAsk] = []
@@ -438,7 +444,9 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
             elif given is not None and asking.is_question:
                 # The value came back after a question we could not classify: weaker evidence.
                 candidates.append(
-                    reask((fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False, True)
+                    reask(
+                        (fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False, True
+                    )
                 )
     if (span := _restated_span(step, asking, memory)) is not None:
         earlier, weight, answers_with_it = span
@@ -446,7 +454,9 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
         if "repeat_complaint" in step.cues:
             candidates.append(reask((DETAIL,), earlier, _WEIGHT_COMPLAINT, True, True))
     if earlier_asked and "repeat_complaint" in step.cues:
-        candidates.append(reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True, False))
+        candidates.append(
+            reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True, False)
+        )
     if earlier_asked:
         strongest = max(earlier_asked, key=lambda g: SPECIFICITY[g.fact.kind])
         weight = _WEIGHT_SAME_KIND_ONLY * SPECIFICITY[strongest.fact.kind]
@@ -519,7 +529,14 @@ def analyse(
         if reask is None and "repeat_complaint" in step.cues:
             latest = known[-1] if known else None
             reask = ReAsk(
-                step.turn.index, quote(step.turn.text), (), latest, step.turn.index, _WEIGHT_COMPLAINT, True, False
+                step.turn.index,
+                quote(step.turn.text),
+                (),
+                latest,
+                step.turn.index,
+                _WEIGHT_COMPLAINT,
+                True,
+                False,
             )
         if reask is not None:
             reasks.append(reask)

@@ -254,7 +254,9 @@ _AGENT = GatedAlternatives(
 _CUSTOMER = GatedAlternatives(
     _CUSTOMER_KINDS,
     {
-        "repeat_complaint": words("already just said told mentioned explained gave asked times time repeat tell"),
+        "repeat_complaint": words(
+            "already just said told mentioned explained gave asked times time repeat tell"
+        ),
         "repeat_correction": frozenset({"said"}),
         "repeat_again": frozenset({"again"}),
         "escalation_demand": words("speak talk manager supervisor human"),

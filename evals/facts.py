@@ -236,10 +236,14 @@ _NOT_PLACES = frozenset(
     | {w.lower() for w in _WEEKDAYS}
 )
 _MONTH_WORD = re.compile(rf"^{_MONTH}\b", re.IGNORECASE)
-_STOPWORDS = _PREFERENCE_GATE | FILLER | words(
-    "a an the to of in on at for and or but with some any my your our me i we you it is are be was "
-    "that this there here something kind type sort very really just more much please would do also "
-    "usually always have has had can could should will get go going want one ones thing things"
+_STOPWORDS = (
+    _PREFERENCE_GATE
+    | FILLER
+    | words(
+        "a an the to of in on at for and or but with some any my your our me i we you it is are be was "
+        "that this there here something kind type sort very really just more much please would do also "
+        "usually always have has had can could should will get go going want one ones thing things"
+    )
 )
 _WORD = re.compile(r"[a-z][a-z'-]+")
 

@@ -50,7 +50,7 @@ _INFORMATION_FLOOR = 5.0
 _INFORMATION_SCALE = 4.0
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()|/\"]")
-_MARKS = frozenset(".,;:!?()|/\"")  # end a run
+_MARKS = frozenset('.,;:!?()|/"')  # end a run
 _SENTENCE_END = frozenset(".!?")
 
 Run = str  # a run of content words, space-separated: "chromecast google tv"
@@ -75,11 +75,16 @@ _INFORMATION: dict[str, float] = {}  # content word -> -log10 of its English fre
 def _learn(token: str) -> str | None:
     """Classify a token not seen before: its content word, or None for filler, a frequent word,
     a bare number (numbers are typed facts) or a single letter."""
-    word = token[:-2] if token.endswith("'s") else token
+    word = token.removesuffix("'s")
     content = None
-    if len(word) > 1 and word not in FILLER and not word.isdigit() and "'" not in word:
-        if _frequencies().get(word, 0.0) < _STOP_FREQUENCY:
-            content = word
+    if (
+        len(word) > 1
+        and word not in FILLER
+        and not word.isdigit()
+        and "'" not in word
+        and _frequencies().get(word, 0.0) < _STOP_FREQUENCY
+    ):
+        content = word
     if len(_CONTENT) >= _MAX_CACHED:
         _CONTENT.clear()
     _CONTENT[token] = content

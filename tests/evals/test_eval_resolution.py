@@ -126,7 +126,9 @@ def test_too_short_is_not_applicable() -> None:
     ],
 )
 def test_a_conversation_without_any_request_is_not_applicable(greetings: str) -> None:
-    results = evaluate(["conversation_resolution", "customer_agent_conversation_quality"], conversation=greetings)
+    results = evaluate(
+        ["conversation_resolution", "customer_agent_conversation_quality"], conversation=greetings
+    )
     for result in results.values():
         assert result.status == "not_applicable" and result.score is None and result.passed is None
     assert "no request" in results["conversation_resolution"].reason

@@ -109,8 +109,14 @@ def test_a_preference_asked_again_at_the_next_stage_is_a_cross_stage_reask() -> 
 
 
 DEVICE_STAGE = [
-    {"role": "customer", "content": "I just bought a Chromecast with Google TV and want to add your streaming app."},
-    {"role": "agent", "content": "Great choice. I've created your account; the install team will take it from here."},
+    {
+        "role": "customer",
+        "content": "I just bought a Chromecast with Google TV and want to add your streaming app.",
+    },
+    {
+        "role": "agent",
+        "content": "Great choice. I've created your account; the install team will take it from here.",
+    },
 ]
 
 
@@ -155,7 +161,9 @@ def test_an_untyped_value_restated_within_the_conversation_is_a_reask(
     ]
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.passed is False
-    assert {(1, "re-ask"), (0, "first given"), (2, "given again")} <= {(e.turn, e.note) for e in result.evidence}
+    assert {(1, "re-ask"), (0, "first given"), (2, "given again")} <= {
+        (e.turn, e.note) for e in result.evidence
+    }
 
 
 def test_a_value_the_agent_proposes_for_confirmation_is_retention_not_a_reask() -> None:
