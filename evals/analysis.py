@@ -3,8 +3,9 @@
 The walk pairs each agent request with the customer's reply, so it can tell a re-ask (the agent
 asks for a kind of fact the customer already gave, and the reply repeats it; or the reply
 restates words the customer already said, `evals.spans`) from a new question, and a carry-over
-(the agent proposes the value the customer gave earlier) from a confirmation. Outcome cues (success and failure notices, hand-overs) and customer reactions
-are collected in order for the resolution evaluator.
+(the agent proposes the value the customer gave earlier) from a confirmation. Outcome cues
+(success and failure notices, hand-overs) and customer reactions are collected in order for
+the resolution evaluator.
 
 Evaluating several evaluators on one conversation reuses one analysis, which keeps the local
 engine fast.
@@ -18,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from evals.cues import Cue, agent_cues, customer_cues
+from evals.cues import Cue, agent_cues, customer_cues, is_pleasantry
 from evals.facts import (
     SPECIFICITY,
     Fact,
@@ -216,6 +217,9 @@ def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fa
     return extra
 
 
+_NO_CONTENT: tuple[tuple[Run, ...], tuple[Run, ...], int] = ((), (), 0)
+
+
 def _customer_content(lowered: str, facts: list[Fact]) -> tuple[tuple[Run, ...], tuple[Run, ...], int]:
     """The content spans of a customer turn with its typed values masked out (left to the fact
     path), the same outside its questions, and how many typed values were masked."""
@@ -231,7 +235,7 @@ def _customer_content(lowered: str, facts: list[Fact]) -> tuple[tuple[Run, ...],
 
 def _walk(turns: Sequence[Turn], full: bool = True) -> Iterator[_AgentStep | _CustomerStep]:
     """Agent and customer steps in order. Earlier context only needs what the customer said, so
-    `full=False` skips the outcome cues and the agent's content words."""
+    `full=False` skips the cues."""
     pending: _AgentStep | None = None
     for turn in turns:
         if turn.role == "agent":
@@ -244,7 +248,9 @@ def _walk(turns: Sequence[Turn], full: bool = True) -> Iterator[_AgentStep | _Cu
         if pending is not None:
             facts += _bare_reply_facts(pending, turn.text, facts)
         cues = customer_cues(lowered, tokens) if full else frozenset()
-        yield _CustomerStep(turn, tuple(facts), cues, pending, *_customer_content(lowered, facts))
+        # A turn that only greets or thanks states no detail to remember.
+        content = _NO_CONTENT if is_pleasantry(tokens) else _customer_content(lowered, facts)
+        yield _CustomerStep(turn, tuple(facts), cues, pending, *content)
         pending = None
 
 
@@ -281,6 +287,13 @@ class Said(NamedTuple):
     grams: Grams
 
 
+def _transcript_key(turns: tuple[Turn, ...]) -> str:
+    """A transcript as one string, equal exactly when the turns are. A string, unlike the turns
+    it replaces as the cache key, is not tracked by the garbage collector: keeping thousands of
+    transcripts' Turn objects alive made every collection walk them."""
+    return "\x1e".join([f"{t.index}\x1f{t.role}\x1f{t.text}" for t in turns])
+
+
 class _TranscriptCache:
     """What the customer said in recently seen transcripts (least recently used dropped first).
 
@@ -290,20 +303,22 @@ class _TranscriptCache:
 
     def __init__(self, size: int):
         self._size = size
-        self._entries: OrderedDict[tuple[Turn, ...], Said] = OrderedDict()
+        self._entries: OrderedDict[str, Said] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, turns: tuple[Turn, ...]) -> Said | None:
+        key = _transcript_key(turns)
         with self._lock:
-            entry = self._entries.get(turns)
+            entry = self._entries.get(key)
             if entry is not None:
-                self._entries.move_to_end(turns)
+                self._entries.move_to_end(key)
             return entry
 
     def put(self, turns: tuple[Turn, ...], said: Said) -> None:
+        key = _transcript_key(turns)
         with self._lock:
-            self._entries[turns] = said
-            self._entries.move_to_end(turns)
+            self._entries[key] = said
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 
@@ -332,8 +347,8 @@ def _transcript_said(turns: tuple[Turn, ...]) -> Said:
 
 class EarlierContext(NamedTuple):
     """What the customer said before this conversation: typed facts, and per source (oldest
-    first) the n-grams of its content spans (`evals.spans.grams_of`), its label and the text of
-    its turns."""
+    first) the n-grams of its content spans (`evals.spans.grams_of`), its label (`context[k]`,
+    `context`) and its turns."""
 
     facts: list[GivenFact]
     spans: list[tuple[Grams, str, Sequence[Turn]]]
@@ -483,8 +498,15 @@ def _repeats(step: _AgentStep, earlier: list[tuple[int, frozenset[str]]]) -> int
     words = step.tokens
     if len(words) < _REPEAT_MIN_WORDS:
         return None
+    size = len(words)
     for turn, other in earlier:
-        if len(words & other) >= _REPEAT_JACCARD * len(words | other):
+        # Jaccard >= J needs each set to be at least J of the other's size: skip the set algebra.
+        n = len(other)
+        if (
+            n >= _REPEAT_JACCARD * size
+            and size >= _REPEAT_JACCARD * n
+            and len(words & other) >= _REPEAT_JACCARD * len(words | other)
+        ):
             return turn
     earlier.append((step.turn.index, words))
     return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from evals.text import UPPER, GatedAlternatives, words
+from evals.text import UPPER, GatedAlternatives, literal_alternation, words
 
 # Past participles of the things an agent does for a customer.
 _DONE_WORDS = words(
@@ -23,7 +23,7 @@ _DONE_WORDS = words(
     reinstated reactivated amended corrected verified installed connected enabled disabled closed opened
     delivered returned exchanged"""
 )
-_DONE = "(?:" + "|".join(sorted(_DONE_WORDS, key=len, reverse=True)) + ")"
+_DONE = literal_alternation(_DONE_WORDS)
 # Base forms of the same actions, after "could not", "unable to", ...
 _DO = (
     r"(?:book|make|reserve|schedule|complete|process|confirm|place|set|create|add|rent|buy|purchase|"
@@ -326,11 +326,16 @@ def agent_cues(lowered: str, tokens: frozenset[str]) -> list[Cue]:
     return cues
 
 
+def is_pleasantry(tokens: frozenset[str]) -> bool:
+    """Whether a customer turn (its `evals.text.tokens_of`) only greets, thanks or acknowledges."""
+    return tokens <= _PLEASANTRY
+
+
 def customer_cues(lowered: str, tokens: frozenset[str]) -> frozenset[str]:
     """The kinds of cue in a customer turn (lower-cased, with its tokens). `pleasantry` marks a
     turn that is only a greeting, thanks or an acknowledgement."""
     kinds = {_SAME_CUE.get(kind, kind) for kind, _ in _CUSTOMER.finditer(lowered, tokens)}
-    if tokens <= _PLEASANTRY:
+    if is_pleasantry(tokens):
         kinds.add("pleasantry")
     if _DECLINE.search(lowered):
         kinds.add("decline")

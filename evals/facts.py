@@ -16,7 +16,7 @@ import re
 from collections.abc import Hashable
 from typing import NamedTuple
 
-from evals.text import FILLER, UPPER, GatedAlternatives, lower, tokens_of, words
+from evals.text import FILLER, UPPER, GatedAlternatives, literal_alternation, lower, tokens_of, words
 
 KINDS = ("email", "phone", "id", "amount", "date", "time", "count", "name", "place", "preference")
 
@@ -100,8 +100,8 @@ _MONTHS = {
 }
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-_NUM_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-_ORD_WORD = "|".join(sorted(_ORDINAL_WORDS, key=len, reverse=True))
+_NUM_WORD = literal_alternation(_NUMBER_WORDS)
+_ORD_WORD = literal_alternation(_ORDINAL_WORDS)
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"

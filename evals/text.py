@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -14,6 +14,28 @@ def named_alternatives(**kinds: list[str]) -> re.Pattern[str]:
     return re.compile(
         "|".join(f"(?P<{kind}>{'|'.join(alts)})" for kind, alts in kinds.items()), re.IGNORECASE
     )
+
+
+def literal_alternation(literals: Iterable[str]) -> str:
+    """A regex group matching any of `literals`, as a prefix trie: "seven(?:teen)?" rather than
+    "seventeen|seven". It matches the same strings and prefers the longer at one position, as a
+    longest-first alternation does, but Python's `re` tries a flat alternation branch by branch
+    at every position, and a trie rejects most positions at its first character."""
+    tree: dict[str, dict] = {}
+    for literal in literals:
+        node = tree
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def group(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + group(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return f"(?:{group(tree)})"
 
 
 def words(*groups: str) -> frozenset[str]:
