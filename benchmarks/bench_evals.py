@@ -4,9 +4,10 @@
 
 Generates representative contact-centre journeys of 1-4 stages (conversations of 6-20 turns, a
 mix of resolved, failed, escalated and abandoned requests, customer details such as emails,
-phone numbers, order ids, dates, times and amounts, some re-asks; every later stage gets the
-journey's earlier stages as context), pins the process to one CPU, and scores every conversation with all three evaluators
-through `evals.evaluate_batch`, the path `orchestration.scoring` uses. Prints conversations per
+phone numbers, order ids, dates, times, amounts and product names, some re-asks of typed and of
+untyped details; every later stage gets the journey's earlier stages as context), pins the
+process to one CPU, and scores every conversation with all three evaluators through
+`evals.evaluate_batch`, the path `orchestration.scoring` uses. Prints conversations per
 second of CPU time (the target: >= 2,000) and of wall time, with the command and the machine.
 With `--sgd`, also times the annotated SGD dialogues (real crowd-written text, 20 turns on
 average). Not a test: nothing here asserts.
@@ -118,6 +119,8 @@ def _middle(rng: random.Random, d: dict[str, str], reask: bool) -> list[tuple[st
                 [("agent", "What is your order number?"), ("customer", f"I already gave it: {d['order']}.")],
                 [("agent", "Can I have your email address?"), ("customer", d["email"])],
                 [("agent", "What time would you like?"), ("customer", f"{d['time']}, as I said.")],
+                # An untyped detail (the product) asked for again: the restated-span path.
+                [("agent", "Which device is this about?"), ("customer", f"The {d['product']}.")],
             ]
         )
     return turns
