@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, NamedTuple
 
 from evals.cues import Cue, agent_cues, customer_cues, is_pleasantry
@@ -287,11 +288,12 @@ class Said(NamedTuple):
     grams: Grams
 
 
-def _transcript_key(turns: tuple[Turn, ...]) -> str:
-    """A transcript as one string, equal exactly when the turns are. A string, unlike the turns
-    it replaces as the cache key, is not tracked by the garbage collector: keeping thousands of
-    transcripts' Turn objects alive made every collection walk them."""
-    return "\x1e".join([f"{t.index}\x1f{t.role}\x1f{t.text}" for t in turns])
+def _transcript_key(turns: tuple[Turn, ...]) -> tuple[int | str, ...]:
+    """A transcript's turns flattened into one tuple (index, role, text, index, ...), equal
+    exactly when the turns are. As the cache key it replaces the turns themselves: a tuple of
+    ints and strings is one object the garbage collector soon stops tracking, while keeping
+    thousands of transcripts' Turn objects alive made every collection walk them."""
+    return tuple(chain.from_iterable(turns))
 
 
 class _TranscriptCache:
@@ -303,7 +305,7 @@ class _TranscriptCache:
 
     def __init__(self, size: int):
         self._size = size
-        self._entries: OrderedDict[str, Said] = OrderedDict()
+        self._entries: OrderedDict[tuple[int | str, ...], Said] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, turns: tuple[Turn, ...]) -> Said | None:
