@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import re._constants as sre
+import re._parser as sre_parse
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -92,6 +95,66 @@ def tokens_of(lowered: str, text: str | None = None) -> frozenset[str]:
 
 _MAX_COMPILED = 4096
 
+_CATEGORY_CLASSES = {sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_WORD: r"\w", sre.CATEGORY_SPACE: r"\s"}
+_ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
+def _first_chars(items: Any) -> tuple[set[str] | None, bool]:
+    """What the first character of a match of parsed regex `items` can be, as regex class items
+    (None: anything), and whether the match can be empty. Over-approximates (lookarounds are
+    skipped), so a class built from it never rejects a position where the regex could match."""
+    first: set[str] = set()
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op is sre.LITERAL:
+            first.add(re.escape(chr(av)))
+            return first, False
+        if op is sre.IN:
+            for item_op, value in av:
+                if item_op is sre.LITERAL:
+                    first.add(re.escape(chr(value)))
+                elif item_op is sre.RANGE:
+                    first.add(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+                elif item_op is sre.CATEGORY and value in _CATEGORY_CLASSES:
+                    first.add(_CATEGORY_CLASSES[value])
+                else:
+                    return None, False  # a negated or unusual class: anything
+            return first, False
+        if op is sre.BRANCH:
+            parts = [_first_chars(branch) for branch in av[1]]
+        elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
+            parts = [_first_chars(av[-1] if op is sre.SUBPATTERN else av)]
+        elif op in _REPEATS:
+            chars, empty = _first_chars(av[2])
+            parts = [(chars, empty or av[0] == 0)]
+        else:
+            return None, False  # ANY, backreferences, ...: anything
+        for chars, _ in parts:
+            if chars is None:
+                return None, False
+            first |= chars
+        if not any(empty for _, empty in parts):
+            return first, False
+    return first, True
+
+
+def first_char_guard(alternatives: list[str], flags: int) -> str:
+    """A lookahead that only lets through a position where one of `alternatives` could start,
+    or "" when that cannot be told. At a word boundary before a space (a word's end) the regex
+    engine would otherwise try every alternative in turn."""
+    first: set[str] = set()
+    for alternative in alternatives:
+        try:
+            chars, empty = _first_chars(sre_parse.parse(alternative, flags))
+        except (re.error, TypeError, IndexError):
+            return ""
+        if chars is None or empty:
+            return ""
+        first |= chars
+    return f"(?=[{''.join(sorted(first))}])"
+
 
 class GatedAlternatives:
     """Named alternatives (one group per kind) that only tries the kinds whose gate passes.
@@ -144,7 +207,8 @@ class GatedAlternatives:
                 bounded.append(f"(?P<{kind}>{'|'.join(inner)})")
             if outer:
                 free.append(f"(?P<{kind}__>{'|'.join(outer)})")
-        parts = ([rf"\b(?:{'|'.join(bounded)})"] if bounded else []) + free
+        guard = first_char_guard(bounded, self._flags) if bounded else ""
+        parts = ([rf"\b{guard}(?:{'|'.join(bounded)})"] if bounded else []) + free
         return re.compile("|".join(parts), self._flags) if parts else None
 
     def finditer(
