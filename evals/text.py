@@ -124,6 +124,8 @@ def _first_chars(items: Any) -> tuple[set[str] | None, bool]:
             return first, False
         if op is sre.BRANCH:
             parts = [_first_chars(branch) for branch in av[1]]
+        elif op is sre.SUBPATTERN and av[1] & re.IGNORECASE:
+            return None, False  # "(?i:...)" in a case-sensitive pattern: give up rather than track case
         elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
             parts = [_first_chars(av[-1] if op is sre.SUBPATTERN else av)]
         elif op in _REPEATS:

@@ -46,6 +46,6 @@ def test_the_first_character_guard_never_changes_what_matches(alternatives: list
         assert [m.span() for m in guarded.finditer(text)] == [m.span() for m in plain.finditer(text)]
 
 
-@pytest.mark.parametrize("alternatives", [[r"a", r"x*"], [r"a", r".b"], [r"[^a]b"]])
+@pytest.mark.parametrize("alternatives", [[r"a", r"x*"], [r"a", r".b"], [r"[^a]b"], [r"(?i:a)b"]])
 def test_no_guard_when_an_alternative_may_be_empty_or_start_with_anything(alternatives: list[str]) -> None:
     assert first_char_guard(alternatives, 0) == ""
