@@ -519,10 +519,10 @@ def analyse(
 ) -> ConversationAnalysis:
     """Analyse one conversation; `context` is the earlier context (see `read_context`)."""
     turns = normalize_conversation(conversation)
-    earlier = read_context(context)
-    known = list(earlier.facts)
+    before = read_context(context)
+    known = list(before.facts)
     memory = SpanMemory(turns)
-    for grams, source, earlier_turns in earlier.spans:
+    for grams, source, earlier_turns in before.spans:
         memory.layer(grams, source, earlier_turns)
     given: list[GivenFact] = []
     reasks: list[ReAsk] = []
@@ -588,7 +588,7 @@ def analyse(
     TRANSCRIPT_CACHE.put(turns, Said(tuple((g.fact, g.turn, g.said) for g in given), memory.own_grams))
     return ConversationAnalysis(
         turns=turns,
-        context_facts=tuple(earlier.facts),
+        context_facts=tuple(before.facts),
         given=tuple(given),
         details=len(memory),
         reasks=tuple(reasks),

@@ -212,3 +212,13 @@ def test_the_agent_repeating_a_value_is_not_the_customer_restating_it() -> None:
     ]
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.passed is True and result.score == 1.0
+
+
+def test_a_conversation_ending_on_a_question_for_a_given_kind_is_a_possible_lapse() -> None:
+    conversation = [
+        {"role": "customer", "content": "My email is maria.k@example.org, I need a new password."},
+        {"role": "agent", "content": "Sure. What is your email address?"},
+    ]
+    result = CustomerAgentContextRetention().evaluate(output=conversation)
+    assert result.status == "completed" and result.score is not None and result.score < 1.0
+    assert "ended before an answer" in result.reason
