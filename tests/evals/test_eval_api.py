@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from evals import (
@@ -112,3 +114,48 @@ def test_batch_keeps_order_and_reports_a_bad_item_as_failed() -> None:
 def test_bad_arguments_raise_clear_errors(call, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+_TURN_TEXTS = [
+    "",
+    "?",
+    "Hi",
+    "Thanks!",
+    "again?",
+    "No, I said Tuesday.",
+    "My email is ann.lee@example.com",
+    "order AB-12345 at 13:30 on March 5th",
+    "I like sci-fi and documentaries.",
+    "I have a Chromecast with Google TV",
+    "İstanbul café’s menu 😀",
+    "What genres do you like?",
+    "Which device is it?",
+    "Is that still the family plan?",
+    "What is your email address?",
+    "Your booking has been confirmed.",
+    "Sorry, I couldn't book that.",
+    "The Chromecast with Google TV.",
+    "it's the router's light",
+    "V11 4K",
+    "'s |||",
+    "Forget it, I'll call back.",
+]
+
+
+def test_random_conversations_never_crash_and_keep_the_contract() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        conversation = [
+            {"role": rng.choice(["customer", "agent", "system"]), "content": rng.choice(_TURN_TEXTS)}
+            for _ in range(rng.randint(1, 8))
+        ]
+        context = rng.choice(
+            [
+                None,
+                [[{"role": "customer", "content": rng.choice(_TURN_TEXTS)}]],
+                [rng.choice(_TURN_TEXTS) or "x"],
+            ]
+        )
+        for result in evaluate(list(EVALUATOR_NAMES), conversation=conversation, input=context).values():
+            assert result.status in ("completed", "not_applicable")
+            assert (result.score is None) == (result.status == "not_applicable")
