@@ -11,8 +11,16 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from app_runner import main_module_kept
 
 from orchestration.receiver import create_app
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """No test leaves Streamlit's script behind as the process's `__main__` (see main_module_kept)."""
+    with main_module_kept():
+        yield
 
 
 @dataclass
@@ -32,7 +40,9 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(landing, max_body_bytes=256 * 1024), log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_app(landing, max_body_bytes=256 * 1024), log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

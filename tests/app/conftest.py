@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_runner import run_app
 from fixture_marts import build_fixture_snapshot
 from streamlit.testing.v1 import AppTest
-
-APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
-# The first run imports plotly, pandas and duckdb; on a shared 2-core machine that can take a while.
-RUN_TIMEOUT = 90
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +37,7 @@ def open_page(serving: Path, monkeypatch: pytest.MonkeyPatch) -> PageRunner:
 
     def run(page: str = "overview", serving_dir: Path | None = None, **params: str | list[str]) -> AppTest:
         monkeypatch.setenv("JOURNEYS_SERVING_DIR", str(serving_dir or serving))
-        at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
-        at.query_params.update(params)
-        at.run()
-        if page != "overview":
-            at.switch_page(f"app_pages/{page}.py").run()
+        at = run_app(page, **params)
         assert not at.exception, [e.value for e in at.exception]
         return at
 

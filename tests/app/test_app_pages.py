@@ -6,14 +6,17 @@ independent path from the app's DuckDB queries, and looked for as the page forma
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_runner import main_module_kept
 from apptest_helpers import metric, page_links, plotly_figures, texts
 from fixture_marts import build_fixture_snapshot
 
 from app.formatting import count, escape_markdown, pct, signed
+from orchestration.ingest import decode_pool
 
 PASSED = ["resolution_passed", "quality_passed", "context_retention_passed"]
 
@@ -347,3 +350,18 @@ def test_every_page_works_without_the_funnel_and_conversation_marts(open_page, w
     notices = [i.value for i in at.info]
     if page in ("overview", "stages", "channel_mix", "conversations"):
         assert any("is not in the published snapshot yet" in n for n in notices)
+
+
+def test_decode_workers_start_after_a_dashboard_run(open_page, tmp_path, monkeypatch):
+    """Streamlit leaves its script as `__main__`; the ingest tests' decode workers then re-ran the
+    dashboard as their main module and the pool broke (a CI failure). The suite-wide fixture
+    puts `__main__` back with main_module_kept."""
+    with main_module_kept():
+        at = open_page("stages")
+        at.run()
+    monkeypatch.delenv("JOURNEYS_SERVING_DIR")  # as in a later test, where the dashboard cannot run
+    paths = [tmp_path / f"{n}.jsonl" for n in range(2)]
+    for path in paths:
+        path.write_text(json.dumps({"resourceSpans": []}) + "\n")
+    monkeypatch.setattr(decode_pool, "PARALLEL_MIN_BYTES", 0)
+    assert [decoded.path for decoded in decode_pool.decode_files(paths)] == paths

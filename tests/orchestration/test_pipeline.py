@@ -3,17 +3,15 @@ real dbt, real GX gates) -> marts and the serving snapshot, checked against the 
 ground truth."""
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
+from app_runner import run_app
 from click.testing import CliRunner
-from streamlit.testing.v1 import AppTest
 
 from orchestration.cli import main
 from orchestration.simulate import simulate
 
-APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 PAGES = ["overview", "stages", "channel_mix", "conversations", "compliance", "routing"]
 START = date(2026, 11, 2)
 DAYS = 4
@@ -44,7 +42,9 @@ def test_materialize_succeeds_and_reports_each_day(materialized):
 def test_every_simulated_conversation_is_ingested_and_scored(materialized):
     sim, _, data = materialized
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        conversations = {r[0] for r in con.execute("select conversation_id from raw.conversations").fetchall()}
+        conversations = {
+            r[0] for r in con.execute("select conversation_id from raw.conversations").fetchall()
+        }
         evaluations = con.execute(
             "select evaluator, count(*) from raw.evaluations group by 1 order by 1"
         ).fetchall()
@@ -60,9 +60,7 @@ def test_every_simulated_conversation_is_ingested_and_scored(materialized):
 
 def test_stage_funnel_matches_the_planted_truth(materialized):
     sim, _, data = materialized
-    funnel = duckdb.sql(
-        f"select * from '{data}/serving/current/stage_funnel.parquet'"
-    ).fetchall()
+    funnel = duckdb.sql(f"select * from '{data}/serving/current/stage_funnel.parquet'").fetchall()
     assert funnel, "the published snapshot has an empty stage_funnel"
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         got = {
@@ -80,8 +78,13 @@ def test_the_snapshot_serves_every_mart_and_routing_signals(materialized):
     current = data / "serving" / "current"
     published = {p.stem for p in current.glob("*.parquet")}
     assert {
-        "stage_funnel", "channel_mix", "stage_handoffs", "journeys", "conversation_evaluations",
-        "daily_stage_metrics", "stage_compliance",
+        "stage_funnel",
+        "channel_mix",
+        "stage_handoffs",
+        "journeys",
+        "conversation_evaluations",
+        "daily_stage_metrics",
+        "stage_compliance",
     } <= published
     assert (data / "serving" / "routing_signals.json").exists() == ("routing_signals" in published)
 
@@ -114,10 +117,7 @@ def test_every_dashboard_page_renders_the_real_marts(materialized, page, monkeyp
     so a renamed or missing mart column cannot go unnoticed."""
     _, _, data = materialized
     monkeypatch.setenv("JOURNEYS_SERVING_DIR", str(data / "serving"))
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    if page != "overview":
-        at.switch_page(f"app_pages/{page}.py").run()
+    at = run_app(page)
     assert not at.exception, [e.value for e in at.exception]
     missing = [i.value for i in at.info if "is not in the published snapshot" in str(i.value)]
     assert not missing
