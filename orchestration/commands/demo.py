@@ -84,6 +84,11 @@ def _wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
     raise click.ClickException(f"{name} did not answer at {url} within {STARTUP_TIMEOUT_S}s")
 
 
+# `dagster dev` warns at every start that `dg dev` supersedes it; dg is a separate CLI this
+# project does not install.
+_QUIET_DEV_COMMAND = "ignore:Function `dev_command` is superseded"
+
+
 def _interrupt_on_sigterm() -> None:
     """Ctrl-C (SIGINT) and a plain `kill` (SIGTERM) both stop the servers cleanly. SIGINT is
     restored explicitly because a shell that starts the demo in the background ignores it."""
@@ -160,9 +165,10 @@ def command(days: int, journeys: int, seed: int, host: str, dagster_port: int, s
     bin_dir = Path(sys.executable).parent
     processes = [
         subprocess.Popen(
+            # The daemon logs every sensor tick at INFO, every 30 s; the UI shows them all anyway.
             [str(bin_dir / "dagster"), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
-             "-h", host, "-p", str(dagster_port)],
-            cwd=home, env=env, start_new_session=True,
+             "-h", host, "-p", str(dagster_port), "--log-level", "warning"],
+            cwd=home, env={**env, "PYTHONWARNINGS": _QUIET_DEV_COMMAND}, start_new_session=True,
         ),
         subprocess.Popen(
             [str(bin_dir / "streamlit"), "run", str(REPO_ROOT / "app" / "streamlit_app.py"),
