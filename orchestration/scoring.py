@@ -65,12 +65,49 @@ class ScoringReport:
     rows_written: int = 0
     status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     mean_scores: dict[str, float | None] = field(default_factory=dict)
+    scored: dict[str, int] = field(default_factory=dict)  # results with a score, behind each mean
     stats: EngineStats = field(default_factory=EngineStats)
+    last_day: date | None = None  # set on a report combining a range of days
+
+    @classmethod
+    def combined(cls, reports: Sequence[ScoringReport]) -> ScoringReport:
+        """The reports of consecutive days as one, for a run that scored a range.
+
+        Dagster records a single-run backfill's metadata on every partition of the range (it has
+        no way to attach each day its own), so the figures there must be the range's: sums, and
+        means weighted by the scores behind them rather than a mean of daily means."""
+        first = reports[0]
+        total = cls(first.day, first.engine, first.evaluators, first.cohort_week, first.segment)
+        total.last_day = reports[-1].last_day or reports[-1].day
+        for report in reports:
+            total.conversations += report.conversations
+            total.rows_written += report.rows_written
+            total.stats.merge(report.stats)
+        for name in first.evaluators:
+            counts: Counter[str] = Counter()
+            for report in reports:
+                counts.update(report.status_counts.get(name, {}))
+            total.status_counts[name] = dict(counts)
+            weighted = [
+                (r.mean_scores[name], r.scored.get(name, 0)) for r in reports if r.mean_scores.get(name) is not None
+            ]
+            total.scored[name] = sum(n for _, n in weighted)
+            total.mean_scores[name] = (
+                sum(mean * n for mean, n in weighted) / total.scored[name] if total.scored[name] else None
+            )
+        return total
+
+    @property
+    def partitions(self) -> str:
+        """The day, or the range `first..last` of a combined report."""
+        if self.last_day is None or self.last_day == self.day:
+            return self.day.isoformat()
+        return f"{self.day.isoformat()}..{self.last_day.isoformat()}"
 
     def to_metadata(self) -> dict[str, Any]:
         """Flat, JSON-serialisable values (one key per figure reads well in the Dagster UI)."""
         metadata: dict[str, Any] = {
-            "partition": self.day.isoformat(),
+            "partition": self.partitions,
             "engine": self.engine,
             "conversations": self.conversations,
             "rows_written": self.rows_written,
@@ -106,7 +143,7 @@ class ScoringReport:
     def summary(self) -> str:
         lines = [
             (
-                f"{self.day} [{self.engine}, {self._scope()}]: {self.conversations:,} conversations, "
+                f"{self.partitions} [{self.engine}, {self._scope()}]: {self.conversations:,} conversations, "
                 f"{self.rows_written:,} evaluation rows"
             )
         ]
@@ -318,4 +355,5 @@ def score_partition(
                 scores[name].append(result.score)
     report.status_counts = {name: dict(counts[name]) for name in names}
     report.mean_scores = {name: fmean(scores[name]) if scores[name] else None for name in names}
+    report.scored = {name: len(scores[name]) for name in names}
     return report

@@ -1,7 +1,6 @@
 """Conversation evaluators, scored per daily partition."""
 
 import warnings
-from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -61,16 +60,14 @@ def _refuse_blocked_days(con, days: list[date], journey_map_file: JourneyMapReso
 
 
 def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
-    """One day: its report. A range (single-run backfill): the counts summed, and each day's line."""
+    """One day: its report. A range (single-run backfill): the range's figures, which Dagster
+    shows on each of its days, and each day's own line to read a single day from."""
     if len(reports) == 1:
         return reports[0].to_metadata()
-    totals: Counter[str] = Counter()
-    for report in reports:
-        totals.update({k: v for k, v in report.to_metadata().items() if isinstance(v, int) and not isinstance(v, bool)})
     return {
+        **ScoringReport.combined(reports).to_metadata(),
         "days": len(reports),
-        **dict(totals),
-        "per_day": dg.MetadataValue.md("\n".join(f"- {r.summary().splitlines()[0]}" for r in reports)),
+        "per_day": dg.MetadataValue.md("\n\n".join(f"```\n{r.summary()}\n```" for r in reports)),
     }
 
 
