@@ -7,6 +7,10 @@ rename), always as one OTLP/JSON line with hex ids, so ingestion reads one forma
 body gets 400 with the reason, a body over the limit (compressed or not) 413, an unknown content
 type or encoding 415, and a failed write 503 (which exporters retry). Errors carry a `google.rpc.Status` in the request's content type, as the
 OTLP/HTTP specification asks. `GET /health` says the receiver is up and where it writes.
+
+`POST /tracer/v1/traces` is the same endpoint under the path traceAI's exporters send to: traceAI
+(`fi-instrumentation-otel`) keeps only the scheme and host of `FI_BASE_URL` and always posts to
+`/tracer/v1/traces`, so `FI_BASE_URL=http://HOST:4318` points it here unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from orchestration.ingest.otlp_json import NotOtlpJson, json_request_line, reque
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 FILE_PREFIX = "otlp-http"
+# The standard OTLP/HTTP path, and the one traceAI's exporters derive from FI_BASE_URL.
+TRACES_PATHS = ("/v1/traces", "/tracer/v1/traces")
 DEFAULT_MAX_BODY_BYTES = 20 << 20  # the OpenTelemetry Collector's default limit
 
 
@@ -143,7 +149,7 @@ def create_app(landing_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTE
 
     return Starlette(
         routes=[
-            Route("/v1/traces", export_traces, methods=["POST"]),
+            *(Route(path, export_traces, methods=["POST"]) for path in TRACES_PATHS),
             Route("/health", health, methods=["GET"]),
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import os
 import socket
@@ -15,11 +16,15 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
+from google.protobuf.json_format import Parse
 from google.rpc.status_pb2 import Status
-from ingest_builders import JOURNEY, request, rows, span
+from ingest_builders import DAY, JOURNEY, request, rows, span, tid
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -68,6 +73,95 @@ def test_sdk_exporter_to_receiver_to_ingestion_round_trip(receiver, warehouse, c
         "billing_dispute",  # from the resource
         "investigation",  # the span's value wins over the resource's
         "completed",
+    )
+    assert [(t["role"], t["text"]) for t in conversation["turns"]] == [
+        ("customer", "Why was I charged twice?"),
+        ("agent", "I see the duplicate charge; refunding it."),
+    ]
+
+
+def test_traceai_path_takes_protobuf_requests_that_ingest(receiver, warehouse):
+    """traceAI posts to `/tracer/v1/traces` on FI_BASE_URL's host: the same endpoint answers there."""
+    document = request(span(1, 1, 0, 10, {**JOURNEY, "session.id": "fi-path", "input.value": "hello"}))
+    body = Parse(orjson.dumps(_base64_ids(document)), ExportTraceServiceRequest()).SerializeToString()
+    answer = requests.post(f"{receiver.url}/tracer/v1/traces", data=body, headers=PROTOBUF, timeout=10)
+    assert answer.status_code == 200
+    assert ExportTraceServiceResponse.FromString(answer.content) == ExportTraceServiceResponse()
+    (line,) = received_lines(receiver)
+    assert line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"] == tid(1)
+    report = ingest_partition(warehouse, receiver.landing, DAY)
+    assert (report.spans, report.conversations, report.quarantined) == (1, 1, 0)
+    assert rows(warehouse, "select conversation_id from raw.conversations") == [{"conversation_id": "fi-path"}]
+
+
+def _base64_ids(document: dict) -> dict:
+    """OTLP/JSON (hex ids) as protobuf's own JSON mapping (base64 ids), for `json_format.Parse`."""
+    for resource_spans in document["resourceSpans"]:
+        for scope_spans in resource_spans["scopeSpans"]:
+            for s in scope_spans["spans"]:
+                for field in ("traceId", "spanId", "parentSpanId"):
+                    if field in s:
+                        s[field] = base64.b64encode(bytes.fromhex(s[field])).decode()
+    return document
+
+
+_TRACEAI_SCRIPT = """
+import sys
+from fi_instrumentation import register
+from fi_instrumentation.fi_types import ProjectType
+from fi_instrumentation.otel import Transport
+
+provider = register(project_name="journeys-test", project_type=ProjectType.OBSERVE, transport=Transport.HTTP,
+                    verbose=False)
+tracer = provider.get_tracer("traceai-test")
+with tracer.start_as_current_span("conversation", attributes={
+    "session.id": "fi-session", "customer.id": "cust-fi", "journey.id": "jrn-fi",
+    "journey.name": "billing_dispute", "journey.stage": "investigation", "channel": "chat", "agent.type": "ai",
+}) as root:
+    with tracer.start_as_current_span("llm", attributes={
+        "fi.span.kind": "LLM",
+        "gen_ai.input.messages.0.message.role": "user",
+        "gen_ai.input.messages.0.message.content": "Why was I charged twice?",
+        "gen_ai.output.messages.0.message.role": "assistant",
+        "gen_ai.output.messages.0.message.content": "I see the duplicate charge; refunding it.",
+    }):
+        pass
+print(root.start_time)
+sys.stdout.flush()
+provider.shutdown()  # flushes the batch processor
+"""
+
+
+def test_traceai_register_exports_to_the_receiver_unchanged(receiver, warehouse):
+    """traceAI's own `register(transport=HTTP)` with only FI_BASE_URL pointed at `journeys serve`.
+
+    In a subprocess: `register` installs SIGINT/SIGTERM handlers and an atexit hook, and reads its
+    endpoint from the environment, none of which belongs in the test process."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("FI_", "OTEL_"))}
+    environment["FI_BASE_URL"] = receiver.url  # scheme and host only; traceAI adds /tracer/v1/traces
+    done = subprocess.run(
+        [sys.executable, "-c", _TRACEAI_SCRIPT],
+        check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Failed to export" not in done.stderr, done.stderr
+    started_ns = int(done.stdout.split()[-1])
+
+    lines = received_lines(receiver)
+    exported = [s for line in lines for rs in line["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
+    assert len(exported) == 2
+    day = datetime.fromtimestamp(started_ns / 1e9, UTC).date()
+    report = ingest_partition(warehouse, receiver.landing, day)
+    assert (report.spans, report.conversations, report.quarantined) == (2, 1, 0)
+    (conversation,) = rows(warehouse, "select * from raw.conversations")
+    assert (conversation["conversation_id"], conversation["journey_id"], conversation["stage"]) == (
+        "fi-session",
+        "jrn-fi",
+        "investigation",
     )
     assert [(t["role"], t["text"]) for t in conversation["turns"]] == [
         ("customer", "Why was I charged twice?"),
