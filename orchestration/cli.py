@@ -7,8 +7,11 @@ imported only when invoked, so `journeys --help` answers without loading Dagster
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
+
+from orchestration.settings import load_env_file
 
 SUBCOMMANDS: dict[str, str] = {
     "simulate": "Write simulated contact-center traffic as OTLP/JSON trace files.",
@@ -17,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "Simulate a month, materialize it, and start the Dagster UI and the Streamlit app.",
     "rescore": "Re-run the evaluators and marts for one cohort (cohort week or segment).",
     "calibrate": "Report the evaluators' accuracy on annotated dialogues (SGD dev set).",
+    "config": "Show the settings in effect and where each comes from (environment, .env, default).",
 }
 
 
@@ -37,5 +41,11 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="journeys")
-def main() -> None:
-    """Contact-center customer-journey management: traces in, journey marts and routing signals out."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Contact-center customer-journey management: traces in, journey marts and routing signals out.
+
+    Settings come from the environment, then from a `.env` file in the working directory
+    (`.env.example` lists every variable), then the defaults."""
+    # Every subcommand, and the Dagster and Streamlit processes `demo` starts, sees these.
+    ctx.obj = {"from_env_file": load_env_file(Path.cwd() / ".env")}

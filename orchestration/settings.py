@@ -35,19 +35,21 @@ class Settings:
         """Write the resolved values back to the environment, so that Dagster's `EnvVar`
         resources, dbt's `env_var()` and child processes (dagster dev, streamlit) all see the
         same absolute paths whatever their working directory."""
-        os.environ.update(
-            {
-                "JOURNEYS_DATA_DIR": str(self.data_dir),
-                "JOURNEYS_LANDING_DIR": str(self.landing_dir),
-                "JOURNEYS_WAREHOUSE": str(self.warehouse),
-                "JOURNEYS_SERVING_DIR": str(self.serving_dir),
-                "JOURNEYS_JOURNEY_MAP": str(self.journey_map),
-                "JOURNEYS_PARTITIONS_START": self.partitions_start.isoformat(),
-                "JOURNEYS_EVAL_ENGINE": self.eval_engine,
-                "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
-                "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
-            }
-        )
+        os.environ.update(self.as_env())
+
+    def as_env(self) -> dict[str, str]:
+        """The resolved values under their environment variables' names."""
+        return {
+            "JOURNEYS_DATA_DIR": str(self.data_dir),
+            "JOURNEYS_LANDING_DIR": str(self.landing_dir),
+            "JOURNEYS_WAREHOUSE": str(self.warehouse),
+            "JOURNEYS_SERVING_DIR": str(self.serving_dir),
+            "JOURNEYS_JOURNEY_MAP": str(self.journey_map),
+            "JOURNEYS_PARTITIONS_START": self.partitions_start.isoformat(),
+            "JOURNEYS_EVAL_ENGINE": self.eval_engine,
+            "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
+            "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+        }
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,3 +67,16 @@ class Settings:
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
         )
+
+
+def load_env_file(path: Path) -> list[str]:
+    """Set the variables of a `.env` file (`.env.example` shows the format) that the
+    environment does not set already, and return their names: an exported variable wins, as
+    with docker compose and Dagster's own `.env` loading."""
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        return []
+    loaded = {k: v for k, v in dotenv_values(path).items() if v is not None and k not in os.environ}
+    os.environ.update(loaded)
+    return sorted(loaded)
