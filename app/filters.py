@@ -109,11 +109,15 @@ class Clause:
         return replace(self, sql=joined, params=(*self.params, *params))
 
 
-def clause(filters: Filters, columns: Collection[str], prefix: str = "") -> Clause:
+def clause(
+    filters: Filters, columns: Collection[str], prefix: str = "", *, null_channel_is_any: bool = False
+) -> Clause:
     """The conditions of the active filters that `columns` (a mart's columns) can take.
 
     `prefix` qualifies column names (e.g. `"c."`) when the query joins several marts. Every
     value is a bound parameter: filter values come from the URL, so they are user input.
+    `null_channel_is_any`: in the closed-loop marts a row without a channel (a cohort-level
+    signal, a stage-transition drift) holds for every channel, so a channel filter keeps it.
     """
     conditions: list[str] = []
     params: list[Any] = []
@@ -139,7 +143,10 @@ def clause(filters: Filters, columns: Collection[str], prefix: str = "") -> Clau
             )
         elif name == "channels":
             if "channel" in columns:
-                take(name, f"list_contains(?::varchar[], {prefix}channel)", list(filters.channels))
+                condition = f"list_contains(?::varchar[], {prefix}channel)"
+                if null_channel_is_any:
+                    condition = f"{prefix}channel is null or {condition}"
+                take(name, condition, list(filters.channels))
             elif "channel_sequence" in columns:
                 take(
                     name,

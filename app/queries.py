@@ -351,5 +351,7 @@ def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
 
 
 def per_mart(snapshot: Snapshot, mart: str, filters: Filters) -> Result:
-    """Every column of a mart, filtered where it can be (compliance, friction, routing)."""
-    return _run(snapshot, clause(filters, columns(snapshot, mart)), f"select * from {mart} {{where}}")
+    """Every column of a mart, filtered where it can be (compliance, friction, routing); a row
+    without a channel is one that holds for every channel."""
+    where = clause(filters, columns(snapshot, mart), null_channel_is_any=True)
+    return _run(snapshot, where, f"select * from {mart} {{where}}")

@@ -379,13 +379,13 @@ MART_SQL: dict[str, str] = {
                next_stage_retention_change, is_net_negative, explanation)
     """,
     "journey_map_drift": """
-        select journey_name, drift_type, observed, observations, journeys, description
+        select journey_name, drift_type, observed, channel, observations, journeys, description
         from (values
-            ('streaming_onboarding', 'undeclared_transition', 'payment > sign-up', 14, 11,
+            ('streaming_onboarding', 'undeclared_transition', 'payment > sign-up', null, 14, 11,
              '11 journeys went back from payment to sign-up, which the journey map does not declare'),
-            ('billing_dispute', 'undeclared_channel', 'sms', 3, 2,
+            ('billing_dispute', 'undeclared_channel', 'sms', 'sms', 3, 2,
              '2 journeys used sms, which the journey map does not allow for billing_dispute')
-        ) as t(journey_name, drift_type, observed, observations, journeys, description)
+        ) as t(journey_name, drift_type, observed, channel, observations, journeys, description)
     """,
 }
 # Created in this order because later marts read earlier ones.

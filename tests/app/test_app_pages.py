@@ -276,6 +276,19 @@ def test_routing_page_flags_net_negative_changes_and_map_drift(open_page, mart):
     assert metric(at, "Undeclared paths and channels") == [count(len(mart("journey_map_drift")))]
 
 
+def test_a_channel_filter_keeps_the_signals_and_drift_that_hold_for_every_channel(open_page, mart):
+    """Cohort-level signals (add_context_bridge) and transition drift have no channel: they hold
+    for every channel, so filtering by one must not hide them."""
+    at = open_page("routing", channel="chat")
+    signals, drift = mart("routing_signals"), mart("journey_map_drift")
+    kept = signals[signals["channel"].isna() | (signals["channel"] == "chat")]
+    assert signals["channel"].isna().any() and (signals["channel"].dropna() != "chat").any()
+    assert len(at.dataframe[0].value) == len(kept)
+    kept_drift = drift[drift["channel"].isna() | (drift["channel"] == "chat")]
+    assert len(kept_drift) == 1
+    assert metric(at, "Undeclared paths and channels") == [count(len(kept_drift))]
+
+
 def test_routing_page_guard_is_quiet_for_a_journey_without_net_negative_change(open_page):
     at = open_page("routing", journey="billing_dispute")
     assert metric(at, "Net-negative changes") == [count(0)]
