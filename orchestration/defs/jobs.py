@@ -6,9 +6,10 @@ import dagster as dg
 
 from orchestration.defs.assets.evaluations import EVALUATIONS_KEY
 
-# Deliberate: ingestion, gates and evaluators backfill one day per run (a failing gate blocks
-# only its day) while the partitioned dbt models backfill in a single run over the range. A job
-# backfill uses the smaller policy (a run per day); Dagster warns about the mix on every load.
+# Deliberate: ingestion and its gates backfill one day per run (a failing gate blocks only its
+# day) while the evaluators and the partitioned dbt models backfill in a single run over the
+# range. A job backfill uses the smaller policy (a run per day; README says to backfill the
+# assets for ranges); Dagster warns about the mix on every load.
 warnings.filterwarnings("ignore", message=r"Asset job .* materializes assets with varying BackfillPolicies")
 
 # ingest -> quality gates -> evaluators -> dbt marts -> serving snapshot, for one day.

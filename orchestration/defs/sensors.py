@@ -1,19 +1,23 @@
 """Sensors: late or new trace files re-trigger their days; failed runs raise an alert."""
 
 
+import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration.alerts import send_alert
 from orchestration.defs.assets.ingest import CONVERSATIONS_KEY
-from orchestration.defs.jobs import daily_journeys_job, rescore_cohort_job
+from orchestration.defs.jobs import daily_journeys_job
 from orchestration.defs.partitions import daily_partitions
 from orchestration.ingest import landing_file_days
+from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.settings import Settings
 
 TRACE_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+BACKFILL_ID_TAG = "dagster/backfill"
 
 
 def _landing_files(landing_dir: Path) -> dict[str, str]:
@@ -36,27 +40,34 @@ def _last_ingested_at(instance: dg.DagsterInstance, day: str) -> float | None:
 
 
 def days_to_refresh(
-    instance: dg.DagsterInstance, landing_dir: Path, seen: dict[str, str]
-) -> tuple[dict[str, float], dict[str, str]]:
-    """The days whose landing files changed after the day was last ingested, each with the
-    newest such file's mtime, plus the new fingerprints to remember.
+    instance: dg.DagsterInstance, landing_dir: Path, seen: dict[str, str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The days to re-materialize, each with a key naming the deliveries that call for it, plus
+    the fingerprints to remember. `seen` is None on the sensor's first look.
 
-    Comparing with the last materialization (not only the cursor) means files that were
-    already ingested by `journeys materialize` or a backfill trigger nothing, while a late file
-    for an old day re-triggers exactly that day."""
+    A file the sensor has not seen before, or one that changed, calls for its days. On the first
+    look there is nothing to compare with, so a file calls for a day only if it is newer than
+    the day's last ingestion: files `journeys materialize` or a backfill already ingested trigger
+    nothing. After that a new file counts whatever its mtime, since `cp -p`, rsync and tar keep
+    the sender's."""
     current = _landing_files(landing_dir)
     valid_days = set(daily_partitions.get_partition_keys())
-    due: dict[str, float] = {}
+    deliveries: dict[str, list[str]] = {}
     for path, fingerprint in current.items():
-        if seen.get(path) == fingerprint:
+        if seen is not None and seen.get(path) == fingerprint:
             continue
         mtime = int(fingerprint.split(":")[0]) / 1e9
         for day in sorted(d.isoformat() for d in landing_file_days(Path(path))):
             if day not in valid_days:
                 continue
-            ingested_at = _last_ingested_at(instance, day)
-            if ingested_at is None or mtime > ingested_at:
-                due[day] = max(due.get(day, 0.0), mtime)
+            if seen is None:
+                ingested_at = _last_ingested_at(instance, day)
+                if ingested_at is not None and mtime <= ingested_at:
+                    continue
+            deliveries.setdefault(day, []).append(f"{path}@{fingerprint}")
+    due = {
+        day: hashlib.sha1("\n".join(sorted(found)).encode()).hexdigest()[:12] for day, found in deliveries.items()
+    }
     return due, current
 
 
@@ -68,21 +79,33 @@ def days_to_refresh(
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     landing_dir = Settings.from_env().landing_dir
-    seen = json.loads(context.cursor) if context.cursor else {}
+    seen = json.loads(context.cursor) if context.cursor else None
     due, current = days_to_refresh(context.instance, landing_dir, seen)
     requests = [
-        # The run key carries the newest file time, so a day re-runs once per new delivery.
-        dg.RunRequest(partition_key=day, run_key=f"{day}@{mtime:.3f}", tags={"journeys/trigger": "landing"})
-        for day, mtime in sorted(due.items())
+        # The run key names the deliveries, so a day re-runs once per new or changed file set.
+        dg.RunRequest(partition_key=day, run_key=f"{day}@{key}", tags={"journeys/trigger": "landing"})
+        for day, key in sorted(due.items())
     ]
     skip = None if requests else dg.SkipReason(f"No new trace files for ingested days in {landing_dir}")
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(current), skip_reason=skip)
 
 
+def _partitions(tags: Mapping[str, str]) -> str | None:
+    """The day a run covered, or the `first..last` range of a single-run backfill."""
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"]
+    first, last = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
+    if first and last:
+        return first if first == last else f"{first}..{last}"
+    return None
+
+
+# No monitored_jobs: a backfill launched on assets in the UI runs as Dagster's implicit asset
+# job, which a list of our jobs would leave unwatched.
 @dg.run_failure_sensor(
-    monitored_jobs=[daily_journeys_job, rescore_cohort_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Writes an alert record for each failed run and posts it to JOURNEYS_ALERT_WEBHOOK when set.",
+    description="Writes an alert record for each failed run of this code location and posts it to "
+    "JOURNEYS_ALERT_WEBHOOK when set.",
 )
 def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
@@ -91,7 +114,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
             "kind": "run_failure",
             "job": run.job_name,
             "run_id": run.run_id,
-            "partition": run.tags.get("dagster/partition"),
+            "partition": _partitions(run.tags),
+            "backfill": run.tags.get(BACKFILL_ID_TAG),
             "message": context.failure_event.message or "run failed",
             "failed_steps": [e.step_key for e in context.get_step_failure_events()],
         }

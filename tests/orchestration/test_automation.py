@@ -13,6 +13,7 @@ from orchestration.definitions import defs
 from orchestration.defs.assets.ingest import ingest_traces
 from orchestration.defs.resources import LandingResource, WarehouseResource
 from orchestration.defs.sensors import landing_files_sensor, related_days_sensor, run_failure_alert
+from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
 
@@ -71,6 +72,21 @@ def test_a_late_file_retriggers_exactly_its_day(landing):
     assert days == ["2026-11-03"]
 
 
+def test_a_new_file_with_an_old_mtime_still_triggers_its_day(landing):
+    """`cp -p`, rsync and tar keep the sender's mtime: a delivery the sensor has not seen
+    counts even when it looks older than the day's last ingestion."""
+    instance = dg.DagsterInstance.ephemeral()
+    (landing / "day3.jsonl").write_text(conversation_line("c" * 32, datetime(2026, 11, 3, 9, 0)) + "\n")
+    _, cursor = _tick(instance, None)
+    _mark_ingested(instance, "2026-11-03")
+    copied = landing / "copied.jsonl"
+    copied.write_text(conversation_line("9" * 32, datetime(2026, 11, 3, 12, 0)) + "\n")
+    os.utime(copied, (1_000_000_000, 1_000_000_000))
+    days, cursor = _tick(instance, cursor)
+    assert days == ["2026-11-03"]
+    assert _tick(instance, cursor)[0] == []
+
+
 def test_files_already_ingested_trigger_nothing(landing):
     """After `journeys materialize` (or the demo) ingested a day, the sensor's first look at the
     landing directory must not re-run the whole history."""
@@ -113,11 +129,11 @@ def _failing_job():
     _boom()
 
 
-def test_run_failure_writes_an_alert_record(tmp_path, monkeypatch):
+def _alert_for_failed_run(tmp_path, monkeypatch, tags: dict[str, str] | None = None):
     monkeypatch.setenv("JOURNEYS_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("JOURNEYS_ALERT_WEBHOOK", raising=False)
     instance = dg.DagsterInstance.ephemeral()
-    result = _failing_job.execute_in_process(instance=instance, raise_on_error=False)
+    result = _failing_job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
     failure_event = result.get_run_failure_event()
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert",
@@ -126,8 +142,29 @@ def test_run_failure_writes_an_alert_record(tmp_path, monkeypatch):
         dagster_event=failure_event,
     ).for_run_failure()
     run_failure_alert(context)
-    record = json.loads((tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()[-1])
+    return result, json.loads((tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()[-1])
+
+
+def test_run_failure_writes_an_alert_record(tmp_path, monkeypatch):
+    result, record = _alert_for_failed_run(tmp_path, monkeypatch, {"dagster/partition": "2026-11-03"})
     assert record["kind"] == "run_failure"
+    assert record["partition"] == "2026-11-03"
     assert record["run_id"] == result.run_id
     assert record["failed_steps"] == ["_boom"]
     assert record["webhook"] == "not configured"
+
+
+def test_a_failed_range_run_alert_names_its_days_and_backfill(tmp_path, monkeypatch):
+    tags = {RANGE_START_TAG: "2026-11-20", RANGE_END_TAG: "2026-11-21", "dagster/backfill": "cbhqyppb"}
+    _, record = _alert_for_failed_run(tmp_path, monkeypatch, tags)
+    assert record["partition"] == "2026-11-20..2026-11-21"
+    assert record["backfill"] == "cbhqyppb"
+
+
+def test_the_failure_sensor_watches_every_job_including_ui_asset_backfills():
+    """Asset backfills launched from the UI run as Dagster's implicit asset job; a sensor
+    limited to our named jobs never saw them fail. (Which runs a tick picks up cannot be driven
+    from a test: it matches each run's code-location origin, which in-process runs lack, so the
+    definition's own setting is what is checked.)"""
+    assert not run_failure_alert._monitored_jobs
+    assert not run_failure_alert._monitor_all_code_locations

@@ -16,6 +16,7 @@ from orchestration.defs.resources import (
     QualityGateResource,
     WarehouseResource,
 )
+from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.simulate import simulate
 
 JOURNEY_MAP = Path(__file__).resolve().parents[2] / "journey_map.yaml"
@@ -43,7 +44,7 @@ def range_run(tmp_path_factory) -> tuple[dg.DagsterInstance, Path]:
         [evaluations],
         instance=instance,
         resources=resources,
-        tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},
+        tags={RANGE_START_TAG: DAYS[0], RANGE_END_TAG: DAYS[-1]},
     )
     assert result.success
     return instance, data
