@@ -39,6 +39,7 @@ _SCRATCH_TABLES = (
     "_spans",
     "_trace_conversations",
     "_day_spans",
+    "_day_traces",
     "_day_llm_spans",
     "_day_messages",
     "_day_turns",
@@ -151,9 +152,12 @@ def _ingest(
     day_files = [kept[path] for path in relevant]
     report.files_read, report.bytes_read = len(day_files), run.bytes_read
     report.files_from_cache = len(run.from_cache)
-    report.related_days = sorted(set().union(*days_of_files(con, [f.path for f in stale]).values()) - {day})
     tables = SpanTables.concat([f.tables for f in day_files])
-    report.duplicate_spans = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
+    report.duplicate_spans, displaced = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
+    # Days the new files add to, and days whose rows of this day's conversations were moved here.
+    report.related_days = sorted(
+        set().union(*days_of_files(con, [f.path for f in stale]).values(), displaced) - {day}
+    )
     if cache:
         for file in run.from_cache:
             cache.served(file, day)

@@ -136,14 +136,56 @@ _COLUMNS: dict[str, str] = {
 }
 _LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
 
+# Rows of *other* days that belong to this day now (see `replace_day`): each trace's rows live on its
+# conversation's day only, so a row of one of the day's traces (`_day_traces`) elsewhere is a stale
+# copy, as is a conversation row elsewhere under one of the day's conversation ids or built from one
+# of its traces, and a quarantine row the day now reports (same file, line and ids).
+_DISPLACED: dict[str, str] = {
+    "spans": "trace_id in (select trace_id from _day_traces)",
+    "conversations": """conversation_id in (select conversation_id from _day_conversations)
+        or conversation_id in (
+            select c.conversation_id from raw.conversations c, unnest(c.trace_ids) as u(trace_id)
+            where c.partition_date <> $day and u.trace_id in (select trace_id from _day_traces))""",
+    "journey_events": "split_part(event_id, ':', 1) in (select trace_id from _day_traces)",
+    "ingest_quarantine": """trace_id in (select trace_id from _day_traces)
+        or exists (
+            select 1 from _day_quarantine d
+            where d.source_file = q.source_file and d.line_number is not distinct from q.line_number
+                and d.trace_id is not distinct from q.trace_id and d.span_id is not distinct from q.span_id)""",
+}
+
 
 def replace_day(
     con: duckdb.DuckDBPyConnection, day: date, tables: SpanTables, line_quarantine: list[QuarantineRecord]
-) -> int:
+) -> tuple[int, list[date]]:
     """Build `day`'s rows and replace the day in raw.spans, raw.conversations, raw.journey_events
     and raw.ingest_quarantine in one transaction (readers see the old day or the new one, never
-    half). Returns the number of duplicate spans skipped."""
+    half). Returns the number of duplicate spans skipped, and the other days rows were moved from.
+
+    A conversation's day is the date of its earliest span, so it can change after its day was
+    ingested: a late file brings an earlier trace of it (it moves to an earlier day), or the file
+    with its earliest span goes or changes (it moves later). The day it left still holds its rows.
+    The same transaction therefore deletes, on every other day, the rows this day now holds
+    (`_DISPLACED`: by trace, conversation id, or quarantine row), and those days are returned so
+    the caller names them in `IngestReport.related_days`. Why both:
+
+    - Deleting keeps the raw tables right at every commit: a span is stored once, a conversation
+      once, on its one day, whichever day is ingested first; rollups never count a moved
+      conversation twice. What it deletes is exactly what re-ingesting the other day would drop
+      (no row of these traces or conversations can belong to any day but this one), so every
+      partition's raw rows stay what ingesting it now gives, and running either day again changes
+      nothing (idempotent; a second run finds nothing to move and names no day).
+    - Naming the days is still needed: their materialization (checks, evaluations, marts) was
+      built from the rows that left, and a conversation of that day built partly from a moved
+      trace (its traces now keyed apart) is deleted here and rebuilt only by re-ingesting that day.
+      The related_days sensor re-materializes them; the summary line names them (`also affects`).
+    """
     con.execute(_DAY_SPANS_SQL, {"day": day})
+    con.execute(
+        "create or replace temp table _day_traces as "
+        "select trace_id from _trace_conversations where partition_date = $day",
+        {"day": day},
+    )
     candidates = scalar(con, _CANDIDATE_SPANS_SQL, {"day": day})
     con.execute(
         f"create or replace temp table _day_llm_spans as select span_key from _day_spans where kind = '{LLM_KIND}'"
@@ -159,14 +201,14 @@ def replace_day(
         con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
         con.execute(_conversations_sql())
         con.execute(_EVENTS_SQL)
-        _write(con, day)
-    return candidates - scalar(con, "select count(*) from _day_spans")
+        displaced = _write(con, day)
+    return candidates - scalar(con, "select count(*) from _day_spans"), displaced
 
 
-def _write(con: duckdb.DuckDBPyConnection, day: date) -> None:
+def _write(con: duckdb.DuckDBPyConnection, day: date) -> list[date]:
     now = datetime.now(UTC).replace(tzinfo=None)
     with _zstd_compression(con):
-        _replace(con, day, now)
+        return _replace(con, day, now)
 
 
 @contextmanager
@@ -183,11 +225,19 @@ def _zstd_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("set force_compression = $previous", {"previous": previous})
 
 
-def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime) -> None:
+def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime) -> list[date]:
+    """The transaction: move this day's rows away from other days, replace the day; returns the
+    other days rows were moved from."""
+    displaced: set[date] = set()
     con.execute("begin transaction")
     try:
         for table, select in _WRITES.items():
             load_time = _LOAD_TIME_COLUMN.get(table, "ingested_at")
+            elsewhere = f"from {RAW_SCHEMA}.{table} q where q.partition_date <> $day and ({_DISPLACED[table]})"
+            days = con.execute(f"select distinct q.partition_date {elsewhere}", {"day": day}).fetchall()
+            if days:
+                displaced.update(d for (d,) in days)
+                con.execute(f"delete {elsewhere}", {"day": day})
             con.execute(f"delete from {RAW_SCHEMA}.{table} where partition_date = ?", [day])
             con.execute(
                 f"insert into {RAW_SCHEMA}.{table} ({_COLUMNS[table]}, partition_date, {load_time}) "
@@ -198,3 +248,4 @@ def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime) -> None:
     except Exception:
         con.execute("rollback")
         raise
+    return sorted(displaced)

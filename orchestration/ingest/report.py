@@ -22,7 +22,8 @@ class IngestReport:
     journey_events: int = 0
     quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
-    # Other partitions whose conversations the newly indexed files add to: re-materialize them.
+    # Other partitions to re-materialize: those whose conversations the newly indexed files add to,
+    # and those this run moved rows of its conversations away from (partition.replace_day).
     related_days: list[date] = field(default_factory=list)
     seconds: float = 0.0
 

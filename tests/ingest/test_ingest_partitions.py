@@ -107,6 +107,71 @@ def test_a_conversation_crossing_midnight_belongs_to_its_start_day(landing, ware
     ]
 
 
+def test_a_conversation_whose_start_moves_to_another_day_leaves_no_copy_behind(landing, warehouse, ingest):
+    """s-x starts 00:10 on the next day and that day is ingested; a late file brings an earlier trace of
+    s-x (23:50 the day before), so the whole conversation now belongs to DAY. Ingesting DAY moves it:
+    its spans, conversation row, CSAT answer and quarantined span leave NEXT_DAY in the same
+    transaction, and NEXT_DAY is named in related_days so its downstream is rebuilt."""
+    after_midnight = MIDNIGHT + timedelta(minutes=10)
+    attrs = {**JOURNEY, "session.id": "s-x"}
+    second = request(
+        span(2, 1, 0, 5, {**attrs, "input.value": "second", "output.value": "ok"}, base=after_midnight),
+        span(2, 2, 6, 7, {"session.id": "s-x", "journey.id": "jrn-1", "csat.score": 4}, parent=1, base=after_midnight),
+        span(2, 3, 1, 2, {"session.id": "s-x", "journey.stage": True}, parent=1, base=after_midnight),
+    )
+    write_lines(landing / "day2.jsonl", [second, conversation(3, 0, base=MIDNIGHT + timedelta(hours=2))])
+    first = ingest(NEXT_DAY)
+    assert (first.conversations, first.journey_events, first.quarantined) == (2, 1, 1)
+
+    before_midnight = MIDNIGHT - timedelta(minutes=10)
+    write_lines(landing / "late.jsonl", [request(span(1, 1, 0, 5, {**attrs, "input.value": "first"}, base=before_midnight))])
+    moved = ingest(DAY)
+    assert moved.related_days == [NEXT_DAY]
+    assert (moved.spans, moved.conversations, moved.journey_events, moved.quarantined) == (3, 1, 1, 1)
+
+    def placement() -> dict:
+        return {
+            "conversations": rows(warehouse, "select partition_date, conversation_id, span_count from raw.conversations order by all"),
+            "spans": rows(warehouse, "select partition_date, count(*) as n, count(distinct (trace_id, span_id)) as d"
+                                     " from raw.spans group by all order by all"),
+            "events": rows(warehouse, "select partition_date, event_id from raw.journey_events"),
+            "quarantine": rows(warehouse, "select partition_date, trace_id from raw.ingest_quarantine"),
+        }
+
+    expected = {
+        "conversations": [
+            {"partition_date": DAY, "conversation_id": "s-x", "span_count": 2},
+            {"partition_date": NEXT_DAY, "conversation_id": "c3", "span_count": 2},
+        ],
+        "spans": [{"partition_date": DAY, "n": 3, "d": 3}, {"partition_date": NEXT_DAY, "n": 2, "d": 2}],
+        "events": [{"partition_date": DAY, "event_id": f"{2:032x}:{2:016x}"}],
+        "quarantine": [{"partition_date": DAY, "trace_id": f"{2:032x}"}],
+    }
+    assert placement() == expected
+    before = snapshot(warehouse)
+    # What the related_days sensor then does: re-run NEXT_DAY. Nothing changes, nothing else is named.
+    rerun = ingest(NEXT_DAY)
+    assert (rerun.related_days, rerun.conversations) == ([], 1)
+    assert snapshot(warehouse) == before
+    assert ingest(DAY).related_days == []
+    assert snapshot(warehouse) == before
+
+    # The other way: the late file goes, so s-x starts on NEXT_DAY again.
+    (landing / "late.jsonl").unlink()
+    back = ingest(NEXT_DAY)
+    assert back.related_days == [DAY]
+    assert placement()["conversations"] == [
+        {"partition_date": NEXT_DAY, "conversation_id": "c3", "span_count": 2},
+        {"partition_date": NEXT_DAY, "conversation_id": "s-x", "span_count": 1},
+    ]
+    assert {r["partition_date"] for r in rows(warehouse, "select partition_date from raw.journey_events")} == {NEXT_DAY}
+    assert {r["partition_date"] for r in rows(warehouse, "select partition_date from raw.ingest_quarantine")} == {NEXT_DAY}
+    # The span of the deleted file belongs to no day now; re-ingesting DAY, as named, drops it.
+    assert rows(warehouse, "select trace_id from raw.spans where partition_date = ?", DAY) == [{"trace_id": f"{1:032x}"}]
+    assert ingest(DAY).related_days == []
+    assert rows(warehouse, "select count(*) as n from raw.spans where partition_date = ?", DAY) == [{"n": 0}]
+
+
 def test_a_partition_reads_only_the_files_that_hold_its_conversations(landing, ingest):
     for k in range(5):
         base = T0 + timedelta(days=k)
