@@ -28,10 +28,9 @@ final as (
         avg(resolution_score) as avg_resolution,
         avg(quality_score) as avg_quality,
         avg(context_retention_score) as avg_context_retention,
-        {{ rate(
-            'sum(case when failed_any_evaluator then 1 else 0 end)',
-            'sum(case when is_judged then 1 else 0 end)',
-        ) }} as eval_fail_rate,
+        -- Every conversation counts in the denominator, judged or not: one that no evaluator
+        -- failed (passed, not applicable, evaluator error, not scored yet) is not failing.
+        {{ rate('sum(case when failed_any_evaluator then 1 else 0 end)', 'count(*)') }} as eval_fail_rate,
         partition_date
 
     from conversations
