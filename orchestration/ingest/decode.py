@@ -31,6 +31,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from orchestration.ingest.convention_values import convention_texts
 from orchestration.ingest.conventions import FLAT_MESSAGE_PREFIXES
+from orchestration.ingest.otlp_json import array_problem, object_problem, repeated
 from orchestration.ingest.otlp_values import (
     WrongValueType,
     check_message,
@@ -279,26 +280,27 @@ class _FileDecoder:
         if not isinstance(resource_spans, list):
             if resource_spans is None and doc.keys() <= {"resourceSpans"}:
                 return  # `{}`: a request without spans
-            problem = "no resourceSpans list (expected an OTLP/JSON ExportTraceServiceRequest)"
+            problem = array_problem(resource_spans, "resourceSpans") or (
+                "no resourceSpans list (expected an OTLP/JSON ExportTraceServiceRequest)"
+            )
             self._reject(number, Reason.NOT_OTLP, problem, doc)
             return
+        # The envelope's shape as the receiver checks it (otlp_json.envelope_problems); a bad part is
+        # quarantined with its field named, and the rest of the line still read.
         for i, rs in enumerate(resource_spans):
-            scope_spans = rs.get("scopeSpans", []) if isinstance(rs, dict) else None
-            if not isinstance(scope_spans, list):
-                self._reject(number, Reason.NOT_OTLP, f"resourceSpans[{i}] has no scopeSpans list", rs)
+            where = f"resourceSpans[{i}]"
+            if problem := object_problem(rs, where) or array_problem(rs.get("scopeSpans"), f"{where}.scopeSpans"):
+                self._reject(number, Reason.NOT_OTLP, problem, rs)
                 continue
             resource_key, resource_problem = self._resource(rs)
-            for j, ss in enumerate(scope_spans):
-                spans = ss.get("spans", []) if isinstance(ss, dict) else None
-                if not isinstance(spans, list):
-                    self._reject(
-                        number, Reason.NOT_OTLP, f"resourceSpans[{i}].scopeSpans[{j}] has no spans list", ss
-                    )
+            for j, ss in enumerate(repeated(rs, "scopeSpans")):
+                where = f"resourceSpans[{i}].scopeSpans[{j}]"
+                if problem := object_problem(ss, where) or array_problem(ss.get("spans"), f"{where}.spans"):
+                    self._reject(number, Reason.NOT_OTLP, problem, ss)
                     continue
                 scope_name, scope_problem = self._scope(ss)
-                for span in spans:
-                    if not isinstance(span, dict):
-                        problem = f"resourceSpans[{i}].scopeSpans[{j}].spans holds a {json_type(span)}"
+                for k, span in enumerate(repeated(ss, "spans")):
+                    if problem := object_problem(span, f"{where}.spans[{k}]"):
                         self._reject(number, Reason.NOT_OTLP, problem, span)
                         continue
                     try:

@@ -85,6 +85,36 @@ def test_malformed_lines_are_quarantined_and_counted_while_good_lines_load(landi
     assert rows(warehouse, "select distinct source_file from raw.ingest_quarantine") == [{"source_file": str(path)}]
 
 
+def test_envelope_parts_of_the_wrong_type_are_quarantined_naming_the_field(landing, warehouse, ingest):
+    """The shapes the receiver refuses with 400, met in a landing file: each bad part is a quarantine
+    row naming the field, and a valid span beside it in the same line is still ingested."""
+    valid = span(1, 1, 0, 10, GOOD)
+    scope = {"scope": {"name": "tests"}}
+    write_lines(
+        landing / "shapes.jsonl",
+        [
+            {"resourceSpans": [{"scopeSpans": {"spans": [span(2, 1, 0, 5, GOOD)]}}]},
+            {"resourceSpans": ["x"]},
+            {"resourceSpans": {"scopeSpans": []}},
+            {"resourceSpans": [{"scopeSpans": [{**scope, "spans": [valid, "x"]}, 7, {"spans": {"a": 1}}]}]},
+            {"resourceSpans": [{"scopeSpans": None}, {"scopeSpans": [{"spans": None}]}]},  # null: empty
+        ],
+    )
+    report = ingest(DAY)
+    assert (report.spans, report.conversations) == (1, 1)
+    quarantined = rows(warehouse, "select line_number, reason, raw_text from raw.ingest_quarantine order by all")
+    assert [(q["line_number"], q["reason"]) for q in quarantined] == [
+        (1, "not_otlp: resourceSpans[0].scopeSpans must be an array, not object"),
+        (2, "not_otlp: resourceSpans[0] must be an object, not string"),
+        (3, "not_otlp: resourceSpans must be an array, not object"),
+        (4, "not_otlp: resourceSpans[0].scopeSpans[0].spans[1] must be an object, not string"),
+        (4, "not_otlp: resourceSpans[0].scopeSpans[1] must be an object, not number"),
+        (4, "not_otlp: resourceSpans[0].scopeSpans[2].spans must be an array, not object"),
+    ]
+    assert all(q["raw_text"] for q in quarantined)
+    assert report.quarantined_by_reason == {"not_otlp": 6}
+
+
 def test_a_file_without_valid_spans_is_reported_on_its_mtime_day_with_raw_text_cut_to_a_bound(
     landing, warehouse, ingest
 ):

@@ -220,6 +220,49 @@ def test_bad_requests_are_refused_with_a_reason(receiver, headers, body, status,
     assert list_landing_files(receiver.landing) == []
 
 
+def _envelope(shape: str) -> dict:
+    """A request whose envelope has one part of the wrong type, beside a valid span where it can."""
+    valid = span(1, 1, 0, 10, JOURNEY)
+    return {
+        "resourceSpans an object": {"resourceSpans": {"scopeSpans": [{"spans": [valid]}]}},
+        "resourceSpans[0] a string": {"resourceSpans": ["x"]},
+        "scopeSpans an object": {"resourceSpans": [{"scopeSpans": {"spans": [valid]}}]},
+        "scopeSpans[0] a number": {"resourceSpans": [{"scopeSpans": [{"spans": [valid]}, 7]}]},
+        "spans an object": {"resourceSpans": [{"scopeSpans": [{"spans": valid}]}]},
+        "spans[1] a string": {"resourceSpans": [{"scopeSpans": [{"spans": [valid, "x"]}]}]},
+    }[shape]
+
+
+ENVELOPE_PROBLEMS = {
+    "resourceSpans an object": "resourceSpans must be an array, not object",
+    "resourceSpans[0] a string": "resourceSpans[0] must be an object, not string",
+    "scopeSpans an object": "resourceSpans[0].scopeSpans must be an array, not object",
+    "scopeSpans[0] a number": "resourceSpans[0].scopeSpans[1] must be an object, not number",
+    "spans an object": "resourceSpans[0].scopeSpans[0].spans must be an array, not object",
+    "spans[1] a string": "resourceSpans[0].scopeSpans[0].spans[1] must be an object, not string",
+}
+
+
+@pytest.mark.parametrize("shape", ENVELOPE_PROBLEMS)
+def test_a_json_envelope_of_the_wrong_shape_is_refused_naming_the_field(receiver, shape):
+    """Not a 200 that writes nothing: protobuf's JSON parser (and the Collector) refuse these."""
+    answer = requests.post(receiver.traces_url, data=orjson.dumps(_envelope(shape)), headers=JSON, timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["message"] == ENVELOPE_PROBLEMS[shape]
+    assert list_landing_files(receiver.landing) == []
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"resourceSpans": None}, {"resourceSpans": [{"scopeSpans": None}]}, {"resourceSpans": [{}]},
+             {"resourceSpans": [{"scopeSpans": [{"spans": None}]}]}]
+)
+def test_null_or_missing_repeated_fields_are_empty_not_errors(receiver, body):
+    """The protobuf JSON mapping reads null as the default: an empty request, 200, nothing written."""
+    answer = requests.post(receiver.traces_url, data=orjson.dumps(body), headers=JSON, timeout=10)
+    assert answer.status_code == 200
+    assert list_landing_files(receiver.landing) == []
+
+
 def test_a_failed_write_is_a_retryable_503_not_a_200(receiver):
     receiver.landing.write_text("a file where the landing directory should be")
     answer = requests.post(receiver.traces_url, data=orjson.dumps(request(span(1, 1, 0, 1))), headers=JSON, timeout=10)
