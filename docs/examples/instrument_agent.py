@@ -1,22 +1,62 @@
-"""Instrument a customer-agent conversation with the OpenTelemetry SDK for `journeys serve`.
+"""Instrument a customer-agent conversation with the OpenTelemetry SDK, for `journeys serve` or a file.
 
-Run `journeys serve` in one terminal, then `python docs/examples/instrument_agent.py` in another.
-docs/trace-contract.md includes this file verbatim and tests/ingest/test_trace_contract_example.py
-runs it, so it cannot drift from what ingestion reads.
+Run `journeys serve` in one terminal, then `python docs/examples/instrument_agent.py` in another
+(`--endpoint URL` for another receiver). Or, without a receiver, write OTLP/JSON files straight
+into the landing directory: `python docs/examples/instrument_agent.py --file data/landing`.
+docs/trace-contract.md includes this file verbatim and tests/ingest/test_ingest_contract_example.py
+runs it both ways, so it cannot drift from what ingestion reads.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
 import json
 import os
 import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 ENDPOINT = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://localhost:4318/v1/traces")
+
+
+class OtlpJsonFileExporter(SpanExporter):
+    """Writes each batch as one OTLP/JSON line (an ExportTraceServiceRequest with hex ids, as the
+    Collector's file exporter writes it) to a new `.jsonl` file in `directory`: a hidden temporary
+    file, fsynced, then renamed into place, so ingestion never reads half a file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if not spans:
+            return SpanExportResult.SUCCESS
+        request = MessageToDict(encode_spans(spans), use_integers_for_enums=True)
+        for resource_spans in request.get("resourceSpans", []):
+            for scope_spans in resource_spans.get("scopeSpans", []):
+                for span in scope_spans.get("spans", []):
+                    for item in (span, *span.get("links", [])):  # OTLP/JSON ids are hex, not base64
+                        for field in ("traceId", "spanId", "parentSpanId"):
+                            if field in item:
+                                item[field] = base64.b64decode(item[field]).hex()
+        name = f"traces-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}.jsonl"
+        temporary = self.directory / f".{name}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(request, separators=(",", ":")) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.directory / name)
+        return SpanExportResult.SUCCESS
 
 
 def run_conversation(provider: TracerProvider, session_id: str) -> None:
@@ -57,12 +97,19 @@ def run_conversation(provider: TracerProvider, session_id: str) -> None:
         survey.set_attribute("csat.score", 5)
 
 
-def main(endpoint: str = ENDPOINT, session_id: str = "sess-example-0001") -> None:
+def main(endpoint: str = ENDPOINT, session_id: str = "sess-example-0001", file_dir: Path | None = None) -> None:
+    """Export to `journeys serve` at `endpoint`, or, given `file_dir`, as files into that directory."""
+    exporter = OtlpJsonFileExporter(file_dir) if file_dir else OTLPSpanExporter(endpoint=endpoint)
     provider = TracerProvider(resource=Resource.create({"service.name": "my-support-agent"}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     run_conversation(provider, session_id)
-    provider.shutdown()  # flushes the batch to the receiver
+    provider.shutdown()  # flushes the batch to the receiver or the file
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", default=ENDPOINT, help="OTLP/HTTP traces URL (default %(default)s)")
+    parser.add_argument("--file", type=Path, metavar="DIR", help="write OTLP/JSON files into DIR instead")
+    parser.add_argument("--session-id", default="sess-example-0001")
+    arguments = parser.parse_args()
+    main(arguments.endpoint, arguments.session_id, arguments.file)
