@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import os
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -168,7 +169,7 @@ def decode_file(path: Path) -> DecodedFile:
         size = path.stat().st_size
         data = read_landing_bytes(path)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        record = QuarantineRecord(source, None, reason_text(Reason.UNREADABLE_FILE, str(exc)), None)
+        record = QuarantineRecord(source, None, reason_text(Reason.UNREADABLE_FILE, _unreadable(path, exc)), None)
         return DecodedFile(path, 0, 0, SpanTables.concat([]), [record])
 
     line_count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
@@ -190,6 +191,17 @@ def decode_file(path: Path) -> DecodedFile:
             decoder.request(number, doc)
         tables = decoder.tables()
     return DecodedFile(path, size, line_count, tables, decoder.quarantine)
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """Why a landing file cannot be read; a broken symbolic link says where it points."""
+    if isinstance(exc, OSError) and path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"broken symbolic link to {target}: {exc.strerror or exc}"
+    return str(exc)
 
 
 @contextmanager

@@ -3,7 +3,9 @@
 Trace files are `*.json` / `*.jsonl`, optionally gzip-compressed (`*.json.gz`, `*.jsonl.gz`),
 anywhere below the landing directory. Writers (the receiver, the file exporter) write a hidden
 temporary file, fsync it and rename it into place, so a reader never sees half a file; names
-starting with a dot are therefore never read.
+starting with a dot are therefore never read. A symbolic link to a file is read as its target; a
+broken one is listed under its own name, so that it is quarantined with the reason rather than
+silently passed over.
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ def is_trace_file(name: str) -> bool:
 
 
 def list_landing_files(landing_dir: Path) -> list[LandingFile]:
-    """Every trace file below `landing_dir`, sorted by path (a missing directory has none)."""
-    found: list[LandingFile] = []
+    """Every trace file below `landing_dir`, sorted by path, each once (a missing directory has none).
+
+    A broken symbolic link with a trace file's name (target missing, or a loop) is listed under
+    the link's own path, with size 0 and the link's mtime: decoding it fails, so it becomes an
+    `unreadable_file` quarantine row on the link's mtime day. Once the link resolves it is listed
+    under its target's path, like any link, and read; the broken entry leaves the index."""
+    found: dict[str, LandingFile] = {}
     pending = [landing_dir]
     while pending:
         try:
@@ -43,13 +50,23 @@ def list_landing_files(landing_dir: Path) -> list[LandingFile]:
             if entry.is_dir(follow_symlinks=False):
                 if not entry.name.startswith("."):
                     pending.append(Path(entry.path))
-            elif entry.is_file() and is_trace_file(entry.name):
+            elif not is_trace_file(entry.name):
+                continue
+            elif entry.is_file():
                 try:
                     stat = entry.stat()
                 except FileNotFoundError:  # removed while we listed: it is simply not there
                     continue
-                found.append(LandingFile(str(Path(entry.path).resolve()), stat.st_size, stat.st_mtime_ns))
-    return sorted(found, key=lambda f: f.path)
+                path = str(Path(entry.path).resolve())
+                found[path] = LandingFile(path, stat.st_size, stat.st_mtime_ns)
+            elif entry.is_symlink() and not os.path.exists(entry.path):
+                try:
+                    link = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                path = str(Path(entry.path).parent.resolve() / entry.name)
+                found[path] = LandingFile(path, 0, link.st_mtime_ns)
+    return sorted(found.values(), key=lambda f: f.path)
 
 
 def write_landing_file(landing_dir: Path, payload: bytes, *, prefix: str, suffix: str = ".jsonl") -> Path:

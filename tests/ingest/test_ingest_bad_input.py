@@ -136,6 +136,26 @@ def test_an_unreadable_gzip_file_is_quarantined_not_fatal(landing, warehouse, in
     assert ingest(today).quarantined_by_reason == {"unreadable_file": 1}
 
 
+def test_a_broken_symlink_is_quarantined_with_its_reason_and_read_once_it_resolves(landing, warehouse, ingest, tmp_path):
+    write_lines(landing / "fine.jsonl", [request(span(1, 1, 0, 10, GOOD))])
+    target = tmp_path / "elsewhere" / "traces.jsonl"  # not there yet
+    link = landing / "linked.jsonl"
+    link.symlink_to(target)
+    os.utime(link, (T0.timestamp(), T0.timestamp()), follow_symlinks=False)  # filed under its own mtime: DAY
+    report = ingest(DAY)
+    assert (report.conversations, report.quarantined_by_reason) == (1, {"unreadable_file": 1})
+    (row,) = rows(warehouse, "select source_file, line_number, reason from raw.ingest_quarantine")
+    assert row["source_file"] == str(link) and row["line_number"] is None
+    assert row["reason"].startswith(f"unreadable_file: broken symbolic link to {target}")
+    assert ingest(DAY).quarantined == 1  # idempotent, and not read twice
+
+    # The link's target appears: the file is read under its target's path, the quarantine row goes.
+    write_lines(target, [request(span(2, 1, 0, 10, {**GOOD, "session.id": "via-link"}))])
+    report = ingest(DAY)
+    assert (report.conversations, report.quarantined, report.files_forgotten) == (2, 0, 1)
+    assert rows(warehouse, "select count(*) as n from raw.ingest_quarantine") == [{"n": 0}]
+
+
 def test_ingestion_never_changes_a_landing_file(landing, ingest):
     paths = [
         write_lines(landing / "a.jsonl", [request(span(1, 1, 0, 10, GOOD)), "not json"]),
