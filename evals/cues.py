@@ -150,6 +150,13 @@ _CUSTOMER_KINDS = {
             r"\b(?:already|before|earlier|previously|twice)\b"
         ),
         r"\bi\s+told\s+you\b",
+        # "I told the last agent", "I gave it to your colleague already": said to someone before.
+        (
+            r"\bi(?:'ve|\s+have)?\s+(?:already\s+)?(?:told|gave|explained|said|mentioned|provided)\b[^.!?]{0,30}?"
+            r"\b(?:the|your|that|another|an?)\s+(?:(?:last|other|previous|first|earlier|prior)\s+)"
+            r"(?:agent|person|rep|representative|guy|lady|woman|man|colleague|team|department|assistant|advisor|adviser|call|chat)s?\b"
+        ),
+        r"\bi\s+(?:already\s+)?(?:told|gave|explained)\b[^.!?]{0,30}?\b(?:your|the)\s+colleagues?\b",
         r"\bdid\s*n[o']t\s+i\s+(?:just\s+|already\s+)?(?:tell|say|give|mention)\b",
         (
             r"\byou\s+(?:already\s+|just\s+)?asked\s+(?:me\s+)?(?:that|this|for\s+(?:it|that|this)|about\s+(?:it|that|this))"

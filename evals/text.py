@@ -46,14 +46,15 @@ def words(*groups: str) -> frozenset[str]:
     return frozenset(w for group in groups for w in group.split())
 
 
-# The words of politeness, assent, greeting and complaint: frequent in conversation, never a
-# value the customer gives ("yes", "thanks", "hi", "I said ... already").
+# The words of politeness, assent, greeting, complaint and giving up: frequent in conversation,
+# never a value the customer gives ("yes", "thanks", "hi", "I said ... already", "never mind,
+# forget it").
 FILLER = words(
     """yes yeah yep yup ya no nope nah ok okay alright sure please pls thanks thank thx cheers hi hello hey
     hiya bye goodbye welcome sorry great fine perfect cool awesome lovely nice excellent wonderful fantastic
     brilliant exactly correct right um uh er erm hmm oh ah actually basically literally anyway again already
     said told tell mentioned mention gave given give provided explained stated wrote asked ask repeat earlier
-    before previously twice ago lol"""
+    before previously twice ago lol nevermind mind forget elsewhere"""
 )
 
 

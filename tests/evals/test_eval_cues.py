@@ -33,6 +33,10 @@ def _cues(text: str) -> frozenset[str]:
         "Didn't I just tell you?",
         "For the third time, it's Maria.",
         "No, I said Tuesday.",
+        "sci-fi and documentaries, I told the last agent",
+        "I already explained this to the previous person.",
+        "I gave it to the other agent an hour ago.",
+        "I explained all of that to your colleague.",
     ],
 )
 def test_the_already_told_you_family_is_a_repeat_complaint(said: str) -> None:
@@ -49,6 +53,8 @@ def test_the_already_told_you_family_is_a_repeat_complaint(said: str) -> None:
         "Yes, that's right.",
         "I said goodbye to the technician and he left.",
         "Thanks, you asked the right questions.",
+        "I told the agent at the store I wanted a refund.",
+        "I gave the first one to my son.",
     ],
 )
 def test_ordinary_replies_are_not_a_repeat_complaint(said: str) -> None:
