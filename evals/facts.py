@@ -117,13 +117,29 @@ _COUNT_UNIT = (
     r"bags?|passengers?|travell?ers?|items?|units?|bedrooms?|baths?|bathrooms?|licen[cs]es?|"
     r"users?|devices?|lines?|months?|weeks?|years?)"
 )
+_ID_NOUN = (
+    r"(?:order|account|acct|reference|ref|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
+    r"|tracking|customer|serial|claim)"
+)
+_CODE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]"  # a code with a digit; the caller adds its length
 # "I'd like ..." is how customers ask for things, so only "I like", "I prefer", "I'd rather" and
-# the like state a preference.
+# the like state a preference. A taste is also stated as a habit or a wish to consume something
+# ("I mostly watch horror", "we usually eat vegetarian", "I want to watch documentaries"): the
+# verbs of consuming media and food, in general forms, not any product's words. "I read" and "I
+# play" are habits only with a frequency word ("I read the manual" is a past event, "I play the
+# video and it freezes" a bug report).
+_HABIT = r"(?:mostly|mainly|usually|normally|generally|often|typically|always|tend\s+to)"
 _PREFERENCE_LEAD = (
     r"\b(?:i|we)(?:\s+really|\s+usually|\s+always|\s+do|\s+also)*\s+(?:like|love|enjoy)\b|"
     r"\b(?:i|we)(?:'d|\s+would)?(?:\s+really|\s+much)?\s+(?:prefer|rather)\b|"
-    r"\bi'?m into\b|\bi am into\b|\bfan of\b|\bmy (?:favou?rite|preference)\b|\bpreferably\b"
+    r"\bi'?m into\b|\bi am into\b|\bfan of\b|\bmy (?:favou?rite|preference)\b|\bpreferably\b|"
+    rf"\b(?:i|we)(?:\s+(?:also|really|just|only))?(?:\s+{_HABIT})?\s+(?:watch|listen\s+to|stream|binge)\b|"
+    rf"\b(?:i|we)(?:\s+(?:also|really|just|only))?\s+{_HABIT}\s+(?:read|play|eat|drink|cook|wear)\b|"
+    r"\b(?:i|we)(?:\s+(?:really|just|only))?(?:\s+want\s+to|\s+wanna|'d\s+like\s+to|\s+would\s+like\s+to)"
+    r"\s+(?:watch|listen\s+to|stream|binge)\b|"
+    r"\bin\s+the\s+mood\s+(?:for|to)\b"
 )
+_PREFERENCE_LEAD_RE = re.compile(_PREFERENCE_LEAD, re.IGNORECASE)
 
 
 # Order matters: at one position the first alternative wins, so the more specific kinds
@@ -158,17 +174,21 @@ _CANDIDATE_KINDS = {
         rf"\b(?:(?:next|this|coming)\s+)?{_WEEKDAY}\b",
     ],
     "id": [
+        # "order number 123", "account # 4471", "zip code 02139": named as an id, any length from
+        # 3 characters; "my order 1234" without "number" from 4 characters, and not a quantity
+        # ("order 100 units"). One alternative, so the noun is tried once at a position.
         (
-            r"\b(?:order|account|acct|reference|ref|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
-            r"|tracking|customer|serial|claim)\s*(?:number|no\.?|num|\#|id|code)?\s*(?:is\s+)?[:\#]?\s*"
-            r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}\b"
+            rf"\b(?:{_ID_NOUN}(?:\s*(?:(?:(?:number|num|id|code|ref(?:erence)?)\b|no\b\.?)\s*(?:is\s+)?[:\#]?|\#)"
+            rf"\s*{_CODE}{{2,}}\b|\s*(?:is\s+)?:?\s*{_CODE}{{3,}}\b(?!\s+(?:more\s+|extra\s+)?{_COUNT_UNIT}))"
+            rf"|(?:zip|postal|post)\s*code\s*(?:is\s+)?:?\s*{_CODE}{{2,}}\b)"
         ),
         r"\b(?-i:(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,})\b",
         r"\b\d{6,}\b",
     ],
     "count": [
         rf"\b(?:\d{{1,3}}|{_NUM_WORD}|a\s+couple\s+of)\s+(?:more\s+|adult\s+|extra\s+)?{_COUNT_UNIT}\b",
-        rf"\b(?:party|table|group|reservation|booking)\s+(?:of|for)\s+(?:\d{{1,2}}|{_NUM_WORD})\b",
+        # not "a table for 12:45 pm", a time
+        rf"\b(?:party|table|group|reservation|booking)\s+(?:of|for)\s+(?:\d{{1,2}}(?![:.]\d)|{_NUM_WORD})\b",
         rf"\bfor\s+(?:\d{{1,2}}|{_NUM_WORD})(?=\s*(?:[.,!?;]|$|at\b|on\b|in\b|please\b))",
         r"\b(?:just\s+)?(?:me|myself)\s+and\s+(?:my\s+)?(?:wife|husband|partner|friend|son|daughter)\b",
     ],
@@ -219,7 +239,10 @@ _CANDIDATES = GatedAlternatives(
     },
     ignore_case=True,
 )
-_PREFERENCE_GATE = words("prefer rather like love enjoy into fan favorite favourite preference preferably")
+_PREFERENCE_GATE = words(
+    "prefer rather like love enjoy into fan favorite favourite preference preferably "
+    "watch listen stream binge read play eat drink cook wear mood"
+)
 
 # Preferences are scanned separately: their free text would otherwise swallow the times, dates
 # and places inside them ("I'd prefer 12:30 pm").
@@ -370,6 +393,10 @@ def content_words(text: str, exclude: frozenset[str] = frozenset()) -> frozenset
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and w not in exclude)
 
 
+_ID_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,}$", re.IGNORECASE)
+_HAS_DIGIT = re.compile(r"\d")
+
+
 def _make_fact(kind: str, span: str) -> Fact | None:
     key: Hashable | None
     if kind == "email":
@@ -378,8 +405,8 @@ def _make_fact(kind: str, span: str) -> Fact | None:
         digits = re.sub(r"\D", "", span)
         key = digits[-10:] if len(digits) >= 10 else None
     elif kind == "id":
-        token = re.search(r"[A-Z0-9][A-Z0-9-]{3,}$", span, re.IGNORECASE)
-        key = token.group(0).upper().replace("-", "") if token and re.search(r"\d", token.group(0)) else None
+        token = _ID_TOKEN.search(span)
+        key = token.group(0).upper().replace("-", "") if token and _HAS_DIGIT.search(token.group(0)) else None
     elif kind == "amount":
         key = _amount_key(span)
     elif kind == "time":
@@ -396,7 +423,7 @@ def _make_fact(kind: str, span: str) -> Fact | None:
             return None
         key = content_words(value) or None
     else:
-        key = content_words(re.sub(_PREFERENCE_LEAD, " ", span, flags=re.IGNORECASE)) or None
+        key = content_words(_PREFERENCE_LEAD_RE.sub(" ", span)) or None
     return None if key is None else Fact(kind, key, span.strip())
 
 
@@ -468,7 +495,7 @@ _REQUESTED_KINDS = {
     "id": [
         (
             r"\b(?:account|acct|order|reference|confirmation|booking|ticket|case|member(?:ship)?|policy|invoice"
-            r"|tracking|customer|serial|claim)(?:\s+(?:number|no\b|id|code)|\s*\#)"
+            r"|tracking|customer|serial|claim)(?:\s+(?:number|no\b|id|code|reference)|\s*\#)"
         ),
         r"\b(?:zip|postal|post)\s*code\b",
     ],
@@ -519,7 +546,9 @@ _REQUESTED = GatedAlternatives(
         "phone": frozenset(
             {"phone", "mobile", "cell", "cellphone", "telephone", "contact", "call", "callback", "number"}
         ),
-        "id": frozenset({"number", "no", "id", "code", "zipcode", "postcode", "postalcode", "#"}),
+        "id": frozenset(
+            {"number", "no", "id", "code", "reference", "zipcode", "postcode", "postalcode", "#"}
+        ),
         "amount": frozenset({"much", "amount", "budget", "price"}),
         "count": frozenset({"many", "party", "number"}),
         "name": frozenset({"name", "call", "title"}),
@@ -586,3 +615,24 @@ def bare_count(text: str) -> Fact | None:
         return None
     value = _number(match.group(1))
     return None if value is None else Fact("count", value, match.group(1))
+
+
+# A code in a reply: at least 3 characters with a digit, not part of an amount, a decimal, a
+# time, a date or an address ("$45", "4.50", "10:30", "3/4", "ann@x.com"), nor an ordinal ("5th").
+_BARE_ID = re.compile(
+    r"(?<![\w$€£.,:/@-])#?\s?((?=[A-Z0-9-]*\d)(?!\d+(?:st|nd|rd|th)\b)[A-Z0-9][A-Z0-9-]{2,})(?![\w@-]|[.,:/]\d)",
+    re.IGNORECASE,
+)
+
+
+def bare_id(text: str, found: list[Fact]) -> Fact | None:
+    """The code in a reply like "12345" or "it's 4471" to a question for an order, account or
+    booking number: read as that id whatever its length, unless another fact of the reply (a
+    phone number, a time, a date) already holds it."""
+    if not _HAS_DIGIT.search(text):
+        return None
+    for match in _BARE_ID.finditer(text):
+        value = match.group(1)
+        if not any(value in fact.text for fact in found):
+            return Fact("id", value.upper().replace("-", ""), value)
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evals.facts import extract_facts, requested_kinds, same_fact
+from evals.facts import bare_id, extract_facts, requested_kinds, same_fact
 
 
 def _one(text: str, kind: str):
@@ -73,3 +73,94 @@ def test_plain_words_are_not_facts() -> None:
 )
 def test_requested_kinds(sentence: str, kinds: set[str]) -> None:
     assert requested_kinds(sentence) == kinds
+
+
+# --- preferences stated in ordinary words ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "words"),
+    [
+        ("I want to watch sci-fi and documentaries", {"sci-fi", "documentaries"}),
+        ("I mostly watch horror movies and anime", {"horror", "movies", "anime"}),
+        ("We usually listen to jazz and bossa nova", {"jazz", "bossa", "nova"}),
+        ("honestly I watch a lot of cooking shows", {"cooking", "shows"}),
+        ("I mainly read fantasy novels", {"fantasy", "novels"}),
+        ("we often eat vegetarian", {"vegetarian"}),
+        ("I'm in the mood for a thriller", {"thriller"}),
+        ("I'd like to stream some stand-up comedy tonight", {"stand-up", "comedy", "tonight"}),
+    ],
+)
+def test_a_habit_or_a_wish_to_watch_states_a_preference(said: str, words: set[str]) -> None:
+    assert words <= _one(said, "preference").key
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I read the manual but the router still drops.",  # a past event, not a habit
+        "When I play the video it freezes.",  # a bug report
+        "I want to book a table for two.",
+        "I'd like a refund please.",
+    ],
+)
+def test_events_and_requests_are_not_preferences(said: str) -> None:
+    assert not [f for f in extract_facts(said) if f.kind == "preference"]
+
+
+# --- ids, however short, when they are named as ids ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "key"),
+    [
+        ("my order 12345 did not arrive", "12345"),
+        ("my order 1234 did not arrive", "1234"),
+        ("order no. 123 is late", "123"),
+        ("account # 4471 was charged twice", "4471"),
+        ("Order #4471 never came", "4471"),
+        ("the booking reference is 7781", "7781"),
+        ("my zip code is 02139", "02139"),
+        ("account number is 55-123", "55123"),
+    ],
+)
+def test_a_number_named_as_an_order_account_or_booking_number_is_an_id(said: str, key: str) -> None:
+    assert _one(said, "id").key == key
+
+
+@pytest.mark.parametrize(
+    "said", ["I want to order 100 units", "please order 1000 units", "order 12 is fine", "ticket 300"]
+)
+def test_a_quantity_or_a_short_unnamed_number_is_not_an_id(said: str) -> None:
+    assert not [f for f in extract_facts(said) if f.kind == "id"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "key"),
+    [
+        ("12345", "12345"),
+        ("it's 4471.", "4471"),
+        ("#4471", "4471"),
+        ("123, I think", "123"),
+        ("ab-1234", "AB1234"),
+    ],
+)
+def test_a_bare_code_in_a_reply_reads_as_an_id(reply: str, key: str) -> None:
+    found = bare_id(reply, extract_facts(reply))
+    assert found is not None and found.kind == "id" and found.key == key
+
+
+@pytest.mark.parametrize(
+    "reply", ["It costs $45", "at 10:30", "the 5th", "4.50", "12", "555-201-3344", "no idea"]
+)
+def test_amounts_times_dates_phones_and_short_numbers_are_no_bare_id(reply: str) -> None:
+    assert bare_id(reply, extract_facts(reply)) is None
+
+
+def test_a_table_for_a_clock_time_is_a_time_not_a_party_size() -> None:
+    assert [f.kind for f in extract_facts("Please book the table for 12:45 pm.")] == ["time"]
+    assert _one("a table for 4 at 7pm", "count").key == 4
+
+
+def test_a_booking_reference_is_asked_as_an_id() -> None:
+    assert requested_kinds("What is the booking reference?") == {"id"}
