@@ -25,6 +25,7 @@ from evals.facts import (
     SPECIFICITY,
     Fact,
     bare_count,
+    bare_id,
     content_words,
     extract_facts,
     is_open_question,
@@ -53,6 +54,9 @@ _WEIGHT_COMPLAINT = 0.9  # the customer says they already gave it
 _WEIGHT_SAME_KIND_ONLY = 0.15  # asked for a kind already given, but the reply is a new value
 _WEIGHT_UNANSWERED = 0.3  # asked for a kind already given, and the conversation ends
 _WEIGHT_AFTER_ANY_QUESTION = 0.3  # a specific value repeated after a question we cannot classify
+# A reply to a preference question that repeats at most half of an earlier preference refines it
+# ("a movie", then "What genre?" - "a comedy movie"): this much of the repeated share counts.
+_WEIGHT_PARTIAL_PREFERENCE = 0.5
 # A restated span weighs its specificity times the share of the reply it makes up; after a
 # yes/no question ("Do you have a streaming device?") it is volunteered, so it counts this much.
 _WEIGHT_SPAN_AFTER_CLOSED_QUESTION = 0.3
@@ -67,8 +71,9 @@ ContextLike = Any  # None, a transcript, a list of transcripts, or a list of fac
 
 
 class GivenFact(NamedTuple):
-    """A fact the customer stated: where (`source` is `conversation`, `context[k]` for the k-th
-    earlier transcript, or `context` for a fact list) and at which turn or list position."""
+    """A fact the customer stated: where (`source` is `conversation`, or `context[k]` for the
+    k-th item of the earlier context, a transcript or a stated fact) and at which turn (for a
+    stated fact: its position k in the list)."""
 
     fact: Fact
     turn: int
@@ -172,6 +177,8 @@ class _CustomerStep:
     facts: tuple[Fact, ...]
     cues: frozenset[str]
     answering: _AgentStep | None
+    kinds: frozenset[str]  # of its facts
+    parsed_kinds: frozenset[str]  # of the facts its own words mark, not read from a bare reply
     runs: tuple[Run, ...]  # its content spans, typed values masked out
     stated: tuple[Run, ...]  # those outside its questions: what an answer restates
     typed_values: int  # how many typed values were masked out
@@ -215,10 +222,13 @@ def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fa
         extra.extend(Fact(kind, words, text) for kind in missing)
     if "count" in step.asked and "count" not in have and (count := bare_count(text)):
         extra.append(count)
+    if "id" in step.asked and "id" not in have and (code := bare_id(text, found)):
+        extra.append(code)
     return extra
 
 
 _NO_CONTENT: tuple[tuple[Run, ...], tuple[Run, ...], int] = ((), (), 0)
+_NO_KINDS: frozenset[str] = frozenset()
 
 
 def _customer_content(lowered: str, facts: list[Fact]) -> tuple[tuple[Run, ...], tuple[Run, ...], int]:
@@ -246,12 +256,14 @@ def _walk(turns: Sequence[Turn], full: bool = True) -> Iterator[_AgentStep | _Cu
         lowered = lower(turn.text)
         tokens = tokens_of(lowered, turn.text)
         facts = extract_facts(turn.text, tokens)
-        if pending is not None:
-            facts += _bare_reply_facts(pending, turn.text, facts)
+        parsed_kinds = kinds = frozenset([f.kind for f in facts]) if facts else _NO_KINDS
+        if pending is not None and (bare := _bare_reply_facts(pending, turn.text, facts)):
+            facts += bare
+            kinds = kinds.union([f.kind for f in bare])
         cues = customer_cues(lowered, tokens) if full else frozenset()
         # A turn that only greets or thanks states no detail to remember.
         content = _NO_CONTENT if is_pleasantry(tokens) else _customer_content(lowered, facts)
-        yield _CustomerStep(turn, tuple(facts), cues, pending, *content)
+        yield _CustomerStep(turn, tuple(facts), cues, pending, kinds, parsed_kinds, *content)
         pending = None
 
 
@@ -349,8 +361,8 @@ def _transcript_said(turns: tuple[Turn, ...]) -> Said:
 
 class EarlierContext(NamedTuple):
     """What the customer said before this conversation: typed facts, and per source (oldest
-    first) the n-grams of its content spans (`evals.spans.grams_of`), its label (`context[k]`,
-    `context`) and its turns."""
+    first) the n-grams of its content spans (`evals.spans.grams_of`), its label (`context[k]`)
+    and its turns."""
 
     facts: list[GivenFact]
     spans: list[tuple[Grams, str, Sequence[Turn]]]
@@ -369,15 +381,14 @@ def read_context(context: ContextLike) -> EarlierContext:
     items = [context] if is_transcript(context) else context
     if isinstance(items, (str, Mapping)) or not isinstance(items, Sequence):
         raise TranscriptError("input must be a transcript, a list of transcripts or a list of facts")
-    # The facts given as a list are one source, each read as a customer turn of its own.
-    statements: tuple[Grams, str, list[Turn]] = ({}, "context", [])
 
     def statement(position: int, text: str, facts: list[Fact]) -> None:
-        earlier.facts.extend(GivenFact(f, position, "context", text) for f in facts)
-        if not earlier.spans or earlier.spans[-1] is not statements:
-            earlier.spans.append(statements)
-        grams_of(_customer_content(lower(text), facts)[0], position, statements[0])
-        statements[2].append(Turn(position, "customer", text))
+        # A fact given as an item of the list is a source of its own, read as one customer turn
+        # whose index is its position: its evidence says `context[k]` with turn k.
+        source = f"context[{position}]"
+        earlier.facts.extend(GivenFact(f, position, source, text) for f in facts)
+        grams = grams_of(_customer_content(lower(text), facts)[0], position, {})
+        earlier.spans.append((grams, source, [Turn(position, "customer", text)]))
 
     for position, item in enumerate(items):
         if isinstance(item, (list, tuple)) and not item:
@@ -422,8 +433,15 @@ def _restated_span(
     whether the reply is mainly that span, i.e. it answers with the earlier value)."""
     if not asking.asks or not step.stated:
         return None
-    if step.facts and not asking.asked.isdisjoint([f.kind for f in step.facts]):
-        return None  # answered with a value of the kind asked for: the fact path judges it
+    if step.kinds and not (
+        step.parsed_kinds.isdisjoint(asking.asked) and _TYPED_KINDS.isdisjoint(step.kinds & asking.asked)
+    ):
+        # Answered with a value of the kind asked for, marked as such ("hotels in Sydney" to
+        # "Which city?"): the fact path judges it, and the words around it only restate the
+        # request. A reply read as a bare value ("Horror movies and anime" to "What kind of shows
+        # do you enjoy?") is not: its earlier statement may not have been read as a fact of that
+        # kind at all ("I mostly watch ..."), so its restated wording is judged too.
+        return None
     restated = memory.restated(step.turn.text, step.stated, asking.tokens, step.typed_values)
     if restated is None:
         return None
@@ -436,6 +454,33 @@ def _restated_span(
     earlier = GivenFact(Fact(DETAIL, restated.key, restated.surface), origin.turn, origin.source, origin.said)
     answers_with_it = open_request and restated.coverage >= _SPAN_ANSWER_COVERAGE
     return earlier, weight, answers_with_it
+
+
+def _singular(words: frozenset[str]) -> frozenset[str]:
+    """Words with a plural "s" dropped, so "movies" in a question echoes "movie" in a reply."""
+    return frozenset(w[:-1] if len(w) > 3 and w[-1] == "s" and w[-2] != "s" else w for w in words)
+
+
+def _repeated_preference(
+    fact: Fact, asking: _AgentStep, earlier: list[GivenFact]
+) -> tuple[GivenFact, float] | None:
+    """The earlier preference a reply to a preference question repeats most, and the share of
+    the reply's words it repeats, leaving out the words the question said ("What kind of movie?"
+    - "A comedy movie" repeats "movie" from the question, not from "I want to watch a movie").
+    More than half repeated answers with the earlier value; less is a refinement of it ("a comedy
+    movie" after "a movie"), a weak signal."""
+    stated = [g for g in earlier if g.fact.kind == "preference"]
+    if not stated:
+        return None
+    reply = _singular(fact.key) - _singular(content_words(asking.question))  # type: ignore[arg-type]
+    if not reply:
+        return None
+    best, share = None, 0.0
+    for given in reversed(stated):
+        repeated = len(reply & _singular(given.fact.key)) / len(reply)  # type: ignore[arg-type]
+        if repeated > share:
+            best, share = given, repeated
+    return None if best is None else (best, share)
 
 
 def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) -> ReAsk | None:
@@ -454,7 +499,14 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
     earlier_asked = [g for g in known if g.fact.kind in asking.asked]
     candidates: list[ReAsk] = []
     for fact in step.facts:
-        if fact.kind in asking.asked or fact.kind in _SPECIFIC_KINDS:
+        if fact.kind == "preference" and fact.kind in asking.asked:
+            if (preference := _repeated_preference(fact, asking, earlier_asked)) is not None:
+                given, share = preference
+                weight = SPECIFICITY["preference"] * (
+                    1.0 if share > 0.5 else share * _WEIGHT_PARTIAL_PREFERENCE
+                )
+                candidates.append(reask((fact.kind,), given, weight, share > 0.5, True))
+        elif fact.kind in asking.asked or fact.kind in _SPECIFIC_KINDS:
             given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
             if given is not None and fact.kind in asking.asked:
                 candidates.append(reask((fact.kind,), given, SPECIFICITY[fact.kind], True, True))
@@ -474,6 +526,10 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
         candidates.append(
             reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True, False)
         )
+    if "preference" in step.kinds:
+        # A reply that states a preference of its own answers a preference question with a new
+        # one: "I want to watch a movie", "What genre?", "Westerns" narrows, it does not re-ask.
+        earlier_asked = [g for g in earlier_asked if g.fact.kind != "preference"]
     if earlier_asked:
         strongest = max(earlier_asked, key=lambda g: SPECIFICITY[g.fact.kind])
         weight = _WEIGHT_SAME_KIND_ONLY * SPECIFICITY[strongest.fact.kind]

@@ -181,8 +181,8 @@ def locate(text: str, words: Sequence[str]) -> str:
 
 
 class SpanOrigin(NamedTuple):
-    """Where the customer said a span: the turn, its source (`conversation`, `context[k]`,
-    `context`) and the turn's text."""
+    """Where the customer said a span: the turn, its source (`conversation`, or `context[k]` for
+    the k-th item of the earlier context) and the turn's text."""
 
     turn: int
     source: str
@@ -225,7 +225,7 @@ def grams_of(runs: tuple[Run, ...], turn: int, into: Grams) -> Grams:
 
 class _Layer(NamedTuple):
     grams: Grams
-    source: str  # `conversation`, `context[k]` or `context`
+    source: str  # `conversation` or `context[k]`
     turns: Sequence[Turn]  # where the text of a turn is looked up (rarely: only to quote it)
 
     def said(self, turn: int) -> str:

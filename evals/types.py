@@ -130,8 +130,9 @@ def normalize_conversation(conversation: ConversationLike | None) -> tuple[Turn,
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One quoted turn behind a verdict. `source` is `conversation` or `context` (the earlier
-    stages given as `input`); `turn` indexes that source."""
+    """One quoted turn behind a verdict. `source` is `conversation`, or `context[k]` for the k-th
+    item of the earlier context given as `input` (a transcript of an earlier stage, or a stated
+    fact); `turn` indexes that transcript (for a stated fact it is k)."""
 
     turn: int
     quote: str

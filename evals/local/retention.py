@@ -86,8 +86,10 @@ def score_retention(a: ConversationAnalysis) -> LocalVerdict:
             outcome = "and the reply repeated it"
         elif lapse.answer_turn is None:
             outcome = "and the conversation ended before an answer"
-        else:
+        elif any(g.turn == lapse.answer_turn and g.fact.kind in lapse.kinds for g in a.given):
             outcome = "but the reply gave a new value"
+        else:
+            outcome = "but the reply did not repeat it"
         reason = f"Possible lapse: {_describe(lapse)}, {outcome}."
         confidence = 0.5
     else:
