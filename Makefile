@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev lint bench calibrate clean
+.PHONY: help demo test install install-dev screenshots lint bench calibrate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ demo: $(VENV)/.installed  ## simulate a month, materialize it, start the Dagster
 
 test: $(VENV)/.installed-dev  ## the whole suite: pytest, dbt build and tests, quality checks, browser test
 	$(BIN)/python -m pytest
+
+screenshots: $(VENV)/.installed-dev  ## refresh docs/screenshots from the browser test
+	JOURNEYS_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser tests/app
 
 lint: $(VENV)/.installed-dev  ## ruff
 	$(BIN)/ruff check orchestration evals app tests benchmarks

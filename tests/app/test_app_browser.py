@@ -1,6 +1,8 @@
 """The dashboard in a real browser: `streamlit run` on the fixture snapshot, driven by Playwright
 through Debian's Chromium. Clicks through every page and a drill-down into a transcript, and
-saves a full-page screenshot of each page to docs/screenshots/ (the README shows them).
+saves a full-page screenshot of each page: into the test's temporary directory, or into
+docs/screenshots/ (which the README shows) with JOURNEYS_UPDATE_SCREENSHOTS=1 (`make screenshots`),
+so that a test run never leaves the checkout modified.
 
 Chromium comes from Debian (`apt-get install chromium`; `.ci/run` installs it): Playwright
 cannot download its own browser here, and this test installs nothing.
@@ -33,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 STARTUP_TIMEOUT_S = 90
 # Generous: the machine is shared, and a page's first run imports plotly and pandas.
 STEP_TIMEOUT_MS = 60_000
@@ -104,6 +106,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("JOURNEYS_UPDATE_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
 def page(app_url: str):
     from playwright.sync_api import sync_playwright
 
@@ -134,15 +143,15 @@ def _settle(page) -> None:
         heights.append(page.evaluate(MAIN_HEIGHT))
 
 
-def _screenshot(page, name: str) -> None:
+def _screenshot(page, directory: Path, name: str) -> None:
     """A full-page screenshot: Streamlit scrolls inside its main container, not the document,
     so the viewport is stretched to the container's content height first."""
     _settle(page)
     height = page.evaluate(MAIN_HEIGHT)
     page.set_viewport_size({"width": 1440, "height": min(int(height), 12_000)})
     _settle(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 1440, "height": 1000})
 
 
@@ -150,32 +159,32 @@ def _open_from_sidebar(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
 
 
-def test_every_page_renders_and_a_drilldown_opens_a_transcript(page, app_url: str):
+def test_every_page_renders_and_a_drilldown_opens_a_transcript(page, app_url: str, screenshots: Path):
     from playwright.sync_api import expect
 
     page.goto(app_url)
     expect(page.get_by_text("Biggest drop-off: payment")).to_be_visible()
     expect(page.get_by_text("Biggest drop-off: investigation")).to_be_visible()
     expect(page.get_by_role("heading", name="Friction ranking")).to_be_visible()
-    _screenshot(page, "overview")
+    _screenshot(page, screenshots, "overview")
 
     _open_from_sidebar(page, "Stages")
     expect(page.get_by_role("heading", name="Hand-off retention between stages")).to_be_visible()
     expect(page.get_by_text("Eval-fail rate by stage").first).to_be_visible()
-    _screenshot(page, "stages")
+    _screenshot(page, screenshots, "stages")
 
     _open_from_sidebar(page, "Channel mix")
     expect(page.get_by_role("heading", name="Observed paths vs the intended path")).to_be_visible()
     expect(page.get_by_text("Off-path moves").first).to_be_visible()
-    _screenshot(page, "channel_mix")
+    _screenshot(page, screenshots, "channel_mix")
 
     _open_from_sidebar(page, "Compliance")
     expect(page.get_by_text("PII left unredacted")).to_be_visible()
-    _screenshot(page, "compliance")
+    _screenshot(page, screenshots, "compliance")
 
     _open_from_sidebar(page, "Routing signals")
     expect(page.get_by_text("What orchestrators poll")).to_be_visible()
-    _screenshot(page, "routing")
+    _screenshot(page, screenshots, "routing")
 
     # Drill down: from the biggest drop-off's number to the conversations behind it.
     _open_from_sidebar(page, "Overview")
@@ -187,7 +196,7 @@ def test_every_page_renders_and_a_drilldown_opens_a_transcript(page, app_url: st
     expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
     expect(page.get_by_text("evidence:").first).to_be_visible()
     assert "conversation=" in page.url  # the open transcript is part of the shareable link
-    _screenshot(page, "conversations")
+    _screenshot(page, screenshots, "conversations")
 
 
 def test_a_shared_link_reproduces_the_filtered_view(page, app_url: str):
