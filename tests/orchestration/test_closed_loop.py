@@ -1,5 +1,7 @@
 """A drop planted in the simulated traffic comes out the other end of the loop: as a routing
-signal an orchestrator reads, at the top of the friction ranking, and as a WARN check in Dagster."""
+signal an orchestrator reads, at the top of the friction ranking, and as a WARN check in Dagster.
+A channel-specific failure (the demo's payment-by-sms friction) whose evidence a 7-day window
+splits between two cohort weeks still comes out as a signal for that channel."""
 
 import json
 from dataclasses import replace
@@ -12,6 +14,12 @@ from click.testing import CliRunner
 
 from orchestration.cli import main
 from orchestration.simulate import DEMO_SCENARIO, Friction, FrictionKind, simulate
+
+# The demo's payment-by-sms friction, with the chat test's completion drop so that the signal is
+# clear of the threshold.
+PAYMENT_BY_SMS_FAILS = replace(
+    next(f for f in DEMO_SCENARIO.frictions if f.name == "payment_by_sms_fails"), completion_drop=0.6
+)
 
 PAYMENT_OVER_CHAT_FAILS = Friction(
     name="payment_over_chat_fails",
@@ -41,6 +49,40 @@ def loop(platform_env):
             "where journey_name = 'streaming_onboarding' order by rank limit 1"
         ).fetchone()
     return platform_env, signals, top
+
+
+@pytest.fixture(scope="module")
+def sms_loop(tmp_path_factory):
+    """A week from Thursday 2026-10-29 to Wednesday 2026-11-04 with payment by sms failing: the
+    routing window holds the end of cohort 2026-W44 and the start of 2026-W45."""
+    data = tmp_path_factory.mktemp("sms")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOURNEYS_DATA_DIR", str(data))
+        mp.setenv("JOURNEYS_LANDING_DIR", str(data / "landing"))
+        mp.setenv("JOURNEYS_WAREHOUSE", str(data / "warehouse.duckdb"))
+        mp.setenv("JOURNEYS_SERVING_DIR", str(data / "serving"))
+        mp.setenv("DAGSTER_HOME", str(data / "dagster_home"))
+        mp.setenv("JOURNEYS_EVAL_ENGINE", "local")
+        scenario = replace(DEMO_SCENARIO, frictions=(PAYMENT_BY_SMS_FAILS,))
+        simulate(data / "landing", journeys=200, start=date(2026, 10, 29), days=7, seed=3, scenario=scenario)
+        result = CliRunner().invoke(main, ["materialize", "--start", "2026-10-29", "--end", "2026-11-04"])
+        assert result.exit_code == 0, result.output
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        signals = con.execute(
+            "select stage, cohort_week, channel, recommendation, observed_value, threshold, conversations "
+            "from marts.routing_signals where journey_name = 'streaming_onboarding'"
+        ).fetchall()
+        sms_by_cohort = dict(
+            con.execute(
+                "select cohort_week, count(*) from intermediate.int_journey_conversations "
+                "cross join intermediate.int_signal_window as w "
+                "where journey_name = 'streaming_onboarding' and stage = 'payment' and channel = 'sms' "
+                "and resolution_status = 'completed' "
+                "and partition_date >= w.routing_window_start and partition_date < w.window_end "
+                "group by cohort_week"
+            ).fetchall()
+        )
+    return signals, sms_by_cohort
 
 
 def test_the_planted_drop_is_a_route_to_human_signal_with_its_evidence(loop):
@@ -79,3 +121,16 @@ def test_the_threshold_breach_is_a_warn_check_with_its_numbers(loop):
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["breaches"].value >= 1
+
+
+def test_a_channel_failure_split_across_cohort_weeks_is_routed_for_that_channel(sms_loop):
+    signals, sms_by_cohort = sms_loop
+    # The window splits the sms evidence: no cohort week alone has the 20 conversations a cell
+    # needs, so only the window's cohorts pooled can show the channel's failure.
+    assert len(sms_by_cohort) == 2 and max(sms_by_cohort.values()) < 20 <= sum(sms_by_cohort.values())
+    sms = [s for s in signals if s[0] == "payment" and s[2] == "sms"]
+    assert [s[1:4] for s in sms] == [(None, "sms", "route_to_human_earlier")], signals
+    _, _, _, _, observed, threshold, conversations = sms[0]
+    assert observed < threshold and conversations == sum(sms_by_cohort.values())
+    # The payment stage as a whole holds its threshold: the signal names the channel.
+    assert not [s for s in signals if s[0] == "payment" and s[2] is None and s[3] == "route_to_human_earlier"]

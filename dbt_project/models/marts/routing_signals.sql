@@ -1,11 +1,15 @@
 -- Recommendations for the orchestrator that routes customers, read from the recent evaluator
 -- signal: the last routing_window_days days up to as_of_date (int_signal_window).
 --
--- A cell is a journey stage and cohort week, the whole cohort or one of its segments or
--- channels. A cell with at least routing_min_conversations judged conversations (hand-offs for
--- retention) whose resolution rate or hand-off retention falls below the journey map's
--- threshold gets a recommendation. A segment or channel cell only gets one the whole cohort
--- does not already get, so that a signal points at where the problem is.
+-- A cell is a journey stage and either one cohort week (the whole cohort or one of its
+-- segments) or one channel, every cohort of the window pooled (cohort_week null): routing
+-- applies a channel's problem to every customer on that channel, and a 7-day window straddles
+-- two or three cohort weeks, so splitting a channel by cohort would divide its evidence. A cell
+-- with at least routing_min_conversations judged conversations (hand-offs for retention) whose
+-- resolution rate or hand-off retention falls below the journey map's threshold gets a
+-- recommendation. A segment cell only gets one its cohort does not already get, a channel cell
+-- only one the stage as a whole (every channel and cohort of the window) does not: so that a
+-- signal points at where the problem is.
 
 with
 
@@ -81,11 +85,16 @@ observations as (
 
 cell_levels as (
 
+    -- cohort: the stage for one cohort week; segment: one segment of it; channel: the stage on
+    -- one channel, the window's cohorts pooled; stage: every cohort and channel pooled, only to
+    -- tell a channel's problem from the stage's (never a signal of its own).
     select 'cohort' as cell_level
     union all
     select 'segment' as cell_level
     union all
     select 'channel' as cell_level
+    union all
+    select 'stage' as cell_level
 
 ),
 
@@ -94,7 +103,9 @@ cells as (
     select
         observations.journey_name,
         observations.stage,
-        observations.cohort_week,
+        case
+            when cell_levels.cell_level in ('cohort', 'segment') then observations.cohort_week
+        end as cohort_week,
         observations.metric,
         cell_levels.cell_level,
         case when cell_levels.cell_level = 'segment' then observations.segment end as segment,
@@ -139,43 +150,51 @@ breaches as (
 
 threshold_signals as (
 
+    -- A segment's breach its cohort shares, or a channel's breach the whole stage shares, is
+    -- the wider cell's problem: only the wider cell's signal is kept (the stage's own breach
+    -- is told per cohort).
     select breaches.*
     from breaches
-    left join breaches as cohort_breaches
-        on cohort_breaches.cell_level = 'cohort'
-        and breaches.cell_level <> 'cohort'
-        and breaches.journey_name = cohort_breaches.journey_name
-        and breaches.stage = cohort_breaches.stage
-        and breaches.cohort_week = cohort_breaches.cohort_week
-        and breaches.recommendation = cohort_breaches.recommendation
-    where cohort_breaches.journey_name is null
+    left join breaches as wider_breaches
+        on breaches.journey_name = wider_breaches.journey_name
+        and breaches.stage = wider_breaches.stage
+        and breaches.recommendation = wider_breaches.recommendation
+        and (
+            (
+                breaches.cell_level = 'segment'
+                and wider_breaches.cell_level = 'cohort'
+                and breaches.cohort_week = wider_breaches.cohort_week
+            )
+            or (breaches.cell_level = 'channel' and wider_breaches.cell_level = 'stage')
+        )
+    where breaches.cell_level <> 'stage'
+        and wider_breaches.journey_name is null
 
 ),
 
 channel_comparisons as (
 
-    -- Each channel's resolution rate at the stage against the stage's other channels pooled.
+    -- Each channel's resolution rate at the stage against the stage's other channels pooled,
+    -- every cohort of the window.
     select
         channel_cells.journey_name,
         channel_cells.stage,
-        channel_cells.cohort_week,
         channel_cells.channel,
         channel_cells.observed_value,
         channel_cells.conversations,
-        cohort_cells.conversations - channel_cells.conversations as others_conversations,
-        (cohort_cells.observed_value * cohort_cells.conversations
+        stage_cells.conversations - channel_cells.conversations as others_conversations,
+        (stage_cells.observed_value * stage_cells.conversations
             - channel_cells.observed_value * channel_cells.conversations)
-            / nullif(cohort_cells.conversations - channel_cells.conversations, 0) as others_value
+            / nullif(stage_cells.conversations - channel_cells.conversations, 0) as others_value
 
     from cells as channel_cells
-    inner join cells as cohort_cells
-        on channel_cells.journey_name = cohort_cells.journey_name
-        and channel_cells.stage = cohort_cells.stage
-        and channel_cells.cohort_week = cohort_cells.cohort_week
-        and channel_cells.metric = cohort_cells.metric
+    inner join cells as stage_cells
+        on channel_cells.journey_name = stage_cells.journey_name
+        and channel_cells.stage = stage_cells.stage
+        and channel_cells.metric = stage_cells.metric
     where channel_cells.metric = 'resolution_rate'
         and channel_cells.cell_level = 'channel'
-        and cohort_cells.cell_level = 'cohort'
+        and stage_cells.cell_level = 'stage'
 
 ),
 
@@ -184,7 +203,7 @@ preferred_channels as (
     select
         *,
         row_number() over (
-            partition by journey_name, stage, cohort_week
+            partition by journey_name, stage
             order by observed_value - others_value desc, channel
         ) as preference_rank
 
@@ -200,7 +219,7 @@ channel_signals as (
     select
         journey_name,
         stage,
-        cohort_week,
+        cast(null as {{ dbt.type_string() }}) as cohort_week,
         'resolution_rate' as metric,
         'channel' as cell_level,
         cast(null as {{ dbt.type_string() }}) as segment,
@@ -249,13 +268,13 @@ described as (
                 then signals.threshold - signals.observed_value
             else signals.observed_value - signals.threshold
         end as gap,
-        -- "cohort 2026-W47, segment smb, on chat from 2026-11-16 to 2026-11-22"; a preferred
-        -- channel is named in its own sentence.
+        -- "cohort 2026-W47, segment smb from 2026-11-16 to 2026-11-22", "every cohort on sms from
+        -- 2026-11-16 to 2026-11-22"; a preferred channel is named in its own sentence.
         {{ dbt.concat([
-            "'cohort '", "signals.cohort_week",
+            "coalesce(" ~ dbt.concat(["'cohort '", "signals.cohort_week"]) ~ ", 'every cohort')",
             "coalesce(" ~ dbt.concat(["', segment '", "signals.segment"]) ~ ", '')",
             "case when signals.recommendation like 'prefer_channel:%' then '' else coalesce("
-                ~ dbt.concat(["', on '", "signals.channel"]) ~ ", '') end",
+                ~ dbt.concat(["' on '", "signals.channel"]) ~ ", '') end",
             "' from '", integer_text('signal_window.routing_window_start'),
             "' to '", integer_text('signal_window.as_of_date'),
         ]) }} as cell_text
@@ -272,7 +291,7 @@ final as (
 
     select
         {{ dbt.hash(dbt.concat([
-            "recommendation", "'|'", "journey_name", "'|'", "stage", "'|'", "cohort_week",
+            "recommendation", "'|'", "journey_name", "'|'", "stage", "'|'", "coalesce(cohort_week, '')",
             "'|'", "coalesce(segment, '')", "'|'", "coalesce(channel, '')",
             "'|'", integer_text('window_end'),
         ])) }} as signal_id,
