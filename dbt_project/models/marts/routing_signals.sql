@@ -10,6 +10,12 @@
 -- recommendation. A segment cell only gets one its cohort does not already get, a channel cell
 -- only one the stage as a whole (every channel and cohort of the window) does not: so that a
 -- signal points at where the problem is.
+--
+-- prefer_channel:<channel> needs two kinds of evidence: the channel resolves the stage's
+-- conversations better than the stage's other channels (the window), and the channel-mix lift
+-- supports it: the journeys whose channel sequence uses the channel have a higher CSAT than
+-- those whose sequence does not (marts.channel_mix, all history), with enough journeys with a
+-- CSAT on both sides.
 
 with
 
@@ -22,6 +28,12 @@ signal_window as (
 map_stages as (
 
     select * from {{ ref('stg_journey_map_stages') }}
+
+),
+
+channel_mix as (
+
+    select * from {{ ref('channel_mix') }}
 
 ),
 
@@ -134,7 +146,10 @@ breaches as (
             else map_stages.min_context_retention
         end as threshold,
         cast(null as {{ dbt.type_float() }}) as comparison_value,
-        cast(null as {{ dbt.type_int() }}) as comparison_conversations
+        cast(null as {{ dbt.type_int() }}) as comparison_conversations,
+        cast(null as {{ dbt.type_float() }}) as channel_csat_lift,
+        cast(null as {{ dbt.type_int() }}) as channel_csat_journeys,
+        cast(null as {{ dbt.type_int() }}) as other_csat_journeys
 
     from cells
     inner join map_stages
@@ -198,19 +213,78 @@ channel_comparisons as (
 
 ),
 
+sequence_uses as (
+
+    -- Each channel_mix row (a channel sequence with a CSAT) against each channel compared at a
+    -- stage of its journey: does the sequence use the channel?
+    select
+        compared.journey_name,
+        compared.channel,
+        channel_mix.journeys_with_csat,
+        channel_mix.csat_lift,
+        case
+            when {{ dbt.position(
+                "(" ~ dbt.concat(["' > '", "compared.channel", "' > '"]) ~ ")",
+                "(" ~ dbt.concat(["' > '", "channel_mix.channel_sequence", "' > '"]) ~ ")",
+            ) }} > 0 then 1
+            else 0
+        end as uses_channel
+
+    from (select distinct journey_name, channel from channel_comparisons) as compared
+    inner join channel_mix
+        on compared.journey_name = channel_mix.journey_name
+    where channel_mix.journeys_with_csat > 0
+
+),
+
+channel_lifts as (
+
+    -- The channel-mix lift of a channel: the journey-weighted mean csat_lift of the sequences
+    -- that use it minus that of the sequences that do not, i.e. the mean CSAT of the journeys
+    -- that used the channel minus that of the journeys that did not.
+    select
+        journey_name,
+        channel,
+        sum(case when uses_channel = 1 then journeys_with_csat else 0 end) as channel_csat_journeys,
+        sum(case when uses_channel = 0 then journeys_with_csat else 0 end) as other_csat_journeys,
+        sum(case when uses_channel = 1 then journeys_with_csat * csat_lift end)
+            / nullif(sum(case when uses_channel = 1 then journeys_with_csat else 0 end), 0)
+        - sum(case when uses_channel = 0 then journeys_with_csat * csat_lift end)
+            / nullif(sum(case when uses_channel = 0 then journeys_with_csat else 0 end), 0)
+            as channel_csat_lift
+
+    from sequence_uses
+    group by
+        journey_name,
+        channel
+
+),
+
 preferred_channels as (
 
     select
-        *,
+        channel_comparisons.*,
+        channel_lifts.channel_csat_lift,
+        channel_lifts.channel_csat_journeys,
+        channel_lifts.other_csat_journeys,
         row_number() over (
-            partition by journey_name, stage
-            order by observed_value - others_value desc, channel
+            partition by channel_comparisons.journey_name, channel_comparisons.stage
+            order by
+                channel_comparisons.observed_value - channel_comparisons.others_value desc,
+                channel_comparisons.channel
         ) as preference_rank
 
     from channel_comparisons
-    where conversations >= {{ var('routing_min_conversations') }}
-        and others_conversations >= {{ var('routing_min_conversations') }}
-        and observed_value - others_value >= {{ var('routing_channel_margin') }}
+    inner join channel_lifts
+        on channel_comparisons.journey_name = channel_lifts.journey_name
+        and channel_comparisons.channel = channel_lifts.channel
+    where channel_comparisons.conversations >= {{ var('routing_min_conversations') }}
+        and channel_comparisons.others_conversations >= {{ var('routing_min_conversations') }}
+        and channel_comparisons.observed_value - channel_comparisons.others_value
+            >= {{ var('routing_channel_margin') }}
+        and channel_lifts.channel_csat_journeys >= {{ var('routing_min_csat_journeys') }}
+        and channel_lifts.other_csat_journeys >= {{ var('routing_min_csat_journeys') }}
+        and channel_lifts.channel_csat_lift > {{ var('routing_min_csat_lift') }}
 
 ),
 
@@ -230,7 +304,10 @@ channel_signals as (
         -- The bar the channel cleared: the other channels' rate plus the margin.
         others_value + {{ var('routing_channel_margin') }} as threshold,
         others_value as comparison_value,
-        others_conversations as comparison_conversations
+        others_conversations as comparison_conversations,
+        channel_csat_lift,
+        channel_csat_journeys,
+        other_csat_journeys
 
     from preferred_channels
     where preference_rank = 1
@@ -241,14 +318,16 @@ signals as (
 
     select
         journey_name, stage, cohort_week, metric, cell_level, segment, channel, observed_value,
-        conversations, recommendation, threshold, comparison_value, comparison_conversations
+        conversations, recommendation, threshold, comparison_value, comparison_conversations,
+        channel_csat_lift, channel_csat_journeys, other_csat_journeys
     from threshold_signals
 
     union all
 
     select
         journey_name, stage, cohort_week, metric, cell_level, segment, channel, observed_value,
-        conversations, recommendation, threshold, comparison_value, comparison_conversations
+        conversations, recommendation, threshold, comparison_value, comparison_conversations,
+        channel_csat_lift, channel_csat_journeys, other_csat_journeys
     from channel_signals
 
 ),
@@ -308,6 +387,9 @@ final as (
         conversations,
         comparison_value,
         comparison_conversations,
+        channel_csat_lift,
+        channel_csat_journeys,
+        other_csat_journeys,
         window_start,
         window_end,
         as_of_date,
@@ -332,7 +414,10 @@ final as (
                 "'At '", "stage", "', '", "channel", "' resolves '", percent_text('observed_value'), "' vs '",
                 percent_text('comparison_value'), "' on other channels for '", "cell_text", "' ('",
                 integer_text('conversations'), "' vs '", integer_text('comparison_conversations'),
-                "' conversations): prefer '", "channel", "' at this stage.'",
+                "' conversations), and journeys that use '", "channel", "' rate CSAT '",
+                decimal_text('channel_csat_lift'), "' higher than those that do not ('",
+                integer_text('channel_csat_journeys'), "' vs '", integer_text('other_csat_journeys'),
+                "' journeys with a CSAT): prefer '", "channel", "' at this stage.'",
             ]) }}
         end as reason,
         journey_map_version,
