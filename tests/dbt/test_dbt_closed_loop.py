@@ -16,6 +16,21 @@ from planted_drop import planted_drop
 REFERENCE = 250 / 293
 # 37 journeys finish (CSAT 5), 43 do not (CSAT 2).
 REFERENCE_CSAT = (37 * 5 + 43 * 2) / 80
+# The gaps friction_ranking shares out, over the cells with at least 10 journeys. Journeys lost:
+# app-install W47 (26 entered, 10 completed), payment over chat W47 (20, 8) and sign-up W46
+# (40, 30); every other cell completes at least the reference. CSAT points lost: app-install and
+# content-prefs W47 (26 journeys, CSAT 82 in all), payment over chat W47 (20, 64), sign-up W47
+# (40, 110) and payment over voice W47 (20, 46); the W46 cells and first-watch W47 rate above
+# the mean.
+JOURNEYS_LOST_TOTAL = (26 * REFERENCE - 10) + (20 * REFERENCE - 8) + (40 * REFERENCE - 30)
+CSAT_POINTS_LOST_TOTAL = (
+    2 * (26 * REFERENCE_CSAT - 82) + (20 * REFERENCE_CSAT - 64) + (40 * REFERENCE_CSAT - 110)
+    + (20 * REFERENCE_CSAT - 46)
+)  # fmt: skip
+
+
+def _score(journeys_lost: float, csat_points_lost: float) -> float:
+    return (journeys_lost / JOURNEYS_LOST_TOTAL + max(csat_points_lost, 0) / CSAT_POINTS_LOST_TOTAL) / 2
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +127,9 @@ def test_routing_signal_ids_are_stable(planted: DbtWarehouse, tmp_path: Path) ->
 
 
 def test_friction_ranking(planted: DbtWarehouse) -> None:
+    """Ranked by (share of the journeys lost + share of the CSAT points lost) / 2. The cells that
+    cost only CSAT (sign-up W47 completes 40 of 40; its journeys rate low because app-install
+    later loses them) are not listed: a cell must lose journeys."""
     ranking = planted.table("marts.friction_ranking", "rank")
     assert [(r["rank"], r["stage"], r["cohort_week"], r["channel"]) for r in ranking] == [
         (1, "app-install", "2026-W47", "chat"),
@@ -125,9 +143,13 @@ def test_friction_ranking(planted: DbtWarehouse) -> None:
         "earlier_stages_completion_rate": 92 / 106, "journeys_lost": 26 * REFERENCE - 10,
         "journeys_with_csat": 26, "avg_csat": 82 / 26, "csat_points_lost": 26 * REFERENCE_CSAT - 82,
         "handoff_from_stage": "content-prefs", "avg_handoff_retention": 0.4, "explaining_signal": "context_retention",
+        "completion_gap_share": (26 * REFERENCE - 10) / JOURNEYS_LOST_TOTAL,
+        "csat_gap_share": (26 * REFERENCE_CSAT - 82) / CSAT_POINTS_LOST_TOTAL,
+        "friction_score": _score(26 * REFERENCE - 10, 26 * REFERENCE_CSAT - 82),
     })  # fmt: skip
     assert install["explanation"] == (
-        "app-install over chat for cohort 2026-W47 completes 38% vs 87% at earlier stages; "
+        "app-install over chat for cohort 2026-W47 completes 38% vs 87% at earlier stages and its 26 journeys "
+        "with a CSAT average 3.15 vs 3.39 for the journey overall; "
         "context retention on the hand-off from content-prefs is 0.40 (threshold 0.75)"
     )
     assert_columns(
@@ -137,23 +159,30 @@ def test_friction_ranking(planted: DbtWarehouse) -> None:
             "resolution_rate": 0.4,
             "explaining_signal": "resolution",
             "csat_points_lost": 20 * REFERENCE_CSAT - 64,
+            "friction_score": _score(20 * REFERENCE - 8, 20 * REFERENCE_CSAT - 64),
         },
     )
     assert payment["explanation"] == (
-        "payment over chat for cohort 2026-W47 completes 40% vs 100% at earlier stages; "
+        "payment over chat for cohort 2026-W47 completes 40% vs 100% at earlier stages and its 20 journeys "
+        "with a CSAT average 3.20 vs 3.39 for the journey overall; "
         "the resolution evaluator passes 40% of its conversations (threshold 75%)"
     )
-    # sign-up W46 loses journeys but its evaluators all hold their thresholds (resolution 75%).
+    # sign-up W46 loses journeys but its evaluators all hold their thresholds (resolution 75%),
+    # and its journeys rate above the mean (27 finish): no share of the CSAT gap.
     assert_columns(
         signup,
         {
             "journeys_lost": 40 * REFERENCE - 30,
+            "csat_points_lost": 40 * REFERENCE_CSAT - 161,
+            "csat_gap_share": 0.0,
+            "friction_score": _score(40 * REFERENCE - 30, 0),
             "explaining_signal": None,
             "earlier_stages_completion_rate": None,
         },
     )
     assert signup["explanation"] == (
-        "sign-up over chat for cohort 2026-W46 completes 75% vs 85% across the journey's stages; "
+        "sign-up over chat for cohort 2026-W46 completes 75% vs 85% across the journey's stages and its 40 journeys "
+        "with a CSAT average 4.03 vs 3.39 for the journey overall; "
         "no evaluator score falls below its threshold: read the abandoned and escalated conversations"
     )
 

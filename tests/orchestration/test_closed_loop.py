@@ -82,7 +82,11 @@ def sms_loop(tmp_path_factory):
                 "group by cohort_week"
             ).fetchall()
         )
-    return signals, sms_by_cohort
+        top = con.execute(
+            "select stage, channel from marts.friction_ranking "
+            "where journey_name = 'streaming_onboarding' order by rank limit 1"
+        ).fetchone()
+    return signals, sms_by_cohort, top
 
 
 def test_the_planted_drop_is_a_route_to_human_signal_with_its_evidence(loop):
@@ -124,7 +128,7 @@ def test_the_threshold_breach_is_a_warn_check_with_its_numbers(loop):
 
 
 def test_a_channel_failure_split_across_cohort_weeks_is_routed_for_that_channel(sms_loop):
-    signals, sms_by_cohort = sms_loop
+    signals, sms_by_cohort, _ = sms_loop
     # The window splits the sms evidence: no cohort week alone has the 20 conversations a cell
     # needs, so only the window's cohorts pooled can show the channel's failure.
     assert len(sms_by_cohort) == 2 and max(sms_by_cohort.values()) < 20 <= sum(sms_by_cohort.values())
@@ -134,3 +138,8 @@ def test_a_channel_failure_split_across_cohort_weeks_is_routed_for_that_channel(
     assert observed < threshold and conversations == sum(sms_by_cohort.values())
     # The payment stage as a whole holds its threshold: the signal names the channel.
     assert not [s for s in signals if s[0] == "payment" and s[2] is None and s[3] == "route_to_human_earlier"]
+
+
+def test_the_channel_failure_tops_the_friction_ranking(sms_loop):
+    _, _, top = sms_loop
+    assert top == ("payment", "sms")

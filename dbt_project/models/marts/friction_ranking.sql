@@ -2,9 +2,16 @@
 -- journeys entered the stage on. Its journeys_lost is how many more of its journeys failed to
 -- complete the stage than the journey's typical stage would lose:
 --     journeys_lost = entered * reference_completion_rate - completed
--- where reference_completion_rate pools every stage entry of the journey name. Cells are ranked
--- by journeys_lost (then by the CSAT points they cost), each with the evaluator signal that
--- falls furthest below its journey-map threshold, in words a product manager can act on.
+-- where reference_completion_rate pools every stage entry of the journey name, and its
+-- csat_points_lost how far its journeys' CSAT falls short of the journey name's mean:
+--     csat_points_lost = journeys_with_csat * (reference_avg_csat - avg_csat)
+-- Cells that lose journeys are ranked by their contribution to both gaps, equally weighted:
+--     friction_score = (completion_gap_share + csat_gap_share) / 2
+-- each share being the cell's positive part of the gap over the sum of the positive parts of
+-- every rankable cell (friction_min_journeys journeys), so a cell that does better than the
+-- journey on one measure contributes nothing to that gap. Each cell comes with the evaluator
+-- signal that falls furthest below its journey-map threshold and its CSAT, in words a product
+-- manager can act on.
 
 with
 
@@ -203,10 +210,42 @@ scored as (
 
 ),
 
+gap_totals as (
+
+    -- The gaps to share out: what the rankable cells lose, over all journey names.
+    select
+        sum(case when journeys_lost > 0 then journeys_lost else 0 end) as total_journeys_lost,
+        sum(case when csat_points_lost > 0 then csat_points_lost else 0 end) as total_csat_points_lost
+
+    from scored
+
+),
+
+shared as (
+
+    select
+        scored.*,
+        coalesce(
+            case when scored.journeys_lost > 0 then scored.journeys_lost else 0 end
+                / nullif(gap_totals.total_journeys_lost, 0),
+            0
+        ) as completion_gap_share,
+        coalesce(
+            case when scored.csat_points_lost > 0 then scored.csat_points_lost else 0 end
+                / nullif(gap_totals.total_csat_points_lost, 0),
+            0
+        ) as csat_gap_share
+
+    from scored
+    cross join gap_totals
+
+),
+
 explained as (
 
     select
         *,
+        (completion_gap_share + csat_gap_share) / 2 as friction_score,
         -- The evaluator that falls furthest below its threshold explains the cell.
         case
             when coalesce(retention_shortfall, 0) <= 0
@@ -218,7 +257,7 @@ explained as (
             else 'quality'
         end as explaining_signal
 
-    from scored
+    from shared
     where journeys_lost > 0
 
 ),
@@ -227,11 +266,11 @@ final as (
 
     select
         row_number() over (
-            order by journeys_lost desc, csat_points_lost desc, journey_name, stage_order, cohort_week, channel
+            order by friction_score desc, journeys_lost desc, journey_name, stage_order, cohort_week, channel
         ) as rank,
         row_number() over (
             partition by journey_name
-            order by journeys_lost desc, csat_points_lost desc, stage_order, cohort_week, channel
+            order by friction_score desc, journeys_lost desc, stage_order, cohort_week, channel
         ) as journey_rank,
         journey_name,
         stage,
@@ -249,6 +288,9 @@ final as (
         reference_avg_csat,
         csat_gap,
         csat_points_lost,
+        completion_gap_share,
+        csat_gap_share,
+        friction_score,
         resolution_rate,
         min_resolution,
         avg_quality,
@@ -265,6 +307,13 @@ final as (
                 ~ " else "
                 ~ dbt.concat(["' vs '", percent_text('earlier_stages_completion_rate'), "' at earlier stages'"])
                 ~ " end",
+            "case when journeys_with_csat > 0 then "
+                ~ dbt.concat([
+                    "' and its '", integer_text('journeys_with_csat'), "' journeys with a CSAT average '",
+                    decimal_text('avg_csat'), "' vs '", decimal_text('reference_avg_csat'),
+                    "' for the journey overall'",
+                ])
+                ~ " else '' end",
             "'; '",
             "case explaining_signal"
                 ~ " when 'context_retention' then "
