@@ -123,3 +123,12 @@ def test_docs_generate(built: DbtWarehouse) -> None:
     assert "model.journeys.stage_funnel" in catalog
     manifest = (built.work_dir / "target" / "manifest.json").read_text()
     assert "exposure.journeys.journeys_dashboard" in manifest
+
+
+
+def test_unit_tests_pass_whatever_the_partition_window(scratch: DbtWarehouse) -> None:
+    """Dagster runs `dbt build` with the partition window as vars, and `build` runs the unit
+    tests under those vars too: a unit test whose rows were dated outside the window saw them
+    filtered out and failed every range that missed its date."""
+    result = scratch.dbt("build", "--select", INCREMENTAL, dbt_vars=window("2027-03-01", "2027-03-02"))
+    assert "daily_eval_fail_rate_is_a_share_of_all_conversations" in result.stdout  # it ran
