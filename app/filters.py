@@ -109,15 +109,22 @@ class Clause:
         return replace(self, sql=joined, params=(*self.params, *params))
 
 
+def _member(column: str, null_is_any: bool) -> str:
+    """`column` is one of the bound list's values (or null, where null means any)."""
+    condition = f"list_contains(?::varchar[], {column})"
+    return f"{column} is null or {condition}" if null_is_any else condition
+
+
 def clause(
-    filters: Filters, columns: Collection[str], prefix: str = "", *, null_channel_is_any: bool = False
+    filters: Filters, columns: Collection[str], prefix: str = "", *, null_is_any: bool = False
 ) -> Clause:
     """The conditions of the active filters that `columns` (a mart's columns) can take.
 
     `prefix` qualifies column names (e.g. `"c."`) when the query joins several marts. Every
     value is a bound parameter: filter values come from the URL, so they are user input.
-    `null_channel_is_any`: in the closed-loop marts a row without a channel (a cohort-level
-    signal, a stage-transition drift) holds for every channel, so a channel filter keeps it.
+    `null_is_any`: in the closed-loop marts a row without a channel, cohort or segment (a
+    cohort-level signal, a channel signal pooled over cohorts, a stage-transition drift) holds
+    for every one, so a filter on that dimension keeps it.
     """
     conditions: list[str] = []
     params: list[Any] = []
@@ -138,15 +145,12 @@ def clause(
             column = simple[name]
             take(
                 name,
-                f"list_contains(?::varchar[], {prefix}{column})" if column in columns else None,
+                _member(f"{prefix}{column}", null_is_any) if column in columns else None,
                 list(getattr(filters, name)),
             )
         elif name == "channels":
             if "channel" in columns:
-                condition = f"list_contains(?::varchar[], {prefix}channel)"
-                if null_channel_is_any:
-                    condition = f"{prefix}channel is null or {condition}"
-                take(name, condition, list(filters.channels))
+                take(name, _member(f"{prefix}channel", null_is_any), list(filters.channels))
             elif "channel_sequence" in columns:
                 take(
                     name,

@@ -352,6 +352,6 @@ def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
 
 def per_mart(snapshot: Snapshot, mart: str, filters: Filters) -> Result:
     """Every column of a mart, filtered where it can be (compliance, friction, routing); a row
-    without a channel is one that holds for every channel."""
-    where = clause(filters, columns(snapshot, mart), null_channel_is_any=True)
+    without a channel, cohort or segment holds for every one."""
+    where = clause(filters, columns(snapshot, mart), null_is_any=True)
     return _run(snapshot, where, f"select * from {mart} {{where}}")

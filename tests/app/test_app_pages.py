@@ -289,6 +289,14 @@ def test_a_channel_filter_keeps_the_signals_and_drift_that_hold_for_every_channe
     assert metric(at, "Undeclared paths and channels") == [count(len(kept_drift))]
 
 
+def test_a_cohort_filter_keeps_the_signals_that_hold_for_every_cohort(open_page, mart):
+    signals = mart("routing_signals")
+    at = open_page("routing", cohort="2026-W45")
+    kept = signals[signals["cohort_week"].isna() | (signals["cohort_week"] == "2026-W45")]
+    assert signals["cohort_week"].isna().any() and (signals["cohort_week"].dropna() != "2026-W45").any()
+    assert len(at.dataframe[0].value) == len(kept)
+
+
 def test_routing_page_guard_is_quiet_for_a_journey_without_net_negative_change(open_page):
     at = open_page("routing", journey="billing_dispute")
     assert metric(at, "Net-negative changes") == [count(0)]
