@@ -7,6 +7,7 @@ daily partition can replace exactly that partition's rows.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,9 @@ RAW_SCHEMA = "raw"
 
 TURN_TYPE = "STRUCT(role VARCHAR, text VARCHAR, ts TIMESTAMP)[]"
 
-# Column contracts of the tables the Python side writes. dbt declares them as sources.
+# Column contracts of the tables the Python side writes. dbt declares them as sources. A column
+# added later goes last, nullable: `ensure_raw_tables` adds it to an older warehouse's table, where
+# it lands last too, so old and new warehouses have the same columns in the same order.
 RAW_TABLES: dict[str, str] = {
     "spans": """
         trace_id VARCHAR NOT NULL,
@@ -41,7 +44,12 @@ RAW_TABLES: dict[str, str] = {
         source_file VARCHAR,
         source_line INTEGER,
         partition_date DATE NOT NULL,
-        ingested_at TIMESTAMP NOT NULL
+        ingested_at TIMESTAMP NOT NULL,
+        scope_version VARCHAR,
+        scope_attributes JSON,
+        links JSON,
+        trace_state VARCHAR,
+        flags BIGINT
     """,
     "conversations": f"""
         conversation_id VARCHAR NOT NULL,
@@ -175,9 +183,40 @@ def warehouse(path: str | Path, read_only: bool = False) -> Iterator[duckdb.Duck
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables, and add to an existing one the columns it lacks (a warehouse made
+    before they were declared keeps working; its older rows hold null in them)."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ?",
+        [RAW_SCHEMA],
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for table, columns in RAW_TABLES.items():
-        con.execute(f"create table if not exists {RAW_SCHEMA}.{table} ({columns})")
+        if table not in existing:
+            con.execute(f"create table if not exists {RAW_SCHEMA}.{table} ({columns})")
+            continue
+        for name, definition in column_definitions(columns):
+            if name not in existing[table]:
+                # Existing rows have no value for it: a NOT NULL column is added without the constraint.
+                column_type = re.sub(r"\s+NOT\s+NULL\b", "", definition, flags=re.IGNORECASE)
+                con.execute(f"alter table {RAW_SCHEMA}.{table} add column if not exists {name} {column_type}")
+
+
+def column_definitions(columns: str) -> list[tuple[str, str]]:
+    """`(name, type and constraints)` of each column of a RAW_TABLES entry, in order."""
+    definitions, depth, current = [], 0, ""
+    for char in columns + ",":
+        if char == "," and depth == 0:
+            if current.strip():
+                name, _, definition = current.strip().partition(" ")
+                definitions.append((name, definition.strip()))
+            current = ""
+            continue
+        depth += (char == "(") - (char == ")")
+        current += char
+    return definitions
 
 
 def replace_rows(

@@ -1,12 +1,14 @@
-"""Decode OTLP/JSON landing files into flat Arrow tables of spans, resources and chat messages.
+"""Decode OTLP/JSON landing files into flat Arrow tables of spans, resources, scopes and chat messages.
 
 orjson parses each line, and one pass over its dicts writes the columns the SQL reads: ids, times,
 kind, status, the attributes as one JSON object (what `raw.spans` stores, so it is never built
-twice), the convention attributes as a small JSON object (what flatten.py reads), and the
-flattened chat-message attributes. Arrow arrays are built once per file. The OTLP JSON mapping is
-checked as the values are read (otlp_values.py): a span that breaks it is quarantined with the
-reason while its siblings are kept, and the tolerated variants (enum names, int64s as JSON
-numbers, nested values) cost nothing on the common path.
+twice), events, links, traceState and flags as raw.spans stores them, the convention attributes
+as a small JSON object (what flatten.py reads), and the flattened chat-message attributes.
+Resources and instrumentation scopes are rows of their own, converted once each rather than once
+per span. Arrow arrays are built once per file. The OTLP JSON mapping is checked as the values
+are read (otlp_values.py): a span that breaks it is quarantined with the reason while its
+siblings are kept, and the tolerated variants (enum names, int64s as JSON numbers, nested values)
+cost nothing on the common path.
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ SPAN_SCHEMA = pa.schema(
     [
         ("span_key", pa.int64()),
         ("resource_key", pa.int64()),
+        ("scope_key", pa.int64()),
         ("source_file", pa.dictionary(pa.int32(), pa.string())),
         ("source_line", pa.int32()),
-        ("scope_name", pa.string()),
         ("traceId", pa.string()),
         ("spanId", pa.string()),
         ("parentSpanId", pa.string()),
@@ -67,12 +69,15 @@ SPAN_SCHEMA = pa.schema(
         ("conventions", _JSON),  # {key: text} of the convention attributes (convention_values.py)
         ("wrong_types", pa.string()),  # convention attributes of a wrong type
         ("events", _JSON),  # [{name, time, attributes}] (null when none)
+        ("links", _JSON),  # [{trace_id, span_id, trace_state, attributes, flags}] (null when none)
+        ("traceState", pa.string()),  # null when empty
+        ("flags", pa.int64()),  # fixed32; null when 0 (which OTLP cannot tell from unset)
         ("duplicate_keys", pa.bool_()),  # an attribute key empty or repeated
         ("bad_int", pa.bool_()),  # an intValue that is not a 64-bit integer
     ]
 )
-# The columns decoding fills, in the order of a span row (the keys are added per run).
-_SPAN_ROW = SPAN_SCHEMA.names[1:2] + SPAN_SCHEMA.names[3:]
+# The columns decoding fills, in the order of a span row (the span key and file are added per file).
+_SPAN_ROW = SPAN_SCHEMA.names[1:3] + SPAN_SCHEMA.names[4:]
 RESOURCE_SCHEMA = pa.schema(
     [
         ("resource_key", pa.int64()),
@@ -82,6 +87,10 @@ RESOURCE_SCHEMA = pa.schema(
         ("duplicate_keys", pa.bool_()),
         ("bad_int", pa.bool_()),
     ]
+)
+# One row per scopeSpans: its instrumentation scope (name, version, attributes as raw.spans keeps them).
+SCOPE_SCHEMA = pa.schema(
+    [("scope_key", pa.int64()), ("name", pa.string()), ("version", pa.string()), ("attributes", _JSON)]
 )
 MESSAGE_SCHEMA = pa.schema([("span_key", pa.int64()), ("key", pa.string()), ("text", pa.string())])
 
@@ -93,12 +102,16 @@ class SpanTables:
 
     spans: pa.Table  # SPAN_SCHEMA
     resources: pa.Table  # RESOURCE_SCHEMA
+    scopes: pa.Table  # SCOPE_SCHEMA
     messages: pa.Table  # MESSAGE_SCHEMA: the flattened chat-message attributes (traceAI, OpenInference)
 
     @staticmethod
     def concat(parts: list[SpanTables]) -> SpanTables:
         empty = SpanTables(
-            SPAN_SCHEMA.empty_table(), RESOURCE_SCHEMA.empty_table(), MESSAGE_SCHEMA.empty_table()
+            SPAN_SCHEMA.empty_table(),
+            RESOURCE_SCHEMA.empty_table(),
+            SCOPE_SCHEMA.empty_table(),
+            MESSAGE_SCHEMA.empty_table(),
         )
         return SpanTables(
             *(pa.concat_tables([getattr(p, f.name) for p in [empty, *parts]]) for f in fields(SpanTables))
@@ -129,16 +142,17 @@ class SpanTables:
         """The files `write_ipc(prefix)` writes."""
         return [Path(f"{prefix}.{f.name}.arrow") for f in fields(SpanTables)]
 
-    def keyed(self, first_span_key: int, first_resource_key: int) -> SpanTables:
-        """The same tables with span and resource keys counting up from the given ones."""
+    def keyed(self, first_span_key: int, first_resource_key: int, first_scope_key: int) -> SpanTables:
+        """The same tables with span, resource and scope keys counting up from the given ones."""
         span_keys = pa.array(np.arange(first_span_key, first_span_key + self.spans.num_rows, dtype=np.int64))
         return SpanTables(
-            self.spans.set_column(0, "span_key", span_keys).set_column(
-                1, "resource_key", pc.add(self.spans.column("resource_key"), first_resource_key)
-            ),
+            self.spans.set_column(0, "span_key", span_keys)
+            .set_column(1, "resource_key", pc.add(self.spans.column("resource_key"), first_resource_key))
+            .set_column(2, "scope_key", pc.add(self.spans.column("scope_key"), first_scope_key)),
             self.resources.set_column(
                 0, "resource_key", pc.add(self.resources.column(0), first_resource_key)
             ),
+            self.scopes.set_column(0, "scope_key", pc.add(self.scopes.column(0), first_scope_key)),
             self.messages.set_column(0, "span_key", pc.add(self.messages.column(0), first_span_key)),
         )
 
@@ -242,15 +256,21 @@ _HOT_SPAN_FIELDS = frozenset(
         "attributes",
         "status",
         "events",
+        "links",
+        "traceState",
+        "flags",
     }
 )
 _STRING_TYPES = frozenset({str, type(None)})
 _SPAN_FIELD = Span.DESCRIPTOR.fields_by_camelcase_name
 _EVENT_FIELD = Span.Event.DESCRIPTOR.fields_by_camelcase_name
+_LINK_FIELD = Span.Link.DESCRIPTOR.fields_by_camelcase_name
 _STATUS_CODE = Status.DESCRIPTOR.fields_by_name["code"]
 _ATTRIBUTES = frozenset({"attributes"})
 _EVENT_READ = frozenset({"attributes", "timeUnixNano"})
 _STATUS_READ = frozenset({"code"})
+_LINK_READ = frozenset({"attributes", "flags"})
+_FIXED32 = range(1, 2**32)  # a flags value taken as it is (0 is stored as null)
 # A cheap test on a span's attribute JSON before looking for flattened chat-message keys.
 _MESSAGE_MARK = b"messages."
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -266,6 +286,7 @@ class _FileDecoder:
         self.lines_seen = 0
         self.spans: list[tuple[Any, ...]] = []
         self.resources: list[tuple[Any, ...]] = []
+        self.scopes: list[tuple[Any, ...]] = []
         self.message_spans: list[int] = []
         self.message_keys: list[str] = []
         self.message_texts: list[str | None] = []
@@ -310,7 +331,7 @@ class _FileDecoder:
                 if problem := object_problem(ss, where) or array_problem(ss.get("spans"), f"{where}.spans"):
                     self._reject(number, Reason.NOT_OTLP, problem, ss)
                     continue
-                scope_name, scope_problem = self._scope(ss)
+                scope_key, scope_problem = self._scope(ss)
                 for k, span in enumerate(repeated(ss, "spans")):
                     if problem := object_problem(span, f"{where}.spans[{k}]"):
                         self._reject(number, Reason.NOT_OTLP, problem, span)
@@ -318,7 +339,7 @@ class _FileDecoder:
                     try:
                         if resource_problem or scope_problem:
                             raise WrongValueType(resource_problem or scope_problem)
-                        self._span(span, number, resource_key, scope_name)
+                        self._span(span, number, resource_key, scope_key)
                     except WrongValueType as exc:
                         trace_id, span_id = span.get("traceId"), span.get("spanId")
                         self._reject(
@@ -345,20 +366,27 @@ class _FileDecoder:
         self.resources.append((encoded, *convention_texts(attributes), repeated, bad_int))
         return len(self.resources) - 1, None
 
-    @staticmethod
-    def _scope(ss: dict) -> tuple[str | None, str | None]:
-        """The scope's name, or what is wrong with the scope."""
+    def _scope(self, ss: dict) -> tuple[int, str | None]:
+        """The scope's row (its key), or what is wrong with the scope (then every span of it is).
+        Its attributes are converted here, once for all its spans, as a span's are (an empty or
+        repeated key, or a bad intValue, is tolerated in a scope: the last value, or null, is kept)."""
         scope = ss.get("scope")
         try:
             expect(ss.get("schemaUrl"), str, "scopeSpans.schemaUrl")
             if scope is None:
-                return None, None
-            check_message(InstrumentationScope.DESCRIPTOR, scope, "scope")
+                self.scopes.append((None, None, None))
+                return len(self.scopes) - 1, None
+            check_message(InstrumentationScope.DESCRIPTOR, scope, "scope", skip=_ATTRIBUTES)
         except WrongValueType as exc:
-            return None, str(exc)
-        return scope.get("name"), None
+            return -1, str(exc)
+        try:
+            encoded = encode_attributes(scope.get("attributes"))[1]
+        except WrongValueType as exc:
+            return -1, f"scope.{exc}"
+        self.scopes.append((scope.get("name"), scope.get("version") or None, encoded))
+        return len(self.scopes) - 1, None
 
-    def _span(self, span: dict, number: int, resource_key: int, scope_name: str | None) -> None:
+    def _span(self, span: dict, number: int, resource_key: int, scope_key: int) -> None:
         """Append one span's row (and its chat messages); WrongValueType if it breaks the mapping."""
         if not span.keys() <= _HOT_SPAN_FIELDS:
             check_message(Span.DESCRIPTOR, span, "span", skip=_HOT_SPAN_FIELDS)
@@ -384,12 +412,17 @@ class _FileDecoder:
         elif status is not None:
             expect(status, dict, "status")
         attributes, encoded, repeated, bad_int = encode_attributes(get("attributes"))
-        events = get("events")
+        events, links, trace_state, flags = get("events"), get("links"), get("traceState"), get("flags")
+        # Links, traceState and flags are rare in most traffic: each costs a test when absent.
+        if trace_state is not None and trace_state.__class__ is not str:
+            check_scalar(_SPAN_FIELD["traceState"], trace_state, "traceState")
+        if flags is not None and (flags.__class__ is not int or flags not in _FIXED32):
+            flags = check_scalar(_SPAN_FIELD["flags"], flags, "flags") or None
         self.spans.append(
             (
                 resource_key,
+                scope_key,
                 number,
-                scope_name,
                 trace_id,
                 span_id,
                 parent_id,
@@ -402,6 +435,9 @@ class _FileDecoder:
                 encoded,
                 *convention_texts(attributes),
                 None if events is None else _events(events),
+                None if links is None else _links(links),
+                trace_state or None,
+                flags,
                 repeated,
                 bad_int,
             )
@@ -446,18 +482,25 @@ class _FileDecoder:
         spans["source_file"] = pa.DictionaryArray.from_arrays(
             pa.array(np.zeros(count, dtype=np.int32)), pa.array([self.source], pa.string())
         )
-        resource_columns = list(zip(*self.resources)) or [()] * (len(RESOURCE_SCHEMA) - 1)
-        resources = {"resource_key": pa.array(np.arange(len(self.resources), dtype=np.int64))} | {
-            f.name: _array(column, f.type) for f, column in zip(list(RESOURCE_SCHEMA)[1:], resource_columns)
-        }
         messages = [self.message_spans, self.message_keys, self.message_texts]
         return SpanTables(
             pa.table(spans, schema=SPAN_SCHEMA),
-            pa.table(resources, schema=RESOURCE_SCHEMA),
+            _keyed_rows(self.resources, RESOURCE_SCHEMA),
+            _keyed_rows(self.scopes, SCOPE_SCHEMA),
             pa.table(
                 {f.name: _array(v, f.type) for f, v in zip(MESSAGE_SCHEMA, messages)}, schema=MESSAGE_SCHEMA
             ),
         )
+
+
+def _keyed_rows(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Rows as a table of `schema`, whose first column, the key, is the row's position."""
+    columns = list(zip(*rows)) or [()] * (len(schema) - 1)
+    return pa.table(
+        {schema.names[0]: pa.array(np.arange(len(rows), dtype=np.int64))}
+        | {f.name: _array(column, f.type) for f, column in zip(list(schema)[1:], columns)},
+        schema=schema,
+    )
 
 
 # Arrow's builders grow their buffers by reallocation; the C allocator moves large blocks without
@@ -472,6 +515,8 @@ def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     took to write it."""
     if kind != _JSON:
         return pa.array(values, kind, memory_pool=_GROWING)
+    if not any(values):  # a column of rare values (links) without one
+        return pa.nulls(len(values), kind)
     present = [value is not None for value in values]
     texts = [value or b"" for value in values]
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
@@ -493,6 +538,31 @@ def _events(events: Any) -> bytes | None:
         attributes = encode_attributes(event.get("attributes"))[0]
         converted.append(
             {"name": event.get("name"), "time": _timestamp_text(nanos), "attributes": attributes}
+        )
+    return orjson.dumps(converted) if converted else None
+
+
+def _links(links: Any) -> bytes | None:
+    """Span links as raw.spans keeps them: `[{trace_id, span_id, trace_state, attributes, flags}]`,
+    ids lowercased (the receiver writes protobuf's bytes as hex), attributes as a span's, an empty
+    trace state and flags 0 as null (None for no links)."""
+    converted = []
+    for i, link in enumerate(expect(links, list, "links")):
+        where = f"links[{i}]"
+        check_message(Span.Link.DESCRIPTOR, link, where, skip=_LINK_READ)
+        try:
+            attributes = encode_attributes(link.get("attributes"))[0]
+        except WrongValueType as exc:
+            raise WrongValueType(f"{where}.{exc}") from None
+        trace_id, span_id = link.get("traceId"), link.get("spanId")
+        converted.append(
+            {
+                "trace_id": trace_id.lower() if trace_id else None,
+                "span_id": span_id.lower() if span_id else None,
+                "trace_state": link.get("traceState") or None,
+                "attributes": attributes,
+                "flags": check_scalar(_LINK_FIELD["flags"], link.get("flags"), f"{where}.flags") or None,
+            }
         )
     return orjson.dumps(converted) if converted else None
 

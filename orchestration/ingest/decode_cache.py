@@ -7,7 +7,9 @@ Arrow IPC files in `<warehouse file>.decoded/`, with the days still to serve, an
 memory-map it instead of decoding it.
 
 An entry belongs to one version of a landing file (path, size, mtime): a changed file is decoded
-afresh. It is removed once each of its days has read it, and when its landing file is gone or
+afresh. It also belongs to one version of the decoding (`FORMAT`): an entry an older version of
+this code wrote (other columns, or other values in them) is never read, but decoded afresh and
+replaced. It is removed once each of its days has read it, and when its landing file is gone or
 changed. A warehouse in memory keeps no cache.
 """
 
@@ -23,10 +25,25 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from orchestration.ingest.decode import DecodedFile, SpanTables
+from orchestration.ingest.decode import (
+    MESSAGE_SCHEMA,
+    RESOURCE_SCHEMA,
+    SCOPE_SCHEMA,
+    SPAN_SCHEMA,
+    DecodedFile,
+    SpanTables,
+)
 from orchestration.ingest.landing import LandingFile
 from orchestration.ingest.quarantine import QuarantineRecord
 from orchestration.ingest.scratch import scalar
+
+# The decoding an entry was written by. Raise the number when decode.py changes what it puts in
+# the tables without changing their schemas; a change of schema changes the digest by itself.
+# (Entries written before the format was recorded have none, so are never read either.)
+_DECODING_VERSION = 2
+_SCHEMAS = (SPAN_SCHEMA, RESOURCE_SCHEMA, SCOPE_SCHEMA, MESSAGE_SCHEMA)
+_DIGEST = hashlib.sha256(b"".join(schema.serialize().to_pybytes() for schema in _SCHEMAS)).hexdigest()
+FORMAT = f"{_DECODING_VERSION}:{_DIGEST[:16]}"
 
 
 class DecodeCache:
@@ -99,7 +116,8 @@ class DecodeCache:
             meta = orjson.loads((self.directory / f"{self._stem(file.path)}.json").read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
             return None
-        if (meta.get("path"), meta.get("size_bytes"), meta.get("mtime_ns")) != (
+        if (meta.get("format"), meta.get("path"), meta.get("size_bytes"), meta.get("mtime_ns")) != (
+            FORMAT,
             file.path,
             file.size_bytes,
             file.mtime_ns,
@@ -108,7 +126,12 @@ class DecodeCache:
         return meta
 
     def _write_meta(self, file: LandingFile, meta: dict) -> None:
-        meta = meta | {"path": file.path, "size_bytes": file.size_bytes, "mtime_ns": file.mtime_ns}
+        meta = meta | {
+            "format": FORMAT,
+            "path": file.path,
+            "size_bytes": file.size_bytes,
+            "mtime_ns": file.mtime_ns,
+        }
         path = self.directory / f"{self._stem(file.path)}.json"
         temporary = path.with_suffix(".json-new")
         temporary.write_bytes(orjson.dumps(meta))

@@ -132,7 +132,7 @@ def _spans_sql() -> str:
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
     return f"""
 with base as (
-    select s.* exclude (attributes, conventions, events),
+    select s.* exclude (attributes, conventions, events, links),
         r.duplicate_keys as resource_duplicate_keys, r.bad_int as resource_bad_int,
         r.wrong_types as resource_wrong_types,
         otlp_hex_id(traceId, 32) as trace_id,
@@ -197,10 +197,12 @@ def flatten(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> None:
 
 @contextmanager
 def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[None]:
-    """Expose flat span tables to SQL as `_span_rows`, `_resource_rows` and `_span_messages`."""
+    """Expose flat span tables to SQL as `_span_rows`, `_resource_rows`, `_scope_rows` and
+    `_span_messages`."""
     registered = {
         "_span_rows": tables.spans,
         "_resource_rows": tables.resources,
+        "_scope_rows": tables.scopes,
         "_span_messages": tables.messages,
     }
     for name, table in registered.items():
@@ -214,16 +216,20 @@ def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[No
 
 def payload_sql(selected: str, columns: str) -> str:
     """`columns` of `selected` (a table with the span key, as `d`) beside what `raw.spans` keeps of
-    those spans from the decoded rows; the attribute JSON was written once, by decode.py."""
+    those spans from the decoded rows; the attribute, event and link JSON was written once, by
+    decode.py (a scope's once for all its spans)."""
     return f"""
 select {columns},
     r.name, {sql_case_map("coalesce(r.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
     {sql_case_map("coalesce(r.statusCode, 0)::varchar", _STATUS_CODES)} as status_code,
-    nullif(r.statusMessage, '') as status_message, r.scope_name,
-    r.attributes, res.attributes as resource_attributes, r.events
+    nullif(r.statusMessage, '') as status_message, sc.name as scope_name,
+    r.attributes, res.attributes as resource_attributes, r.events,
+    sc.version as scope_version, sc.attributes as scope_attributes, r.links,
+    r.traceState as trace_state, r.flags
 from {selected} d
 join _span_rows r using (span_key)
 join _resource_rows res using (resource_key)
+join _scope_rows sc using (scope_key)
 """
 
 

@@ -50,11 +50,11 @@ _SCRATCH_TABLES = (
 
 
 class _Run:
-    """The files one ingestion run reads; span and resource keys are unique within the run."""
+    """The files one ingestion run reads; span, resource and scope keys are unique within the run."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None) -> None:
         self.con, self.bar, self.cache = con, bar, cache
-        self.next_span_key = self.next_resource_key = 0
+        self.next_span_key = self.next_resource_key = self.next_scope_key = 0
         self.bytes_read = 0
         self.decoded: dict[str, DecodedFile] = {}  # decoded by this run, as decode.py keys them
         self.from_cache: list[LandingFile] = []
@@ -72,9 +72,10 @@ class _Run:
                 this = cached[file.path]
             else:
                 this = self.decoded[file.path] = next(decoded)
-            tables = this.tables.keyed(self.next_span_key, self.next_resource_key)
+            tables = this.tables.keyed(self.next_span_key, self.next_resource_key, self.next_scope_key)
             self.next_span_key += tables.spans.num_rows
             self.next_resource_key += tables.resources.num_rows
+            self.next_scope_key += tables.scopes.num_rows
             self.bytes_read += this.size_bytes
             read.append(replace(this, tables=tables))
             self.bar.update()

@@ -294,7 +294,7 @@ def check_scalar(fd: FieldDescriptor, value: Any, where: str) -> Any:
         if named is None:
             raise WrongValueType(f"{where} {value[:40]!r} is not a {fd.enum_type.name}")
         return named.number
-    high = 2**32 if fd.type in _UINT32_TYPES else 2**31
-    if value is not None and not -(2**31) <= expect(value, int, where) < high:
+    low, high = (0, 2**32) if fd.type in _UINT32_TYPES else (-(2**31), 2**31)
+    if value is not None and not low <= expect(value, int, where) < high:
         raise WrongValueType(f"{where} {value} is out of range")  # enums and 32-bit integers
     return value

@@ -120,7 +120,8 @@ where coalesce(t.partition_date, f.home_day) = $day
 _WRITES: dict[str, str] = {
     "spans": f"""
         select trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,
-            status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line
+            status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,
+            scope_version, scope_attributes, links, trace_state, flags
         from ({payload_sql("_day_spans", "d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, d.kind, d.start_time, d.end_time, d.source_file, d.source_line")})""",
     "conversations": "select * from _day_conversations",
     "journey_events": "select * from _day_events",
@@ -128,7 +129,8 @@ _WRITES: dict[str, str] = {
 }
 _COLUMNS: dict[str, str] = {
     "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
-    " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line",
+    " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,"
+    " scope_version, scope_attributes, links, trace_state, flags",
     "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
     " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files",
     "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",

@@ -23,8 +23,13 @@ renamed as (
         status_code,
         status_message,
         scope_name,
+        scope_version,
+        scope_attributes,
         attributes,
         resource_attributes,
+        links,
+        trace_state,
+        flags,
         source_file,
         partition_date,
         ingested_at
