@@ -53,6 +53,7 @@ def days_to_refresh(
     current = _landing_files(landing_dir)
     valid_days = set(daily_partitions.get_partition_keys())
     deliveries: dict[str, list[str]] = {}
+    ingested: dict[str, float | None] = {}
     for path, fingerprint in current.items():
         if seen is not None and seen.get(path) == fingerprint:
             continue
@@ -61,8 +62,9 @@ def days_to_refresh(
             if day not in valid_days:
                 continue
             if seen is None:
-                ingested_at = _last_ingested_at(instance, day)
-                if ingested_at is not None and mtime <= ingested_at:
+                if day not in ingested:  # one event-log query per day, not per file and day
+                    ingested[day] = _last_ingested_at(instance, day)
+                if ingested[day] is not None and mtime <= ingested[day]:
                     continue
             deliveries.setdefault(day, []).append(f"{path}@{fingerprint}")
     due = {

@@ -17,6 +17,16 @@ EARLIER_STAGE = [
 ]
 
 
+def _asked(first: str, question: str, reply: str, closing: str) -> list[dict[str, str]]:
+    """The customer says something, the agent asks a question, the customer replies, the agent closes."""
+    return [
+        {"role": "customer", "content": first},
+        {"role": "agent", "content": question},
+        {"role": "customer", "content": reply},
+        {"role": "agent", "content": closing},
+    ]
+
+
 def test_reask_within_a_conversation_fails_with_both_turns_as_evidence() -> None:
     conversation = [
         {"role": "user", "content": "Hi, my order AB12345 arrived damaged."},
@@ -156,12 +166,7 @@ def test_an_untyped_value_from_the_earlier_stage_restated_on_request_is_a_reask(
 def test_an_untyped_value_restated_within_the_conversation_is_a_reask(
     first: str, question: str, reply: str
 ) -> None:
-    conversation = [
-        {"role": "customer", "content": first},
-        {"role": "agent", "content": question},
-        {"role": "customer", "content": reply},
-        {"role": "agent", "content": "Thank you, I have updated your request."},
-    ]
+    conversation = _asked(first, question, reply, "Thank you, I have updated your request.")
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.passed is False
     assert {(1, "re-ask"), (0, "first given"), (2, "given again")} <= {
@@ -286,12 +291,7 @@ def test_a_preference_in_ordinary_words_asked_again_at_the_next_stage_is_a_reask
 def test_a_preference_in_ordinary_words_asked_again_in_the_same_conversation_is_a_reask(
     first: str, question: str, reply: str
 ) -> None:
-    conversation = [
-        {"role": "customer", "content": first},
-        {"role": "agent", "content": question},
-        {"role": "customer", "content": reply},
-        {"role": "agent", "content": "Thanks, I've saved your recommendations."},
-    ]
+    conversation = _asked(first, question, reply, "Thanks, I've saved your recommendations.")
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.passed is False, result.reason
     assert {(1, "re-ask"), (0, "first given"), (2, "given again")} <= {
@@ -314,12 +314,7 @@ def test_a_preference_in_ordinary_words_asked_again_in_the_same_conversation_is_
     ],
 )
 def test_narrowing_a_stated_wish_is_not_a_reask(first: str, question: str, reply: str) -> None:
-    conversation = [
-        {"role": "customer", "content": first},
-        {"role": "agent", "content": question},
-        {"role": "customer", "content": reply},
-        {"role": "agent", "content": "Here are some suggestions for you."},
-    ]
+    conversation = _asked(first, question, reply, "Here are some suggestions for you.")
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.passed is True and result.score is not None and result.score >= 0.9, result.reason
 
@@ -339,12 +334,7 @@ def test_narrowing_a_stated_wish_is_not_a_reask(first: str, question: str, reply
     ],
 )
 def test_a_short_numeric_id_given_again_on_request_is_a_reask(first: str, question: str, reply: str) -> None:
-    conversation = [
-        {"role": "customer", "content": first},
-        {"role": "agent", "content": question},
-        {"role": "customer", "content": reply},
-        {"role": "agent", "content": "Thanks, I'm looking into it."},
-    ]
+    conversation = _asked(first, question, reply, "Thanks, I'm looking into it.")
     result = CustomerAgentContextRetention().evaluate(output=conversation)
     assert result.score == 0.0, result.reason
     assert result.reason.startswith("Context lost") and "reference number" in result.reason

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingest import IngestReport, ingest_partition
+from orchestration.ingest import IngestReport, decode_pool, ingest_partition
 
 
 @pytest.fixture
@@ -32,3 +32,17 @@ def ingest(warehouse: duckdb.DuckDBPyConnection, landing: Path):
         return ingest_partition(warehouse, landing, day)
 
     return run
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The landing files decode_file is called on, in order."""
+    paths: list[str] = []
+    decode = decode_pool.decode_file
+
+    def counting(path):
+        paths.append(path.name)
+        return decode(path)
+
+    monkeypatch.setattr(decode_pool, "decode_file", counting)
+    return paths

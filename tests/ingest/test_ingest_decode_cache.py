@@ -6,10 +6,9 @@ import os
 from datetime import datetime, timedelta
 
 import duckdb
-import pytest
 from ingest_builders import DAY, JOURNEY, T0, raw_rows, request, rows, span, write_lines
 
-from orchestration.ingest import decode_pool, ingest_partition
+from orchestration.ingest import ingest_partition
 
 DAYS = [DAY + timedelta(days=k) for k in range(3)]
 
@@ -19,20 +18,6 @@ def conversation(n: int, base: datetime, stage: str = "payment") -> dict:
     return request(
         span(n, 1, 0, 60, attrs, base=base), span(n, 2, 1, 2, {"session.id": f"c{n}"}, parent=1, base=base)
     )
-
-
-@pytest.fixture
-def decoded(monkeypatch):
-    """The landing files decode_file is called on, in order."""
-    paths: list[str] = []
-    decode = decode_pool.decode_file
-
-    def counting(path):
-        paths.append(path.name)
-        return decode(path)
-
-    monkeypatch.setattr(decode_pool, "decode_file", counting)
-    return paths
 
 
 def landing_with_a_file_per_day(landing):

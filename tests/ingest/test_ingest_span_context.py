@@ -19,7 +19,7 @@ from google.protobuf.json_format import Parse
 from ingest_builders import DAY, JOURNEY, T0, raw_rows, rows, sid, span, tid, write_lines
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from orchestration.ingest import decode_pool, ingest_partition
+from orchestration.ingest import ingest_partition
 from orchestration.ingest.decode import SpanTables, decode_file
 from orchestration.simulate.otlp import key_values
 from orchestration.warehouse import RAW_TABLES, ensure_raw_tables
@@ -243,20 +243,6 @@ def test_an_older_warehouse_gains_the_columns_and_keeps_its_rows(landing, wareho
         assert columns_of(warehouse) == columns_of(new)  # the same columns in the same order
     ensure_raw_tables(warehouse)  # again: nothing left to add
     assert columns_of(warehouse)[-len(NEW_COLUMNS) :] == list(NEW_COLUMNS.items())
-
-
-@pytest.fixture
-def decoded(monkeypatch):
-    """The landing files decode_file is called on, in order."""
-    paths: list[str] = []
-    decode = decode_pool.decode_file
-
-    def counting(path):
-        paths.append(path.name)
-        return decode(path)
-
-    monkeypatch.setattr(decode_pool, "decode_file", counting)
-    return paths
 
 
 def file_for_two_days(landing):

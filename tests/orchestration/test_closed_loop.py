@@ -5,12 +5,13 @@ splits between two cohort weeks still comes out as a signal for that channel."""
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
 import pytest
 from click.testing import CliRunner
+from platform_settings import platform_settings
 
 from orchestration.cli import main
 from orchestration.simulate import DEMO_SCENARIO, Friction, FrictionKind, simulate
@@ -33,21 +34,30 @@ PAYMENT_OVER_CHAT_FAILS = Friction(
 )
 
 
+TOP_FRICTION = (
+    "select stage, channel from marts.friction_ranking "
+    "where journey_name = 'streaming_onboarding' order by rank limit 1"
+)
+
+
+def _run_week(data, friction: Friction, start: date, journeys: int) -> None:
+    """Simulate a week of the demo's traffic with one friction planted, and materialize it."""
+    scenario = replace(DEMO_SCENARIO, frictions=(friction,))
+    simulate(data / "landing", journeys=journeys, start=start, days=7, seed=3, scenario=scenario)
+    end = start + timedelta(days=6)
+    result = CliRunner().invoke(main, ["materialize", "--start", start.isoformat(), "--end", end.isoformat()])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="module")
 def loop(platform_env):
-    scenario = replace(DEMO_SCENARIO, frictions=(PAYMENT_OVER_CHAT_FAILS,))
-    simulate(platform_env / "landing", journeys=300, start=date(2026, 11, 2), days=7, seed=3, scenario=scenario)
-    result = CliRunner().invoke(main, ["materialize", "--start", "2026-11-02", "--end", "2026-11-08"])
-    assert result.exit_code == 0, result.output
+    _run_week(platform_env, PAYMENT_OVER_CHAT_FAILS, date(2026, 11, 2), journeys=300)
     with duckdb.connect(str(platform_env / "warehouse.duckdb"), read_only=True) as con:
         signals = con.execute(
             "select stage, channel, recommendation, observed_value, threshold, conversations "
             "from marts.routing_signals where journey_name = 'streaming_onboarding'"
         ).fetchall()
-        top = con.execute(
-            "select stage, channel from marts.friction_ranking "
-            "where journey_name = 'streaming_onboarding' order by rank limit 1"
-        ).fetchone()
+        top = con.execute(TOP_FRICTION).fetchone()
     return platform_env, signals, top
 
 
@@ -55,18 +65,8 @@ def loop(platform_env):
 def sms_loop(tmp_path_factory):
     """A week from Thursday 2026-10-29 to Wednesday 2026-11-04 with payment by sms failing: the
     routing window holds the end of cohort 2026-W44 and the start of 2026-W45."""
-    data = tmp_path_factory.mktemp("sms")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEYS_DATA_DIR", str(data))
-        mp.setenv("JOURNEYS_LANDING_DIR", str(data / "landing"))
-        mp.setenv("JOURNEYS_WAREHOUSE", str(data / "warehouse.duckdb"))
-        mp.setenv("JOURNEYS_SERVING_DIR", str(data / "serving"))
-        mp.setenv("DAGSTER_HOME", str(data / "dagster_home"))
-        mp.setenv("JOURNEYS_EVAL_ENGINE", "local")
-        scenario = replace(DEMO_SCENARIO, frictions=(PAYMENT_BY_SMS_FAILS,))
-        simulate(data / "landing", journeys=200, start=date(2026, 10, 29), days=7, seed=3, scenario=scenario)
-        result = CliRunner().invoke(main, ["materialize", "--start", "2026-10-29", "--end", "2026-11-04"])
-        assert result.exit_code == 0, result.output
+    with platform_settings(tmp_path_factory.mktemp("sms")) as data:
+        _run_week(data, PAYMENT_BY_SMS_FAILS, date(2026, 10, 29), journeys=200)
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         signals = con.execute(
             "select stage, cohort_week, channel, recommendation, observed_value, threshold, conversations "
@@ -82,10 +82,7 @@ def sms_loop(tmp_path_factory):
                 "group by cohort_week"
             ).fetchall()
         )
-        top = con.execute(
-            "select stage, channel from marts.friction_ranking "
-            "where journey_name = 'streaming_onboarding' order by rank limit 1"
-        ).fetchone()
+        top = con.execute(TOP_FRICTION).fetchone()
     return signals, sms_by_cohort, top
 
 
