@@ -12,6 +12,17 @@ from typing import Any
 
 import yaml
 
+# An average re-computed over the same rows can differ in its last binary digit
+# (0.94000000000000001 vs 0.93999999999999998): every comparison with a threshold allows this
+# much, so a re-materialization never flips a verdict; stored values are never rounded. dbt's copy
+# is the var `threshold_tolerance` in dbt_project.yml (macros/thresholds.sql).
+THRESHOLD_TOLERANCE = 1e-9
+
+
+def below_threshold(value: float, threshold: float) -> bool:
+    """True when `value` falls short of `threshold` by more than rounding."""
+    return value < threshold - THRESHOLD_TOLERANCE
+
 
 class JourneyMapError(ValueError):
     """The journey map file is missing or malformed; the message says where."""

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import charts, queries, widgets
 from app.formatting import count, pct, score
+from orchestration.journey_map import below_threshold
 
 snapshot, filters = widgets.page_header(
     "Stages",
@@ -94,7 +95,10 @@ if widgets.require_mart(snapshot, "stage_handoffs", "hand-off retention"):
     widgets.filter_note(handoffs.clause)
     for journey, moves in handoffs.frame.groupby("journey_name", sort=True):
         moves = moves.assign(move=moves["from_stage"] + " → " + moves["to_stage"])
-        low = list(moves["avg_context_retention"] < moves["min_context_retention"])
+        low = [
+            below_threshold(value, threshold)
+            for value, threshold in zip(moves["avg_context_retention"], moves["min_context_retention"])
+        ]
         st.plotly_chart(
             charts.hbars(
                 moves,

@@ -1,8 +1,15 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from orchestration.journey_map import JourneyMapError, load_journey_map, parse_journey_map
+from orchestration.journey_map import (
+    THRESHOLD_TOLERANCE,
+    JourneyMapError,
+    below_threshold,
+    load_journey_map,
+    parse_journey_map,
+)
 from orchestration.settings import REPO_ROOT
 
 
@@ -59,3 +66,16 @@ def test_missing_and_invalid_files(tmp_path: Path):
     bad.write_text("version: [1\n")
     with pytest.raises(JourneyMapError, match="not valid YAML"):
         load_journey_map(bad)
+
+
+def test_a_value_a_rounding_below_its_threshold_is_not_below_it():
+    """A re-computed average can land a last binary digit under its threshold (0.93999999999999998
+    for 0.94): that is no breach; a real shortfall still is."""
+    assert not below_threshold(0.94 - 1e-12, 0.94)
+    assert not below_threshold(0.94, 0.94)
+    assert below_threshold(0.939, 0.94)
+
+
+def test_dbt_compares_with_thresholds_with_the_same_tolerance():
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    assert project["vars"]["threshold_tolerance"] == THRESHOLD_TOLERANCE

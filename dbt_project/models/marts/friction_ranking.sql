@@ -248,9 +248,9 @@ explained as (
         (completion_gap_share + csat_gap_share) / 2 as friction_score,
         -- The evaluator that falls furthest below its threshold explains the cell.
         case
-            when coalesce(retention_shortfall, 0) <= 0
-                and coalesce(resolution_shortfall, 0) <= 0
-                and coalesce(quality_shortfall, 0) <= 0 then null
+            when {{ at_most('coalesce(retention_shortfall, 0)', 0) }}
+                and {{ at_most('coalesce(resolution_shortfall, 0)', 0) }}
+                and {{ at_most('coalesce(quality_shortfall, 0)', 0) }} then null
             when coalesce(retention_shortfall, 0) >= coalesce(resolution_shortfall, 0)
                 and coalesce(retention_shortfall, 0) >= coalesce(quality_shortfall, 0) then 'context_retention'
             when coalesce(resolution_shortfall, 0) >= coalesce(quality_shortfall, 0) then 'resolution'

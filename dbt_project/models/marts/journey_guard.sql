@@ -113,13 +113,13 @@ paired as (
         next_stage.previous_context_retention as next_stage_previous_context_retention,
         next_stage.recent_context_retention as next_stage_recent_context_retention,
         coalesce(
-            current_stage.completion_change >= {{ var('guard_min_change') }}
-            or current_stage.retention_change >= {{ var('guard_min_change') }},
+            {{ at_least('current_stage.completion_change', var('guard_min_change')) }}
+            or {{ at_least('current_stage.retention_change', var('guard_min_change')) }},
             false
         ) as improved,
         coalesce(
-            next_stage.completion_change <= -{{ var('guard_min_change') }}
-            or next_stage.retention_change <= -{{ var('guard_min_change') }},
+            {{ at_most('next_stage.completion_change', -var('guard_min_change')) }}
+            or {{ at_most('next_stage.retention_change', -var('guard_min_change')) }},
             false
         ) as next_stage_worsened
 
@@ -155,7 +155,7 @@ final as (
         paired.improved and paired.next_stage_worsened as is_net_negative,
         case when paired.improved and paired.next_stage_worsened then {{ dbt.concat([
             "paired.stage", "' improved ('",
-            "case when paired.completion_change >= " ~ var('guard_min_change') ~ " then "
+            "case when " ~ at_least('paired.completion_change', var('guard_min_change')) ~ " then "
                 ~ dbt.concat(["'completion '", percent_text('paired.previous_completion_rate'), "' to '",
                               percent_text('paired.recent_completion_rate')])
                 ~ " else "
@@ -163,7 +163,7 @@ final as (
                               decimal_text('paired.recent_context_retention')])
                 ~ " end",
             "') while '", "paired.next_stage", "' fell ('",
-            "case when paired.next_stage_completion_change <= -" ~ var('guard_min_change') ~ " then "
+            "case when " ~ at_most('paired.next_stage_completion_change', -var('guard_min_change')) ~ " then "
                 ~ dbt.concat(["'completion '", percent_text('paired.next_stage_previous_completion_rate'), "' to '",
                               percent_text('paired.next_stage_recent_completion_rate')])
                 ~ " else "

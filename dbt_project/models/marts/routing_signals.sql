@@ -156,10 +156,10 @@ breaches as (
         on cells.journey_name = map_stages.journey_name
         and cells.stage = map_stages.stage
     where cells.conversations >= {{ var('routing_min_conversations') }}
-        and cells.observed_value < case
+        and {{ below('cells.observed_value', "case
             when cells.metric = 'resolution_rate' then map_stages.min_resolution
             else map_stages.min_context_retention
-        end
+        end") }}
 
 ),
 
@@ -280,11 +280,13 @@ preferred_channels as (
         and channel_comparisons.channel = channel_lifts.channel
     where channel_comparisons.conversations >= {{ var('routing_min_conversations') }}
         and channel_comparisons.others_conversations >= {{ var('routing_min_conversations') }}
-        and channel_comparisons.observed_value - channel_comparisons.others_value
-            >= {{ var('routing_channel_margin') }}
+        and {{ at_least(
+            'channel_comparisons.observed_value - channel_comparisons.others_value',
+            var('routing_channel_margin'),
+        ) }}
         and channel_lifts.channel_csat_journeys >= {{ var('routing_min_csat_journeys') }}
         and channel_lifts.other_csat_journeys >= {{ var('routing_min_csat_journeys') }}
-        and channel_lifts.channel_csat_lift > {{ var('routing_min_csat_lift') }}
+        and {{ above('channel_lifts.channel_csat_lift', var('routing_min_csat_lift')) }}
 
 ),
 
@@ -394,8 +396,8 @@ final as (
         window_end,
         as_of_date,
         case
-            when gap >= 0.15 then 'high'
-            when gap >= 0.05 then 'medium'
+            when {{ at_least('gap', 0.15) }} then 'high'
+            when {{ at_least('gap', 0.05) }} then 'medium'
             else 'low'
         end as severity,
         case
