@@ -299,42 +299,7 @@ final as (
         avg_handoff_retention,
         min_context_retention,
         explaining_signal,
-        {{ dbt.concat([
-            "stage", "' over '", "channel", "' for cohort '", "cohort_week", "' completes '",
-            percent_text('completion_rate'),
-            "case when earlier_stages_completion_rate is null then "
-                ~ dbt.concat(["' vs '", percent_text('reference_completion_rate'), "' across the journey''s stages'"])
-                ~ " else "
-                ~ dbt.concat(["' vs '", percent_text('earlier_stages_completion_rate'), "' at earlier stages'"])
-                ~ " end",
-            "case when journeys_with_csat > 0 then "
-                ~ dbt.concat([
-                    "' and its '", integer_text('journeys_with_csat'), "' journeys with a CSAT average '",
-                    decimal_text('avg_csat'), "' vs '", decimal_text('reference_avg_csat'),
-                    "' for the journey overall'",
-                ])
-                ~ " else '' end",
-            "'; '",
-            "case explaining_signal"
-                ~ " when 'context_retention' then "
-                ~ dbt.concat([
-                    "'context retention on the hand-off from '", "handoff_from_stage",
-                    "' is '", decimal_text('avg_handoff_retention'),
-                    "' (threshold '", decimal_text('min_context_retention'), "')'",
-                ])
-                ~ " when 'resolution' then "
-                ~ dbt.concat([
-                    "'the resolution evaluator passes '", percent_text('resolution_rate'),
-                    "' of its conversations (threshold '", percent_text('min_resolution'), "')'",
-                ])
-                ~ " when 'quality' then "
-                ~ dbt.concat([
-                    "'conversation quality averages '", decimal_text('avg_quality'),
-                    "' (threshold '", decimal_text('min_quality'), "')'",
-                ])
-                ~ " else 'no evaluator score falls below its threshold: read the abandoned and escalated conversations'"
-                ~ " end",
-        ]) }} as explanation,
+        {{ friction_explanation() }} as explanation,
         journey_map_version
 
     from explained

@@ -153,26 +153,9 @@ final as (
         paired.improved,
         paired.next_stage_worsened,
         paired.improved and paired.next_stage_worsened as is_net_negative,
-        case when paired.improved and paired.next_stage_worsened then {{ dbt.concat([
-            "paired.stage", "' improved ('",
-            "case when " ~ at_least('paired.completion_change', var('guard_min_change')) ~ " then "
-                ~ dbt.concat(["'completion '", percent_text('paired.previous_completion_rate'), "' to '",
-                              percent_text('paired.recent_completion_rate')])
-                ~ " else "
-                ~ dbt.concat(["'hand-off retention '", decimal_text('paired.previous_context_retention'), "' to '",
-                              decimal_text('paired.recent_context_retention')])
-                ~ " end",
-            "') while '", "paired.next_stage", "' fell ('",
-            "case when " ~ at_most('paired.next_stage_completion_change', -var('guard_min_change')) ~ " then "
-                ~ dbt.concat(["'completion '", percent_text('paired.next_stage_previous_completion_rate'), "' to '",
-                              percent_text('paired.next_stage_recent_completion_rate')])
-                ~ " else "
-                ~ dbt.concat(["'hand-off retention '", decimal_text('paired.next_stage_previous_context_retention'),
-                              "' to '", decimal_text('paired.next_stage_recent_context_retention')])
-                ~ " end",
-            "'): check whether the change at '", "paired.stage", "' pushes harder cases on to '",
-            "paired.next_stage", "'.'",
-        ]) }} end as explanation,
+        case
+            when paired.improved and paired.next_stage_worsened then {{ net_negative_explanation('paired') }}
+        end as explanation,
         paired.journey_map_version,
         signal_window.as_of_date
 

@@ -349,16 +349,14 @@ described as (
                 then signals.threshold - signals.observed_value
             else signals.observed_value - signals.threshold
         end as gap,
-        -- "cohort 2026-W47, segment smb from 2026-11-16 to 2026-11-22", "every cohort on sms from
-        -- 2026-11-16 to 2026-11-22"; a preferred channel is named in its own sentence.
-        {{ dbt.concat([
-            "coalesce(" ~ dbt.concat(["'cohort '", "signals.cohort_week"]) ~ ", 'every cohort')",
-            "coalesce(" ~ dbt.concat(["', segment '", "signals.segment"]) ~ ", '')",
-            "case when signals.recommendation like 'prefer_channel:%' then '' else coalesce("
-                ~ dbt.concat(["' on '", "signals.channel"]) ~ ", '') end",
-            "' from '", integer_text('signal_window.routing_window_start'),
-            "' to '", integer_text('signal_window.as_of_date'),
-        ]) }} as cell_text
+        {{ routing_cell_text(
+            cohort_week='signals.cohort_week',
+            segment='signals.segment',
+            channel='signals.channel',
+            recommendation='signals.recommendation',
+            window_start='signal_window.routing_window_start',
+            as_of_date='signal_window.as_of_date',
+        ) }} as cell_text
 
     from signals
     cross join signal_window
@@ -401,26 +399,9 @@ final as (
             else 'low'
         end as severity,
         case
-            when recommendation = 'route_to_human_earlier' then {{ dbt.concat([
-                "stage", "' resolves '", percent_text('observed_value'), "' of conversations for '", "cell_text",
-                "' (threshold '", percent_text('threshold'), "', '", integer_text('conversations'),
-                "' conversations): hand these customers to a human agent earlier at '", "stage", "'.'",
-            ]) }}
-            when recommendation = 'add_context_bridge' then {{ dbt.concat([
-                "'Hand-offs into '", "stage", "' keep the customer''s context at '", decimal_text('observed_value'),
-                "' for '", "cell_text", "' (threshold '", decimal_text('threshold'), "', '",
-                integer_text('conversations'), "' hand-offs): pass what the customer said at earlier stages to the '",
-                "stage", "' agent.'",
-            ]) }}
-            else {{ dbt.concat([
-                "'At '", "stage", "', '", "channel", "' resolves '", percent_text('observed_value'), "' vs '",
-                percent_text('comparison_value'), "' on other channels for '", "cell_text", "' ('",
-                integer_text('conversations'), "' vs '", integer_text('comparison_conversations'),
-                "' conversations), and journeys that use '", "channel", "' rate CSAT '",
-                decimal_text('channel_csat_lift'), "' higher than those that do not ('",
-                integer_text('channel_csat_journeys'), "' vs '", integer_text('other_csat_journeys'),
-                "' journeys with a CSAT): prefer '", "channel", "' at this stage.'",
-            ]) }}
+            when recommendation = 'route_to_human_earlier' then {{ route_to_human_earlier_reason() }}
+            when recommendation = 'add_context_bridge' then {{ add_context_bridge_reason() }}
+            else {{ prefer_channel_reason() }}
         end as reason,
         journey_map_version,
         {{ utc_now() }} as generated_at
