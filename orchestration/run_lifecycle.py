@@ -48,6 +48,32 @@ def _proc_stat(pid: int) -> tuple[str, str] | None:
     return fields[0], fields[19]
 
 
+def dbt_children(pid: int) -> list[int]:
+    """The live dbt processes `pid` started, from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            fields = text[text.rindex(")") + 2 :].split()
+            if fields[1] != str(pid) or fields[0] == "Z":
+                continue
+            # dbt is a Python script: `python .../bin/dbt build ...`, or `dbt build ...`.
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")[:2]
+        except OSError:  # ended meanwhile
+            continue
+        if any(Path(arg.decode(errors="replace")).name == "dbt" for arg in argv):
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
 def process_tags() -> dict[str, str]:
     """Tags naming this process, put on every run it executes."""
     tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
@@ -191,9 +217,16 @@ class StopOnSignal:
     Dagster checks for interrupts only inside a step's compute: a run waiting for a pool slot
     ignores both signals. So each run executes in a worker thread (where Dagster installs no
     handlers) and the main thread keeps these: on a signal it marks the process's run CANCELING,
-    raises Dagster's own interrupt in the worker (the same error Dagster raises in a step; the
-    dbt integration forwards it to dbt), and if the worker has not wound down within
-    STOP_GRACE_SECONDS, marks the run CANCELED itself. Either way the run's slots are freed."""
+    sends SIGINT to the dbt it runs, if any, and raises Dagster's own interrupt in the worker (the
+    same error Dagster raises in a step). If the worker has not wound down within
+    STOP_GRACE_SECONDS, it marks the run CANCELED itself and kills a dbt still running. Either way
+    the run's slots are freed.
+
+    dbt gets the signal directly because the interrupt alone may not reach it: dagster-dbt
+    forwards it only when it lands in its stream loop outside that loop's bare `except:`, which
+    otherwise swallows it (or, closing the stream, raises `generator ignored GeneratorExit`), and
+    dbt would go on writing the warehouse after the run was canceled. Only dbt: the other
+    children (multiprocessing's resource tracker, Dagster's log watchers) end with the process."""
 
     def __init__(self, instance: dg.DagsterInstance):
         self.instance = instance
@@ -258,12 +291,15 @@ class StopOnSignal:
             self.instance.report_run_canceling(
                 run, f"journeys materialize received {name}: stopping the run."
             )
+        dbt = dbt_children(os.getpid())
+        _signal_all(dbt, signal.SIGINT)
         # The error lands in the worker at its next Python instruction (after a sleep or a
         # DuckDB call returns); a run waiting for a pool slot is inside such a sleep.
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(self._worker.ident), ctypes.py_object(dg.DagsterExecutionInterruptedError)
         )
         self._worker.join(STOP_GRACE_SECONDS)
+        _signal_all([pid for pid in dbt if pid in dbt_children(os.getpid())], signal.SIGKILL)
         for run in runs:
             current = self.instance.get_run_by_id(run.run_id)
             if current is not None and not current.is_finished:

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from materialize_process import pool_state, runs_of, start_materialize, wait_for
+from materialize_process import (
+    is_running,
+    pool_state,
+    runs_of,
+    start_materialize,
+    step_started,
+    wait_for,
+)
 from platform_settings import platform_settings
 
 from orchestration.dagster_home import ensure_dagster_home
@@ -20,6 +27,7 @@ from orchestration.run_lifecycle import (
     HOST_TAG,
     PID_TAG,
     PROCESS_STARTED_TAG,
+    dbt_children,
     process_tags,
     worker_is_gone,
 )
@@ -162,3 +170,37 @@ def test_a_signal_stops_a_materialization_waiting_for_the_pool(landed, tmp_path,
     assert f"Stopped by {signum.name}: run {run.run_id[:8]} canceled" in log.read_text()
     # Its pending claim is gone; the live holder keeps its slot.
     assert pool_state(instance) == ({holder.run_id}, {holder.run_id})
+
+
+@pytest.mark.slow
+def test_sigterm_during_dbt_cancels_the_run_and_stops_dbt(landed, tmp_path):
+    """The interrupt lands while dagster-dbt streams dbt's output, where it was once swallowed
+    (`generator ignored GeneratorExit`): the run must still end CANCELED with its slots freed,
+    and no dbt process may be left writing the warehouse."""
+    data, instance = landed
+    log = tmp_path / "stopped.log"
+    process = start_materialize(data, DAY, log=log)
+    wait_for(
+        lambda: step_started(instance, process.pid, "dbt_") and dbt_children(process.pid),
+        process,
+        "dbt to run",
+    )
+    dbt = dbt_children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    # How fast it stops is test_a_signal_stops_a_materialization_waiting_for_the_pool's concern;
+    # winding down a step on a loaded machine takes longer, and this test is about the outcome.
+    try:
+        returncode = process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError(f"SIGTERM did not stop journeys materialize:\n{log.read_text()}")
+    assert returncode == 143, log.read_text()
+    statuses = {r.run_id: instance.get_run_by_id(r.run_id).status for r in runs_of(instance, process.pid)}
+    stopped = [run_id for run_id, status in statuses.items() if status != dg.DagsterRunStatus.SUCCESS]
+    assert [statuses[run_id] for run_id in stopped] == [dg.DagsterRunStatus.CANCELED], (
+        statuses,
+        log.read_text(),
+    )
+    assert f"Stopped by SIGTERM: run {stopped[0][:8]} canceled" in log.read_text()
+    assert pool_state(instance) == (set(), set())
+    assert not [pid for pid in dbt if is_running(pid)], "dbt outlived journeys materialize"
