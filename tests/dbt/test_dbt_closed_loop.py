@@ -114,13 +114,13 @@ def test_routing_signal_ids_are_stable(planted: DbtWarehouse, tmp_path: Path) ->
         r["recommendation"] + r["stage"]: r["signal_id"] for r in planted.table("marts.routing_signals", "1")
     }
     rebuilt = planted.copy(tmp_path)
-    rebuilt.dbt("run", "--select", "int_signal_window", "routing_signals")
+    rebuilt.dbt("run", "--select", "int_signal_window", "int_routing_cells+")
     after = {
         r["recommendation"] + r["stage"]: r["signal_id"] for r in rebuilt.table("marts.routing_signals", "1")
     }
     assert after == before
     rebuilt.dbt(
-        "run", "--select", "int_signal_window", "routing_signals", dbt_vars={"as_of_date": "2026-11-15"}
+        "run", "--select", "int_signal_window", "int_routing_cells+", dbt_vars={"as_of_date": "2026-11-15"}
     )
     # A week earlier the window holds W46 only, whose payment resolves 27 of 30: no signal.
     assert rebuilt.table("marts.routing_signals", "1") == []
