@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +13,45 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+@dataclass(frozen=True)
+class ReceiverSettings:
+    """`journeys serve`'s limits and batching; each is also a `journeys serve` option."""
+
+    ingest_token: str = field(default="", repr=False)  # "" = no authentication (loopback use)
+    max_concurrent_requests: int = 64  # beyond: 429 with Retry-After
+    max_buffered_mb: float = 256.0  # request bodies held in memory at once; beyond: 429
+    body_timeout_seconds: float = 30.0  # a body not read in full by then: 408
+    batch_requests: int = 100  # one landing file per this many requests...
+    batch_seconds: float = 1.0  # ...or per this many seconds, whichever comes first
+
+    def as_env(self) -> dict[str, str]:
+        """The non-secret values under their environment variables' names."""
+        return {
+            "JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
+            "JOURNEYS_RECEIVER_MAX_BUFFERED_MB": f"{self.max_buffered_mb:g}",
+            "JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS": f"{self.body_timeout_seconds:g}",
+            "JOURNEYS_RECEIVER_BATCH_REQUESTS": str(self.batch_requests),
+            "JOURNEYS_RECEIVER_BATCH_SECONDS": f"{self.batch_seconds:g}",
+        }
+
+    @classmethod
+    def from_env(cls) -> ReceiverSettings:
+        default = cls()
+        read = os.environ.get
+        return cls(
+            ingest_token=read("JOURNEYS_INGEST_TOKEN", ""),
+            max_concurrent_requests=int(
+                read("JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS", default.max_concurrent_requests)
+            ),
+            max_buffered_mb=float(read("JOURNEYS_RECEIVER_MAX_BUFFERED_MB", default.max_buffered_mb)),
+            body_timeout_seconds=float(
+                read("JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS", default.body_timeout_seconds)
+            ),
+            batch_requests=int(read("JOURNEYS_RECEIVER_BATCH_REQUESTS", default.batch_requests)),
+            batch_seconds=float(read("JOURNEYS_RECEIVER_BATCH_SECONDS", default.batch_seconds)),
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +65,7 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    receiver: ReceiverSettings = ReceiverSettings()
 
     @property
     def dagster_home(self) -> Path:
@@ -49,6 +89,7 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            **self.receiver.as_env(),
         }
 
     @classmethod
@@ -66,6 +107,7 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            receiver=ReceiverSettings.from_env(),
         )
 
 
