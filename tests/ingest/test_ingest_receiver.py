@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from serve_process import journeys_serve
 
 from orchestration.ingest import ingest_partition
 from orchestration.ingest.landing import list_landing_files
@@ -280,34 +280,17 @@ def test_health_says_how_loaded_it_is_and_names_no_path(receiver):
 
 
 def test_journeys_serve_command_runs_the_receiver(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     landing = tmp_path / "landing"
-    journeys = Path(sys.executable).with_name("journeys")  # the console script pyproject.toml installs
-    command = [str(journeys), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing-dir", str(landing),
-               "--max-body-mb", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stdout.read().decode()
-                assert time.monotonic() < deadline, "journeys serve did not come up"
-                time.sleep(0.2)
-        assert answer.json()["status"] == "ok"
-        posted = requests.post(f"http://127.0.0.1:{port}/v1/traces", data=orjson.dumps(request(span(1, 1, 0, 1))),
-                               headers=JSON, timeout=10)
+    with journeys_serve("--host", "127.0.0.1", "--landing-dir", str(landing), "--max-body-mb", "1") as serving:
+        assert requests.get(f"{serving.url}/health", timeout=10).json()["status"] == "ok"
+        posted = requests.post(
+            f"{serving.url}/v1/traces", data=orjson.dumps(request(span(1, 1, 0, 1))), headers=JSON, timeout=10
+        )
         assert posted.status_code == 200
         # Durable at once, in the open batch; published as a trace file when the batch's second is up.
+        deadline = time.monotonic() + 30
         while not list_landing_files(landing):
             assert time.monotonic() < deadline, "the batch was never published"
             time.sleep(0.1)
         assert len(list_landing_files(landing)) == 1
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0].decode()
-    assert f"http://127.0.0.1:{port}/v1/traces" in output
+    assert f"http://127.0.0.1:{serving.port}/v1/traces" in serving.output
