@@ -43,7 +43,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -219,6 +219,8 @@ def create_app(
             return await land(request, content_type)
         except _Rejected as rejected:
             return _error(rejected.status, rejected.code, rejected.message, content_type, rejected.headers)
+        except ClientDisconnect:  # gone before its body was in: nothing landed, nobody to answer
+            return Response(status_code=400)
         finally:
             admission.leave(request.state.held)
 
