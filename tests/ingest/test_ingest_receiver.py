@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 import os
 import subprocess
@@ -15,13 +14,11 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
-from google.protobuf.json_format import Parse
 from google.rpc.status_pb2 import Status
-from ingest_builders import DAY, JOURNEY, request, rows, span, tid
+from ingest_builders import DAY, JOURNEY, protobuf_body, request, rows, span, tid
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from opentelemetry.sdk.resources import Resource
@@ -83,7 +80,7 @@ def test_sdk_exporter_to_receiver_to_ingestion_round_trip(receiver, warehouse, c
 def test_traceai_path_takes_protobuf_requests_that_ingest(receiver, warehouse):
     """traceAI posts to `/tracer/v1/traces` on FI_BASE_URL's host: the same endpoint answers there."""
     document = request(span(1, 1, 0, 10, {**JOURNEY, "session.id": "fi-path", "input.value": "hello"}))
-    body = Parse(orjson.dumps(_base64_ids(document)), ExportTraceServiceRequest()).SerializeToString()
+    body = protobuf_body(document)
     answer = requests.post(f"{receiver.url}/tracer/v1/traces", data=body, headers=PROTOBUF, timeout=10)
     assert answer.status_code == 200
     assert ExportTraceServiceResponse.FromString(answer.content) == ExportTraceServiceResponse()
@@ -92,17 +89,6 @@ def test_traceai_path_takes_protobuf_requests_that_ingest(receiver, warehouse):
     report = ingest_partition(warehouse, receiver.landing, DAY)
     assert (report.spans, report.conversations, report.quarantined) == (1, 1, 0)
     assert rows(warehouse, "select conversation_id from raw.conversations") == [{"conversation_id": "fi-path"}]
-
-
-def _base64_ids(document: dict) -> dict:
-    """OTLP/JSON (hex ids) as protobuf's own JSON mapping (base64 ids), for `json_format.Parse`."""
-    for resource_spans in document["resourceSpans"]:
-        for scope_spans in resource_spans["scopeSpans"]:
-            for s in scope_spans["spans"]:
-                for field in ("traceId", "spanId", "parentSpanId"):
-                    if field in s:
-                        s[field] = base64.b64encode(bytes.fromhex(s[field])).decode()
-    return document
 
 
 _TRACEAI_SCRIPT = """
