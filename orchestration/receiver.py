@@ -64,7 +64,8 @@ RETRY_AFTER_SECONDS = 1
 # end (`unused_data`), so feeding it the whole rest of the body would make a body of many small
 # members quadratic. Small pieces bound each copy: linear time however many members there are.
 INFLATE_CHUNK_BYTES = 512
-log = logging.getLogger(__name__)
+# uvicorn's own logger: `journeys serve` shows it at INFO, so operators see what start-up recovered.
+log = logging.getLogger("uvicorn.error")
 
 
 class _Rejected(Exception):
