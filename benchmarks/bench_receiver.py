@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import platform
 import shlex
 import socket
 import statistics
@@ -40,6 +38,7 @@ from pathlib import Path
 
 import orjson
 import requests
+from bench_ingest import machine  # the same machine line as the other benchmarks
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
@@ -53,18 +52,6 @@ THREADS_PER_PROCESS = 16
 DAY_START_NS = 1_791_795_600_000_000_000  # 2026-10-12 09:00 UTC
 ENCODINGS = [("application/x-protobuf", False), ("application/json", False), ("application/x-protobuf", True),
              ("application/json", True)]
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, {platform.platform()}"
 
 
 def _attributes(values: dict[str, str]) -> list[KeyValue]:

@@ -133,7 +133,11 @@ class LandingBatcher:
             self._wake.clear()
             pending, self._pending = self._pending, []
             if pending:
-                errors = await run_in_threadpool(self._write, [line for line, _ in pending])
+                try:
+                    errors = await run_in_threadpool(self._write, [line for line, _ in pending])
+                except Exception as unexpected:  # a bug must fail these requests, not hang them
+                    log.exception("landing batch write failed")
+                    errors = [OSError(f"landing batch write failed: {type(unexpected).__name__}")] * len(pending)
                 for (_, future), error in zip(pending, errors, strict=True):
                     if future.done():
                         continue

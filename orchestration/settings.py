@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +18,7 @@ def _path(name: str, default: Path) -> Path:
 
 @dataclass(frozen=True)
 class ReceiverSettings:
-    """`journeys serve`'s limits and batching; each is also a `journeys serve` option."""
+    """`journeys serve`'s token, limits and batching; each limit is also a `journeys serve` option."""
 
     ingest_token: str = field(default="", repr=False)  # "" = no authentication (loopback use)
     max_concurrent_requests: int = 64  # beyond: 429 with Retry-After
@@ -26,32 +27,27 @@ class ReceiverSettings:
     batch_requests: int = 100  # one landing file per this many requests...
     batch_seconds: float = 1.0  # ...or per this many seconds, whichever comes first
 
+    # The limits' environment variables (the token, a secret, is read but never written back).
+    LIMITS_ENV: ClassVar[dict[str, str]] = {
+        "max_concurrent_requests": "JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS",
+        "max_buffered_mb": "JOURNEYS_RECEIVER_MAX_BUFFERED_MB",
+        "body_timeout_seconds": "JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS",
+        "batch_requests": "JOURNEYS_RECEIVER_BATCH_REQUESTS",
+        "batch_seconds": "JOURNEYS_RECEIVER_BATCH_SECONDS",
+    }
+
     def as_env(self) -> dict[str, str]:
-        """The non-secret values under their environment variables' names."""
-        return {
-            "JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
-            "JOURNEYS_RECEIVER_MAX_BUFFERED_MB": f"{self.max_buffered_mb:g}",
-            "JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS": f"{self.body_timeout_seconds:g}",
-            "JOURNEYS_RECEIVER_BATCH_REQUESTS": str(self.batch_requests),
-            "JOURNEYS_RECEIVER_BATCH_SECONDS": f"{self.batch_seconds:g}",
-        }
+        """The limits under their environment variables' names."""
+        return {name: f"{getattr(self, attribute):g}" for attribute, name in self.LIMITS_ENV.items()}
 
     @classmethod
     def from_env(cls) -> ReceiverSettings:
-        default = cls()
-        read = os.environ.get
-        return cls(
-            ingest_token=read("JOURNEYS_INGEST_TOKEN", ""),
-            max_concurrent_requests=int(
-                read("JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS", default.max_concurrent_requests)
-            ),
-            max_buffered_mb=float(read("JOURNEYS_RECEIVER_MAX_BUFFERED_MB", default.max_buffered_mb)),
-            body_timeout_seconds=float(
-                read("JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS", default.body_timeout_seconds)
-            ),
-            batch_requests=int(read("JOURNEYS_RECEIVER_BATCH_REQUESTS", default.batch_requests)),
-            batch_seconds=float(read("JOURNEYS_RECEIVER_BATCH_SECONDS", default.batch_seconds)),
-        )
+        limits = {
+            attribute: type(getattr(cls, attribute))(os.environ[name])
+            for attribute, name in cls.LIMITS_ENV.items()
+            if os.environ.get(name)
+        }
+        return cls(ingest_token=os.environ.get("JOURNEYS_INGEST_TOKEN", ""), **limits)
 
 
 @dataclass(frozen=True)

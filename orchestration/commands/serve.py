@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from orchestration.settings import ReceiverSettings, Settings
 
-# The receiver's limits default to their JOURNEYS_RECEIVER_* variables (read when the command runs,
-# after `.env` is loaded), then to ReceiverSettings' defaults.
-_DEFAULTS = ReceiverSettings()
+# The receiver's limits: option, ReceiverSettings attribute, type, help. Each defaults to its
+# JOURNEYS_RECEIVER_* variable (read when the command runs, after `.env` is loaded), then to
+# ReceiverSettings' default.
+_LIMITS = [
+    ("--max-concurrent-requests", "max_concurrent_requests", click.IntRange(min=1),
+     "Requests worked on at once; more get 429 with Retry-After."),
+    ("--max-buffered-mb", "max_buffered_mb", click.FloatRange(min=0, min_open=True),
+     "Request bodies held in memory at once; past it requests get 429 with Retry-After."),
+    ("--body-timeout", "body_timeout_seconds", click.FloatRange(min=0, min_open=True),
+     "Seconds a client has to send its whole body; slower ones get 408."),
+    ("--batch-requests", "batch_requests", click.IntRange(min=1), "One landing file per this many requests..."),
+    ("--batch-seconds", "batch_seconds", click.FloatRange(min=0, min_open=True),
+     "...or per this many seconds, whichever comes first."),
+]
+
+
+def _limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option, attribute, kind, help_text in reversed(_LIMITS):
+        default = f"${ReceiverSettings.LIMITS_ENV[attribute]} or {getattr(ReceiverSettings, attribute):g}"
+        command = click.option(option, attribute, default=None, show_default=default, type=kind, help=help_text)(
+            command
+        )
+    return command
 
 @click.command(name="serve")
 @click.option(
@@ -52,41 +73,7 @@ _DEFAULTS = ReceiverSettings()
     default=None,
     help="PEM private key of --tls-cert.",
 )
-@click.option(
-    "--max-concurrent-requests",
-    default=None,
-    show_default=f"$JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS or {_DEFAULTS.max_concurrent_requests:g}",
-    type=click.IntRange(min=1),
-    help="Requests worked on at once; more get 429 with Retry-After.",
-)
-@click.option(
-    "--max-buffered-mb",
-    default=None,
-    show_default=f"$JOURNEYS_RECEIVER_MAX_BUFFERED_MB or {_DEFAULTS.max_buffered_mb:g}",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Request bodies held in memory at once; past it requests get 429 with Retry-After.",
-)
-@click.option(
-    "--body-timeout",
-    default=None,
-    show_default=f"$JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS or {_DEFAULTS.body_timeout_seconds:g}",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds a client has to send its whole body; slower ones get 408.",
-)
-@click.option(
-    "--batch-requests",
-    default=None,
-    show_default=f"$JOURNEYS_RECEIVER_BATCH_REQUESTS or {_DEFAULTS.batch_requests:g}",
-    type=click.IntRange(min=1),
-    help="One landing file per this many requests...",
-)
-@click.option(
-    "--batch-seconds",
-    default=None,
-    show_default=f"$JOURNEYS_RECEIVER_BATCH_SECONDS or {_DEFAULTS.batch_seconds:g}",
-    type=click.FloatRange(min=0, min_open=True),
-    help="...or per this many seconds, whichever comes first.",
-)
+@_limit_options
 def command(
     host: str,
     port: int,
@@ -94,11 +81,7 @@ def command(
     max_body_mb: float,
     tls_cert: Path | None,
     tls_key: Path | None,
-    max_concurrent_requests: int | None,
-    max_buffered_mb: float | None,
-    body_timeout: float | None,
-    batch_requests: int | None,
-    batch_seconds: float | None,
+    **limits: float | None,
 ) -> None:
     """Receive traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, optionally gzip) and write
     each accepted request durably to the landing directory before answering 200. With
@@ -108,14 +91,7 @@ def command(
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     settings = Settings.from_env()
-    options = {
-        "max_concurrent_requests": max_concurrent_requests,
-        "max_buffered_mb": max_buffered_mb,
-        "body_timeout_seconds": body_timeout,
-        "batch_requests": batch_requests,
-        "batch_seconds": batch_seconds,
-    }
-    receiver = dataclasses.replace(settings.receiver, **{k: v for k, v in options.items() if v is not None})
+    receiver = dataclasses.replace(settings.receiver, **{k: v for k, v in limits.items() if v is not None})
     landing_dir = landing_dir or settings.landing_dir
     scheme = "https" if tls_cert else "http"
     click.echo(f"Receiving OTLP/HTTP traces on {scheme}://{host}:{port}/v1/traces, writing to {landing_dir}")

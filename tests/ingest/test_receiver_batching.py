@@ -159,3 +159,13 @@ def test_a_failed_single_write_removes_its_temporary_file(tmp_path):
     assert done.stdout.strip() == "File too large"
     assert [p for p in landing.rglob("*") if p.is_file()] == []
 
+
+
+def test_journeys_serve_reads_its_batching_from_the_environment(tmp_path):
+    landing = tmp_path / "received"
+    environment = {"JOURNEYS_RECEIVER_BATCH_REQUESTS": "2", "JOURNEYS_RECEIVER_BATCH_SECONDS": "600"}
+    with journeys_serve("--landing-dir", str(landing), env=environment) as serving:
+        for n in range(1, 4):
+            assert _post(serving.url, n).status_code == 200
+        assert _published(landing) == [2]  # full after two requests, the third waits in the open batch
+    assert _published(landing) == [2, 1]
