@@ -1,7 +1,7 @@
 """Simulated days cached on disk, and `journeys materialize` runs timed and memory-sampled.
 
 The benchmarks of a whole daily partition share these helpers. Simulated landing directories and
-materialized histories are kept in `JOURNEYS_BENCH_DIR` (default `data/bench`), because a month
+materialized histories are kept in `JOURNEYS_BENCH_DIR` (default `$JOURNEYS_DATA_DIR/bench`), because a month
 at full volume takes far longer to build than the day measured on top of it.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from process_tree import PeakTreeRss
 
+from orchestration.settings import Settings
 from orchestration.simulate import GroundTruth, simulate
 
 BENCH_START = date(2026, 10, 1)  # a fixed window in the past: every day is a valid partition
@@ -26,7 +27,7 @@ _STEP = re.compile(r"^(?P<label>.+?)\s+(?P<status>ok|FAILED)\s+(?P<seconds>[\d.]
 
 
 def bench_dir() -> Path:
-    return Path(os.environ.get("JOURNEYS_BENCH_DIR", "data/bench")).resolve()
+    return Settings.from_env().bench_dir
 
 
 def simulated_landing(spans_per_day: int, days: int, seed: int = 7) -> tuple[Path, GroundTruth]:

@@ -26,6 +26,7 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    bench_dir: Path  # benchmarks/ keeps simulated days and materialized histories here
 
     @property
     def dagster_home(self) -> Path:
@@ -49,6 +50,7 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_BENCH_DIR": str(self.bench_dir),
         }
 
     @classmethod
@@ -66,6 +68,7 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            bench_dir=_path("JOURNEYS_BENCH_DIR", data_dir / "bench"),
         )
 
 
