@@ -1,14 +1,15 @@
 """Read access to the published serving snapshot, never the warehouse file.
 
 A Dagster run may be writing the DuckDB warehouse at any moment, and DuckDB never lets a reader
-open it beside a writer. The app therefore reads only `$JOURNEYS_SERVING_DIR/current/*.parquet`,
-the snapshot `orchestration.serving.publish_snapshot` swaps in atomically after each successful
+open it beside a writer. The app therefore reads only `$JOURNEYS_SERVING_DIR/current/`
+(`<mart>.parquet`, and `<mart>/partition_date=.../*.parquet` for conversation-level marts), the snapshot `orchestration.serving.publish_snapshot` swaps in atomically after each successful
 dbt build, through an in-memory DuckDB connection per query.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from orchestration.serving import mart_reader, published_marts
 from orchestration.settings import Settings
 
 # Cached results are keyed by the resolved snapshot directory, so a newly published snapshot
@@ -55,7 +57,7 @@ def current_snapshot(directory: Path) -> Snapshot | None:
         target = (directory / "current").resolve(strict=True)
     except (FileNotFoundError, RuntimeError):
         return None
-    marts = frozenset(p.stem for p in target.glob("*.parquet"))
+    marts = published_marts(target)
     if not marts:
         return None
     manifest_path = target / "manifest.json"
@@ -75,19 +77,14 @@ def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)
 def _run(snapshot_dir: str, marts: tuple[str, ...], sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
     con = duckdb.connect()
     try:
-        for mart in marts:
-            path = str(Path(snapshot_dir) / f"{mart}.parquet")
-            con.execute(
-                f"create view {_quote_identifier(mart)} as select * from read_parquet({_quote_literal(path)})"
-            )
+        # Only the marts the query names: a view binds its Parquet files' schema when created,
+        # and a page runs many small queries.
+        for mart in (m for m in marts if re.search(rf"\b{re.escape(m)}\b", sql)):
+            con.execute(f"create view {_quote_identifier(mart)} as select * from {mart_reader(Path(snapshot_dir), mart)}")
         return con.execute(sql, [list(p) if isinstance(p, tuple) else p for p in params]).df()
     finally:
         con.close()
