@@ -123,7 +123,7 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def write_docs(outcomes: list[Outcome], quick: bool, elapsed: float) -> None:
+def write_docs(outcomes: list[Outcome], quick: bool, elapsed: float, skipped: list[str]) -> None:
     command = "make bench-quick" if quick else "make bench"
     lines = [
         "# Benchmarks",
@@ -136,6 +136,7 @@ def write_docs(outcomes: list[Outcome], quick: bool, elapsed: float) -> None:
         "",
         f"- machine: {machine()}",
         f"- versions: {versions()}",
+        *([f"- not run this time (`--only`): {', '.join(skipped)}"] if skipped else []),
         "",
         *table(outcomes),
         "",
@@ -162,10 +163,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only the benchmarks whose script is named (e.g. bench_day.py)")
     args = parser.parse_args()
     started = time.perf_counter()
-    outcomes = [run(b, args.quick) for b in benchmarks() if not args.only or b.script in args.only]
+    chosen = [b for b in benchmarks() if not args.only or b.script in args.only]
+    skipped = [f"{b.name} ({b.script})" for b in benchmarks() if b not in chosen]
+    outcomes = [run(b, args.quick) for b in chosen]
     elapsed = time.perf_counter() - started
     print("\n".join(table(outcomes)))
-    write_docs(outcomes, args.quick, elapsed)
+    write_docs(outcomes, args.quick, elapsed, skipped)
     results = {
         "command": "make bench-quick" if args.quick else "make bench",
         "machine": machine(),
