@@ -124,11 +124,13 @@ def versions() -> str:
 
 
 def write_docs(outcomes: list[Outcome], quick: bool, elapsed: float, skipped: list[str]) -> None:
-    command = "make bench-quick" if quick else "make bench"
+    command = shlex.join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]])
+    if not skipped:
+        command = f"{'make bench-quick' if quick else 'make bench'}` (`{command}"
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `{command}` (`benchmarks/run_all.py`{' --quick' if quick else ''}) on "
+        f"Written by `{command}` on "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {elapsed / 60:.0f} minutes. "
         + ("Quick mode: 0.1x the volume of every benchmark, so the targets set for a full-volume day are not judged here. "
            if quick else "")
