@@ -61,6 +61,7 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    bench_dir: Path  # benchmarks/ keeps simulated days and materialized histories here
     max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
     receiver: ReceiverSettings = ReceiverSettings()
 
@@ -86,6 +87,7 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_BENCH_DIR": str(self.bench_dir),
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
             **self.receiver.as_env(),
         }
@@ -105,6 +107,7 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            bench_dir=_path("JOURNEYS_BENCH_DIR", data_dir / "bench"),
             max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
             receiver=ReceiverSettings.from_env(),
         )
