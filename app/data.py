@@ -8,9 +8,7 @@ dbt build, through an in-memory DuckDB connection per query.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from orchestration.serving_layout import Snapshot, mart_file
 from orchestration.settings import Settings
 
 # Cached results are keyed by the resolved snapshot directory, so a newly published snapshot
@@ -26,49 +25,9 @@ CACHE_TTL_SECONDS = 300
 CACHE_MAX_ENTRIES = 512
 
 
-class SnapshotError(RuntimeError):
-    """The serving directory exists but its current snapshot cannot be read."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One published snapshot: its resolved directory and what its manifest says."""
-
-    path: Path
-    published_at: str | None
-    journey_map_version: str | None
-    marts: frozenset[str]
-
-    def has(self, mart: str) -> bool:
-        return mart in self.marts
-
-
 def serving_dir() -> Path:
     """`$JOURNEYS_SERVING_DIR`, defaulting to `<JOURNEYS_DATA_DIR or ./data>/serving`."""
     return Settings.from_env().serving_dir
-
-
-def current_snapshot(directory: Path) -> Snapshot | None:
-    """Resolve `directory/current` once, so every query of one page run reads the same snapshot
-    even if a new one is swapped in meanwhile. None when nothing has been published yet."""
-    try:
-        target = (directory / "current").resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
-        return None
-    marts = frozenset(p.stem for p in target.glob("*.parquet"))
-    if not marts:
-        return None
-    manifest_path = target / "manifest.json"
-    try:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"{manifest_path} is not readable JSON: {exc}") from exc
-    return Snapshot(
-        path=target,
-        published_at=manifest.get("published_at"),
-        journey_map_version=manifest.get("journey_map_version"),
-        marts=marts,
-    )
 
 
 def _quote_identifier(name: str) -> str:
@@ -84,7 +43,7 @@ def _run(snapshot_dir: str, marts: tuple[str, ...], sql: str, params: tuple[Any,
     con = duckdb.connect()
     try:
         for mart in marts:
-            path = str(Path(snapshot_dir) / f"{mart}.parquet")
+            path = str(mart_file(Path(snapshot_dir), mart))
             con.execute(
                 f"create view {_quote_identifier(mart)} as select * from read_parquet({_quote_literal(path)})"
             )

@@ -19,7 +19,8 @@ if _REPO_ROOT not in sys.path:
 import streamlit as st
 
 from app import widgets
-from app.data import SnapshotError, current_snapshot, serving_dir
+from app.data import serving_dir
+from orchestration.serving_layout import SnapshotError, current_snapshot
 
 st.set_page_config(page_title="Customer journeys", page_icon=":material/route:", layout="wide")
 

@@ -11,35 +11,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from orchestration.serving_layout import (
+    CURRENT_LINK,
+    MANIFEST_FILE,
+    ROUTING_SIGNALS_FILE,
+    SNAPSHOTS_DIR,
+    Snapshot,
+    mart_file,
+)
+
 MARTS_SCHEMA = "marts"
-ROUTING_SIGNALS_FILE = "routing_signals.json"
 # Old snapshots are kept briefly: a reader that resolved `current` just before a swap may
 # still be opening files in the previous one.
 SNAPSHOTS_KEPT = 3
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    path: Path
-    published_at: str
-    row_counts: dict[str, int]
-    routing_signals: int | None
-
-    def to_metadata(self) -> dict[str, Any]:
-        return {
-            "snapshot": str(self.path),
-            "published_at": self.published_at,
-            "tables": len(self.row_counts),
-            "row_counts": self.row_counts,
-            "routing_signals": self.routing_signals if self.routing_signals is not None else "n/a",
-        }
 
 
 def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -76,8 +66,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _swap_current(serving_dir: Path, target: Path) -> None:
-    link = serving_dir / "current"
-    tmp_link = serving_dir / ".current.tmp"
+    link = serving_dir / CURRENT_LINK
+    tmp_link = serving_dir / f".{CURRENT_LINK}.tmp"
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(target.relative_to(serving_dir))
     os.replace(tmp_link, link)
@@ -104,7 +94,7 @@ def publish_snapshot(
 ) -> Snapshot:
     """Export every `marts.*` table to Parquet and make it the current snapshot."""
     serving_dir.mkdir(parents=True, exist_ok=True)
-    snapshots_dir = serving_dir / "snapshots"
+    snapshots_dir = serving_dir / SNAPSHOTS_DIR
     snapshots_dir.mkdir(exist_ok=True)
     now = datetime.now(UTC)
     published_at = now.isoformat(timespec="seconds")
@@ -114,7 +104,7 @@ def publish_snapshot(
 
     row_counts: dict[str, int] = {}
     for table in _mart_tables(con):
-        out = staging / f"{table}.parquet"
+        out = mart_file(staging, table)
         con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out}' (format parquet)")
         (count,) = con.execute(f"select count(*) from {MARTS_SCHEMA}.{table}").fetchone()
         row_counts[table] = count
@@ -126,7 +116,7 @@ def publish_snapshot(
         "journey_map_version": journey_map_version,
         "tables": row_counts,
     }
-    _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
+    _write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2))
     if routing is not None:
         _write_text(staging / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
     _fsync(staging)
@@ -136,4 +126,4 @@ def publish_snapshot(
     if routing is not None:
         _atomic_write_text(serving_dir / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
     _prune(snapshots_dir, SNAPSHOTS_KEPT)
-    return Snapshot(target, published_at, row_counts, None if routing is None else routing["count"])
+    return Snapshot(target, published_at, journey_map_version, frozenset(row_counts), row_counts)

@@ -11,8 +11,7 @@ import streamlit as st
 from app import widgets
 from app.data import serving_dir
 from app.formatting import count
-
-ROUTING_FILE = "routing_signals.json"
+from orchestration.serving_layout import ROUTING_SIGNALS_FILE
 
 snapshot, filters = widgets.page_header(
     "Routing signals",
@@ -56,7 +55,7 @@ if drift is not None:
     st.metric("Undeclared paths and channels", count(len(drift.frame)))
     widgets.table(drift.frame, key="journey-map-drift")
 
-polled = serving_dir() / ROUTING_FILE
+polled = serving_dir() / ROUTING_SIGNALS_FILE
 st.subheader("What orchestrators poll")
 if polled.exists():
     try:

@@ -12,7 +12,8 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.evaluation_events import export_routing_signals
-from orchestration.serving import ROUTING_SIGNALS_FILE, publish_snapshot
+from orchestration.serving import publish_snapshot
+from orchestration.serving_layout import ROUTING_SIGNALS_FILE
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 
