@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evals.scrub import scrub_secrets
 from orchestration.settings import Settings
 
 WEBHOOK_TIMEOUT_S = 5.0
@@ -30,10 +31,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _json(record: dict[str, Any]) -> str:
+    """The record as JSON with secrets scrubbed: a failure message can quote a credential."""
+    return scrub_secrets(json.dumps(record, default=str))
+
+
 def _append(path: Path, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as fh:
-        fh.write(json.dumps(record, default=str) + "\n")
+        fh.write(_json(record) + "\n")
 
 
 def _post(url: str, body: bytes, timeout_s: float) -> str:
@@ -58,7 +64,7 @@ def deliver(
     Never raises: a webhook can fail in more ways than urllib's own errors (a closed connection
     is `RemoteDisconnected`, a garbage answer `BadStatusLine`, a bad URL `ValueError`), and an
     alert that cannot be delivered must still leave the sensor standing."""
-    body = json.dumps(alert, default=str).encode()
+    body = _json(alert).encode()
     error = ""
     for attempt, wait in enumerate([0.0, *backoff_s], start=1):
         if wait:
@@ -66,7 +72,7 @@ def deliver(
         try:
             return _post(url, body, timeout_s)
         except Exception as exc:  # noqa: BLE001 - see the docstring: no failure may escape
-            error = f"{type(exc).__name__}: {exc}"
+            error = scrub_secrets(f"{type(exc).__name__}: {exc}")
             log.warning("alert webhook try %d of %d failed: %s", attempt, len(backoff_s) + 1, error)
     log.error("alert webhook failed after %d tries; the alert is in the alerts file only", len(backoff_s) + 1)
     return f"webhook failed after {len(backoff_s) + 1} tries: {error}"
@@ -87,10 +93,17 @@ def send_alert(
     the alert's `id`. `delivery` passes `backoff_s`, `timeout_s` and `sleep` to `deliver`."""
     webhook = webhook if webhook is not None else os.environ.get("JOURNEYS_ALERT_WEBHOOK")
     path = path or alerts_file()
-    record = {"at": _now(), "id": uuid.uuid4().hex, **alert, "webhook": "pending" if webhook else "not configured"}
+    record = {
+        "at": _now(),
+        "id": uuid.uuid4().hex,
+        **alert,
+        "webhook": "pending" if webhook else "not configured",
+    }
     _append(path, record)
     if webhook:
         outcome = deliver(webhook, record, log=log, **delivery)
-        _append(path, {"at": _now(), "kind": "webhook_delivery", "alert_id": record["id"], "webhook": outcome})
+        _append(
+            path, {"at": _now(), "kind": "webhook_delivery", "alert_id": record["id"], "webhook": outcome}
+        )
         record["webhook"] = outcome
     return record

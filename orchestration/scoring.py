@@ -48,6 +48,7 @@ _EVALUATION_SCHEMA = pa.schema(
         ("latency_ms", pa.float64()),
         ("evaluated_at", pa.timestamp("us")),
         ("partition_date", pa.date32()),
+        ("decided_by", pa.string()),
     ]
 )
 
@@ -125,6 +126,7 @@ class ScoringReport:
                     "judge.calls": stats.calls,
                     "judge.cache_hits": stats.cache_hits,
                     "judge.failed_calls": stats.failed_calls,
+                    "judge.failure_rate": round(stats.failure_rate, 4),
                     "judge.prompt_tokens": stats.prompt_tokens,
                     "judge.completion_tokens": stats.completion_tokens,
                     "judge.total_tokens": stats.total_tokens,
@@ -158,6 +160,11 @@ class ScoringReport:
                 f"{s.total_tokens:,} tokens, {s.judged_share:.1%} of results sent to the judge"
             )
         return "\n".join(lines)
+
+
+def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
+    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call)."""
+    return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
 
 
 def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
@@ -287,6 +294,7 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
             "latency_ms": result.latency_ms,
             "evaluated_at": evaluated_at,
             "partition_date": day,
+            "decided_by": result.decided_by,
         }
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()

@@ -15,6 +15,17 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _rate(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        rate = float(value) if value else default
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name}={value!r} must be a number between 0 and 1")
+    return rate
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -26,6 +37,7 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    max_judge_failure_rate: float  # a day whose judge failures / calls exceed it fails its check
 
     @property
     def dagster_home(self) -> Path:
@@ -49,6 +61,7 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
         }
 
     @classmethod
@@ -66,6 +79,7 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
         )
 
 

@@ -28,7 +28,9 @@ class _Collector(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def _raw_webhook(answer: Callable[[socketserver.BaseRequestHandler, int], None]) -> Iterator[tuple[str, list]]:
+def _raw_webhook(
+    answer: Callable[[socketserver.BaseRequestHandler, int], None],
+) -> Iterator[tuple[str, list]]:
     """A TCP server on loopback whose `answer(handler, try_number)` decides what each POST gets,
     byte for byte: the misbehaviour an HTTP server library would not let us produce."""
     tries: list[int] = []
@@ -69,14 +71,21 @@ def test_alert_is_recorded_and_posted(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/hook"
-        record = send_alert({"kind": "run_failure", "job": "daily_journeys"}, path=tmp_path / "a.jsonl", webhook=url)
+        record = send_alert(
+            {"kind": "run_failure", "job": "daily_journeys"}, path=tmp_path / "a.jsonl", webhook=url
+        )
     finally:
         server.shutdown()
     assert record["webhook"] == "delivered (204)"
     assert _Collector.received[-1]["job"] == "daily_journeys"
     alert, delivery = (json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines())
     assert alert["kind"] == "run_failure" and alert["webhook"] == "pending"
-    assert delivery == {**delivery, "kind": "webhook_delivery", "alert_id": alert["id"], "webhook": "delivered (204)"}
+    assert delivery == {
+        **delivery,
+        "kind": "webhook_delivery",
+        "alert_id": alert["id"],
+        "webhook": "delivered (204)",
+    }
 
 
 def test_the_defaults_are_three_retries_after_1_2_and_4_s_with_a_5_s_timeout():
@@ -87,7 +96,9 @@ def test_the_defaults_are_three_retries_after_1_2_and_4_s_with_a_5_s_timeout():
 def test_a_misbehaving_webhook_is_retried_logged_and_never_raised(tmp_path, caplog, misbehaviour):
     waits: list[float] = []
     with _raw_webhook(misbehaviour) as (url, tries), caplog.at_level(logging.WARNING, "orchestration.alerts"):
-        record = send_alert({"kind": "run_failure"}, path=tmp_path / "a.jsonl", webhook=url, sleep=waits.append)
+        record = send_alert(
+            {"kind": "run_failure"}, path=tmp_path / "a.jsonl", webhook=url, sleep=waits.append
+        )
     assert waits == list(WEBHOOK_BACKOFF_S) and tries == [1, 2, 3, 4]
     assert record["webhook"].startswith("webhook failed after 4 tries")
     lines = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
@@ -117,4 +128,21 @@ def test_a_dead_webhook_is_noted_in_the_record_not_raised(tmp_path):
         {"kind": "x"}, path=tmp_path / "a.jsonl", webhook="http://127.0.0.1:9/nothing", backoff_s=(0.0,)
     )
     assert record["webhook"].startswith("webhook failed")
-    assert json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])["webhook"].startswith("webhook failed")
+    assert json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])["webhook"].startswith(
+        "webhook failed"
+    )
+
+
+def test_a_secret_in_a_failure_message_is_scrubbed_from_record_and_post(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "a-deployment-secret-value")
+    server = HTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        message = "401 from the judge: key a-deployment-secret-value rejected (Bearer abcdefgh12345678)"
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        send_alert({"kind": "run_failure", "message": message}, path=tmp_path / "a.jsonl", webhook=url)
+    finally:
+        server.shutdown()
+    written = (tmp_path / "a.jsonl").read_text()
+    assert "a-deployment-secret-value" not in written and "abcdefgh12345678" not in written
+    assert _Collector.received[-1]["message"] == "401 from the judge: key [REDACTED] rejected (Bearer [REDACTED])"
