@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _path(name: str, default: Path) -> Path:
+def _optional_path(name: str) -> Path | None:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default.resolve()
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _path(name: str, default: Path) -> Path:
+    return _optional_path(name) or default.resolve()
 
 
 def _rate(name: str, default: float) -> float:
@@ -38,6 +42,9 @@ class Settings:
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
     max_judge_failure_rate: float  # a day whose judge failures / calls exceed it fails its check
+    # The dashboard's sign-in (docs/access.md); read by the app alone, so not exported.
+    app_password: str = field(repr=False)  # "" when the dashboard has no shared password
+    app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
 
     @property
     def dagster_home(self) -> Path:
@@ -80,6 +87,8 @@ class Settings:
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
             max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
+            app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
+            app_roles=_optional_path("JOURNEYS_APP_ROLES"),
         )
 
 
