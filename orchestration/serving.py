@@ -23,6 +23,10 @@ ROUTING_SIGNALS_FILE = "routing_signals.json"
 # Old snapshots are kept briefly: a reader that resolved `current` just before a swap may
 # still be opening files in the previous one.
 SNAPSHOTS_KEPT = 3
+# Owner and group only, whatever the umask: the marts hold customer data. Readers (the app, an
+# orchestrator polling routing signals) run as the owner or in its group.
+DIR_MODE = 0o750
+FILE_MODE = 0o640
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
+    tmp.chmod(FILE_MODE)
     os.replace(tmp, path)
 
 
@@ -65,6 +70,12 @@ def _swap_current(serving_dir: Path, target: Path) -> None:
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(target.relative_to(serving_dir))
     os.replace(tmp_link, link)
+
+
+def _restrict(directory: Path) -> None:
+    directory.chmod(DIR_MODE)
+    for path in directory.iterdir():
+        path.chmod(FILE_MODE)
 
 
 def _prune(snapshots_dir: Path, keep: int) -> None:
@@ -86,9 +97,9 @@ def publish_snapshot(
     con: duckdb.DuckDBPyConnection, serving_dir: Path, *, journey_map_version: str | None = None
 ) -> Snapshot:
     """Export every `marts.*` table to Parquet and make it the current snapshot."""
-    serving_dir.mkdir(parents=True, exist_ok=True)
+    serving_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     snapshots_dir = serving_dir / "snapshots"
-    snapshots_dir.mkdir(exist_ok=True)
+    snapshots_dir.mkdir(mode=DIR_MODE, exist_ok=True)
     now = datetime.now(UTC)
     published_at = now.isoformat(timespec="seconds")
     target = snapshots_dir / now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -111,6 +122,7 @@ def publish_snapshot(
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
     if routing is not None:
         (staging / ROUTING_SIGNALS_FILE).write_text(json.dumps(routing, indent=2, default=str))
+    _restrict(staging)
     staging.rename(target)
     _swap_current(serving_dir, target)
     if routing is not None:
