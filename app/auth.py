@@ -19,7 +19,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import streamlit as st
 import yaml
@@ -110,15 +110,28 @@ class RoleMap:
         return frozenset(roles)
 
 
-def require_sign_in() -> Viewer:
-    """The signed-in viewer. Until there is one, the run shows the sign-in form and stops: call
-    this before anything reads data."""
+def signed_in_viewer() -> Viewer | None:
+    """The viewer of this session, or None until they sign in (then show `sign_in_form`)."""
     settings = Settings.from_env()
     if _oidc_configured():
-        return _oidc_viewer(settings.app_roles)
+        return _oidc_viewer(settings.app_roles) if st.user.is_logged_in else None
     if settings.app_password:
-        return _password_viewer(settings.app_password)
+        signed_in = hmac.compare_digest(st.session_state.get(_PASSWORD_KEY, ""), _fingerprint(settings.app_password))
+        return Viewer("shared password", frozenset(ROLES), "password") if signed_in else None
     return Viewer("anyone on this machine", frozenset(ROLES), "open")
+
+
+def sign_in_form() -> NoReturn:
+    """The sign-in form and nothing else: the run stops here."""
+    st.title("Customer journeys")
+    st.caption("Sign in to see the dashboards.")
+    if _oidc_configured():
+        for provider in _providers():
+            label = f"Sign in with {provider}" if provider else "Sign in"
+            st.button(label, type="primary", on_click=st.login, args=(provider,) if provider else ())
+    else:
+        _password_form(Settings.from_env().app_password)
+    st.stop()
 
 
 def _oidc_configured() -> bool:
@@ -128,21 +141,13 @@ def _oidc_configured() -> bool:
         return False
 
 
-def _sign_in_heading() -> None:
-    st.title("Customer journeys")
-    st.caption("Sign in to see the dashboards.")
-
-
 def _fingerprint(password: str) -> str:
     # The session remembers a digest, not the password; a changed password signs everyone out.
     return hashlib.sha256(password.encode()).hexdigest()
 
 
-def _password_viewer(password: str) -> Viewer:
-    """Streamlit's documented password pattern, in a form: nothing else is drawn until it passes."""
-    if hmac.compare_digest(st.session_state.get(_PASSWORD_KEY, ""), _fingerprint(password)):
-        return Viewer("shared password", frozenset(ROLES), "password")
-    _sign_in_heading()
+def _password_form(password: str) -> None:
+    """Streamlit's documented password pattern, in a form, compared in constant time."""
     with st.form("sign_in"):
         entered = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
@@ -151,7 +156,6 @@ def _password_viewer(password: str) -> Viewer:
             st.session_state[_PASSWORD_KEY] = _fingerprint(password)
             st.rerun()
         st.error("Wrong password.", icon=":material/lock:")
-    st.stop()
 
 
 def _providers() -> list[str | None]:
@@ -162,12 +166,6 @@ def _providers() -> list[str | None]:
 
 
 def _oidc_viewer(role_file: Path | None) -> Viewer:
-    if not st.user.is_logged_in:
-        _sign_in_heading()
-        for provider in _providers():
-            label = f"Sign in with {provider}" if provider else "Sign in"
-            st.button(label, type="primary", on_click=st.login, args=(provider,) if provider else ())
-        st.stop()
     email = st.user.get("email")
     # An address the provider has not verified could be anyone's: it grants nothing.
     if st.user.get("email_verified") is False:

@@ -22,10 +22,13 @@ PAGES = [
     st.Page("app_pages/compliance.py", title="Compliance", icon=":material/shield_person:"),
     st.Page("app_pages/routing.py", title="Routing signals", icon=":material/call_split:"),
 ]
-# Before the navigation, the snapshot and the filters: a visitor not signed in sees the sign-in
-# form and nothing else, not even the page names.
-viewer = auth.require_sign_in()
-page = st.navigation(PAGES)
+# Before the snapshot and the filters: a visitor not signed in sees the sign-in form and nothing
+# else, not even the page names. The navigation still resolves the page the link asked for, so
+# that a shared link opens that page after sign-in.
+viewer = auth.signed_in_viewer()
+page = st.navigation(PAGES, position="sidebar" if viewer else "hidden")
+if viewer is None:
+    auth.sign_in_form()
 auth.show_viewer(viewer)
 if not viewer.may_open(page.url_path):
     auth.refuse(viewer, page.url_path, page.title)
