@@ -116,7 +116,9 @@ def signed_in_viewer() -> Viewer | None:
     if _oidc_configured():
         return _oidc_viewer(settings.app_roles) if st.user.is_logged_in else None
     if settings.app_password:
-        signed_in = hmac.compare_digest(st.session_state.get(_PASSWORD_KEY, ""), _fingerprint(settings.app_password))
+        signed_in = hmac.compare_digest(
+            st.session_state.get(_PASSWORD_KEY, ""), _fingerprint(settings.app_password)
+        )
         return Viewer("shared password", frozenset(ROLES), "password") if signed_in else None
     return Viewer("anyone on this machine", frozenset(ROLES), "open")
 

@@ -72,7 +72,12 @@ def _inherited_env() -> dict[str, str]:
 
 @contextmanager
 def streamlit_server(
-    serving: Path, log: Path, *, port: int | None = None, cwd: Path = REPO, env: Mapping[str, str] | None = None
+    serving: Path,
+    log: Path,
+    *,
+    port: int | None = None,
+    cwd: Path = REPO,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """`streamlit run app/streamlit_app.py` on the snapshot in `serving`; yields its URL.
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from access_roles import JOURNEY_NAMES, ROLE_FILE
 from app_runner import run_app
 from apptest_helpers import texts
 from streamlit.testing.v1 import AppTest
@@ -26,14 +27,6 @@ OIDC_SECRETS = {
         },
     }
 }
-ROLE_FILE = """\
-users:
-  Pat@Example.com: [product]
-  casey@example.com: [cx_ops]
-groups:
-  privacy-office: [compliance]
-"""
-JOURNEY_NAMES = ("streaming_onboarding", "billing_dispute")
 
 
 @pytest.fixture

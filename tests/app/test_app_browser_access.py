@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from access_roles import JOURNEY_NAMES, ROLE_FILE
 from browser import chromium, free_port, listening_addresses, new_page, require_chromium, streamlit_server
 from fixture_marts import build_fixture_snapshot
 from oidc_provider import OIDCProvider
@@ -15,15 +16,7 @@ from oidc_provider import OIDCProvider
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long shared passphrase"
-ROLE_FILE = """\
-users:
-  pat@example.com: [product]
-  casey@example.com: [cx_ops]
-groups:
-  privacy-office: [compliance]
-"""
 DATA_ON_THE_OVERVIEW = "Biggest drop-off: payment"
-JOURNEY_NAMES = ("streaming_onboarding", "billing_dispute")
 
 
 @pytest.fixture(scope="module")

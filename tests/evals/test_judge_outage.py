@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from asset_resources import asset_resources
 from judge_server import JudgeServer, Reply
 
 from orchestration.defs.assets.evaluations import (
@@ -19,17 +20,9 @@ from orchestration.defs.assets.evaluations import (
     evaluations,
 )
 from orchestration.defs.assets.ingest import ingest_traces
-from orchestration.defs.resources import (
-    EvaluatorResource,
-    JourneyMapResource,
-    LandingResource,
-    QualityGateResource,
-    WarehouseResource,
-)
 from orchestration.simulate import simulate
 from orchestration.warehouse import connect, ensure_raw_tables
 
-JOURNEY_MAP = Path(__file__).resolve().parents[2] / "journey_map.yaml"
 DAY = "2026-11-03"
 
 
@@ -37,13 +30,7 @@ DAY = "2026-11-03"
 def ingested(tmp_path_factory) -> tuple[Path, dict]:
     data = tmp_path_factory.mktemp("outage")
     simulate(data / "landing", journeys=12, start=date.fromisoformat(DAY), days=1, seed=11)
-    resources = {
-        "warehouse": WarehouseResource(path=str(data / "warehouse.duckdb")),
-        "landing": LandingResource(directory=str(data / "landing")),
-        "evaluator": EvaluatorResource(engine="local"),
-        "journey_map_file": JourneyMapResource(path=str(JOURNEY_MAP)),
-        "quality_gate": QualityGateResource(tolerance=0),
-    }
+    resources = asset_resources(data)
     assert dg.materialize([ingest_traces], partition_key=DAY, resources=resources).success
     return data, resources
 
