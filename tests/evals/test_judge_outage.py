@@ -13,13 +13,16 @@ import pytest
 from asset_resources import asset_resources
 from judge_server import JudgeServer, Reply
 
+from evals import EngineStats
 from orchestration.defs.assets.evaluations import (
     ENGINE_TAG,
     EVALUATIONS_KEY,
     JUDGE_FAILURE_CHECK,
     evaluations,
+    judge_failure_check,
 )
 from orchestration.defs.assets.ingest import ingest_traces
+from orchestration.scoring import ScoringReport
 from orchestration.simulate import simulate
 from orchestration.warehouse import connect, ensure_raw_tables
 
@@ -121,3 +124,24 @@ def test_an_old_warehouse_gains_the_decided_by_column(tmp_path):
     ]
     con.close()
     assert columns[-1] == "decided_by"
+
+
+def test_each_day_of_a_range_is_held_to_the_rate_on_its_own():
+    """A range run: the outage of one day is not diluted by the calls of the others."""
+
+    def day(iso: str, calls: int, failed: int) -> ScoringReport:
+        report = ScoringReport(date.fromisoformat(iso), "hybrid", (), None, None)
+        report.stats = EngineStats(calls=calls, failed_calls=failed)
+        return report
+
+    reports = [day("2026-11-02", 100, 0), day("2026-11-03", 10, 1), day("2026-11-04", 0, 0)]
+    result = judge_failure_check(reports, 0.05)  # 1 of 111 calls overall, but 10% on the 3rd
+    assert not result.passed and "2026-11-03" in result.description
+    assert {k: v.value for k, v in result.metadata.items()} == {
+        "max_judge_failure_rate": 0.05,
+        "days_over": ["2026-11-03"],
+        "2026-11-02": 0.0,
+        "2026-11-03": 0.1,
+        "2026-11-04": 0.0,
+    }
+    assert judge_failure_check(reports, 0.1).passed  # the threshold itself is not exceeded

@@ -73,7 +73,7 @@ def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
     }
 
 
-def _judge_failure_check(reports: list[ScoringReport], max_rate: float) -> dg.AssetCheckResult:
+def judge_failure_check(reports: list[ScoringReport], max_rate: float) -> dg.AssetCheckResult:
     """Blocking: a judge outage must stop the marts, not pass for judged results (in `hybrid` a
     failed call silently keeps the local verdict; in `llm` it is a `failed` row)."""
     rates = judge_failure_rates(reports)
@@ -142,5 +142,5 @@ def evaluations(
             "segment": segment or "all",
             **_metadata(reports),
         },
-        check_results=[_judge_failure_check(reports, Settings.from_env().max_judge_failure_rate)],
+        check_results=[judge_failure_check(reports, Settings.from_env().max_judge_failure_rate)],
     )
