@@ -110,9 +110,18 @@ class RoleMap:
         return frozenset(roles)
 
 
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        # A bad environment variable: say which, and show nothing (the gate cannot be checked).
+        st.error(f"The app is misconfigured: {exc}", icon=":material/error:")
+        st.stop()
+
+
 def signed_in_viewer() -> Viewer | None:
     """The viewer of this session, or None until they sign in (then show `sign_in_form`)."""
-    settings = Settings.from_env()
+    settings = _settings()
     if _oidc_configured():
         return _oidc_viewer(settings.app_roles) if st.user.is_logged_in else None
     if settings.app_password:
@@ -132,7 +141,7 @@ def sign_in_form() -> NoReturn:
             label = f"Sign in with {provider}" if provider else "Sign in"
             st.button(label, type="primary", on_click=st.login, args=(provider,) if provider else ())
     else:
-        _password_form(Settings.from_env().app_password)
+        _password_form(_settings().app_password)
     st.stop()
 
 

@@ -156,8 +156,9 @@ class ScoringReport:
         if self.engine != "local":
             s = self.stats
             lines.append(
-                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed, "
-                f"{s.total_tokens:,} tokens, {s.judged_share:.1%} of results sent to the judge"
+                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed "
+                f"({s.failure_rate:.1%}), {s.total_tokens:,} tokens, {s.judged_share:.1%} of results "
+                "decided by the judge"
             )
         return "\n".join(lines)
 

@@ -158,3 +158,11 @@ def test_role_file_format(tmp_path):
         with pytest.raises(RoleFileError, match=re.escape(message)):
             RoleMap.load(path)
     assert set(ROLES) == {"product", "cx_ops", "ml", "compliance"}
+
+
+def test_a_bad_setting_is_a_clear_error_before_anything_is_shown(env):
+    env.setenv("JOURNEYS_MAX_JUDGE_FAILURE_RATE", "lots")
+    at = run_app()
+    assert not at.exception
+    assert "JOURNEYS_MAX_JUDGE_FAILURE_RATE='lots' must be a number between 0 and 1" in at.error[0].value
+    assert not at.metric and not at.dataframe
