@@ -340,6 +340,13 @@ def test_link_values_are_shown_as_plain_text_not_markdown(open_page, key):
     assert injected in _unescaped(warning)
 
 
+def test_a_conversation_id_from_the_link_is_shown_as_plain_text(open_page):
+    injected = "x` [click](http://evil.example) `"
+    at = open_page("conversations", conversation=injected)
+    (warning,) = [w.value for w in at.warning if "is not in the published snapshot" in w.value]
+    assert "](" not in warning and injected in _unescaped(warning)
+
+
 def test_a_newly_published_snapshot_is_read_on_the_next_run(open_page, tmp_path):
     build_fixture_snapshot(tmp_path, omit=frozenset({"friction_ranking"}))
     at = open_page(serving_dir=tmp_path)
