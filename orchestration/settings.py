@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,40 @@ def _rate(name: str, default: float) -> float:
 
 
 @dataclass(frozen=True)
+class ReceiverSettings:
+    """`journeys serve`'s token, limits and batching; each limit is also a `journeys serve` option."""
+
+    ingest_token: str = field(default="", repr=False)  # "" = no authentication (loopback use)
+    max_concurrent_requests: int = 64  # beyond: 429 with Retry-After
+    max_buffered_mb: float = 256.0  # request bodies held in memory at once; beyond: 429
+    body_timeout_seconds: float = 30.0  # a body not read in full by then: 408
+    batch_requests: int = 100  # one landing file per this many requests...
+    batch_seconds: float = 1.0  # ...or per this many seconds, whichever comes first
+
+    # The limits' environment variables (the token, a secret, is read but never written back).
+    LIMITS_ENV: ClassVar[dict[str, str]] = {
+        "max_concurrent_requests": "JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS",
+        "max_buffered_mb": "JOURNEYS_RECEIVER_MAX_BUFFERED_MB",
+        "body_timeout_seconds": "JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS",
+        "batch_requests": "JOURNEYS_RECEIVER_BATCH_REQUESTS",
+        "batch_seconds": "JOURNEYS_RECEIVER_BATCH_SECONDS",
+    }
+
+    def as_env(self) -> dict[str, str]:
+        """The limits under their environment variables' names."""
+        return {name: f"{getattr(self, attribute):g}" for attribute, name in self.LIMITS_ENV.items()}
+
+    @classmethod
+    def from_env(cls) -> ReceiverSettings:
+        limits = {
+            attribute: type(getattr(cls, attribute))(os.environ[name])
+            for attribute, name in cls.LIMITS_ENV.items()
+            if os.environ.get(name)
+        }
+        return cls(ingest_token=os.environ.get("JOURNEYS_INGEST_TOKEN", ""), **limits)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     landing_dir: Path
@@ -46,6 +81,7 @@ class Settings:
     # The dashboard's sign-in (docs/access.md); read by the app alone, so not exported.
     app_password: str = field(repr=False)  # "" when the dashboard has no shared password
     app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
+    receiver: ReceiverSettings = ReceiverSettings()
 
     @property
     def dagster_home(self) -> Path:
@@ -71,6 +107,7 @@ class Settings:
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
             "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
+            **self.receiver.as_env(),
         }
 
     @classmethod
@@ -92,6 +129,7 @@ class Settings:
             max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
             app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
             app_roles=_optional_path("JOURNEYS_APP_ROLES"),
+            receiver=ReceiverSettings.from_env(),
         )
 
 
