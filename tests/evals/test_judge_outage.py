@@ -136,7 +136,7 @@ def test_each_day_of_a_range_is_held_to_the_rate_on_its_own():
 
     reports = [day("2026-11-02", 100, 0), day("2026-11-03", 10, 1), day("2026-11-04", 0, 0)]
     result = judge_failure_check(reports, 0.05)  # 1 of 111 calls overall, but 10% on the 3rd
-    assert not result.passed and "2026-11-03" in result.description
+    assert not result.passed and result.description.endswith("on 2026-11-03 (10.0%)")
     assert {k: v.value for k, v in result.metadata.items()} == {
         "max_judge_failure_rate": 0.05,
         "days_over": ["2026-11-03"],

@@ -84,7 +84,8 @@ def judge_failure_check(reports: list[ScoringReport], max_rate: float) -> dg.Ass
         passed=not over,
         severity=dg.AssetCheckSeverity.ERROR,
         description=(
-            f"judge failures over {max_rate:.1%} of its calls on {', '.join(over)}"
+            "judge failures above "
+            f"{max_rate:.1%} of its calls on {', '.join(f'{day} ({rates[day]:.1%})' for day in over)}"
             if over
             else f"judge failures at most {max_rate:.1%} of its calls on every day"
         ),
