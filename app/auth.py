@@ -196,7 +196,7 @@ def _oidc_viewer(role_file: Path | None) -> Viewer:
 
 
 def show_viewer(viewer: Viewer) -> None:
-    """Who is signed in, with which roles, and the way out (the sidebar's foot)."""
+    """Who is signed in, with which roles, and the way out, under the sidebar's page list."""
     if viewer.method == "open":
         return
     roles = ", ".join(r for r in ROLES if r in viewer.roles) or "no role"
