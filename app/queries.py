@@ -13,9 +13,8 @@ from datetime import date
 
 import pandas as pd
 
-from app.data import columns, query
+from app.data import Snapshot, columns, query
 from app.filters import Clause, Filters, clause
-from orchestration.serving_layout import Snapshot
 
 
 @dataclass(frozen=True)
@@ -282,8 +281,10 @@ def conversations(
     failing_only: bool,
     search: str,
     limit: int,
+    offset: int = 0,
 ) -> Result:
-    """The conversations behind a number: filtered list, newest first, at most `limit` rows."""
+    """The conversations behind a number: filtered list, newest first, `limit` rows from
+    `offset` (one more when there is a next page)."""
     cols = columns(snapshot, "conversation_evaluations")
     prefixes = evaluator_prefixes(cols)
     where = clause(filters, cols)
@@ -319,7 +320,7 @@ def conversations(
         select {", ".join(leading)} {scores}, failed_any_evaluator as failing, {", ".join(trailing)}
         from conversation_evaluations {where.sql}
         order by started_at desc, conversation_id
-        limit {int(limit) + 1}
+        limit {int(limit) + 1} offset {int(offset)}
         """,
     )
 

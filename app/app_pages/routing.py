@@ -11,7 +11,8 @@ import streamlit as st
 from app import widgets
 from app.data import serving_dir
 from app.formatting import count
-from orchestration.serving_layout import ROUTING_SIGNALS_FILE
+
+ROUTING_FILE = "routing_signals.json"
 
 snapshot, filters = widgets.page_header(
     "Routing signals",
@@ -55,7 +56,7 @@ if drift is not None:
     st.metric("Undeclared paths and channels", count(len(drift.frame)))
     widgets.table(drift.frame, key="journey-map-drift")
 
-polled = serving_dir() / ROUTING_SIGNALS_FILE
+polled = serving_dir() / ROUTING_FILE
 st.subheader("What orchestrators poll")
 if polled.exists():
     try:

@@ -12,8 +12,7 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.evaluation_events import export_routing_signals
-from orchestration.serving import publish_snapshot
-from orchestration.serving_layout import ROUTING_SIGNALS_FILE
+from orchestration.serving import ROUTING_SIGNALS_FILE, publish_snapshot
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 
