@@ -115,6 +115,16 @@ _AGENT_KINDS = {
         r"\bsomeone\s+(?:will|should|is\s+going\s+to)\s+(?:call|contact|reach|get\s+back|follow\s+up|be\s+in\s+touch)",
         r"\b(?:call|contact|email)\s+(?:our|the)\s+(?:support|billing|technical|customer\s+service)\b",
     ],
+    # Sending the customer somewhere else instead of acting: another channel, a hotline, a store.
+    "deflection": [
+        r"\b(?:private|direct)\s+messages?\b|\bdm\s+(?:us|me)\b|\bvia\s+(?:pm|dm)\b",
+        (
+            r"\b(?:call|dial|phone|contact|visit|consult|reach|go\s+to|ask)\s+(?:our|the|your|a|an)\s+(?:\w+\s+){0,2}?"
+            r"(?:hotline|hot\s+line|helpline|customer\s+service|service\s+(?:center|centre|desk|hall)|store|shop|branch|"
+            r"outlet|dealer|retailer|website|app|counter|office|carrier|provider|bank|seller|merchant|manufacturer)\b"
+        ),
+        r"\b(?:call|dial)\s+(?:us\s+)?(?:at\s+|on\s+)?\d",
+    ],
     "confirm_request": [
         r"\bis\s+(?:that|this|it)\s+(?:right|correct|ok(?:ay)?)\b",
         r"\b(?:correct|right)\s*\?",
@@ -200,6 +210,16 @@ _CUSTOMER_KINDS = {
         r"\bswitch(?:ing)?\s+(?:to\s+)?(?:another|a\s+different)\s+(?:provider|company|bank|carrier)\b",
         r"\bdone\s+with\s+(?:this|you)\b|\bi\s+give\s+up\b",
     ],
+    # A threat to leave or to take the matter further: the relationship, not only the request, is at risk.
+    "threat": [
+        r"\b(?:complain|complaint|report)\w*\s+(?:\w+\s+){0,3}?to\b",
+        r"\b(?:sue|lawyer|legal\s+action|court|regulator|ombudsman|consumer\s+association)\b",
+        r"\bnever\s+(?:\w+\s+)?(?:buy|use|recommend|choose|come\s+back|return|again)\b",
+        (
+            r"\b(?:switch|change|move|go|transfer)\w*\s+to\s+(?:another|a\s+different|other|some\s+other|your\s+competitor)"
+            r"\b|\b(?:cancel|close|terminate|quit)\w*\s+(?:my|the|this)\s+(?:account|subscription|contract|plan|service|card)\b"
+        ),
+    ],
     "persists": [
         (
             r"\bstill\s+(?:\w+\s+)?(?:not|doesn't|does\s+not|isn't|is\s+not|can't|cannot|won't|haven't|hasn't|broken|down|"
@@ -224,6 +244,14 @@ _CUSTOMER_KINDS = {
         r"\b(?:perfect|great|awesome|excellent|wonderful|fantastic|brilliant|sounds\s+good|works\s+for\s+me)\b",
     ],
     "gratitude": [r"\b(?:thanks?|thank\s+you|thx|appreciated?|cheers)\b"],
+    # The customer takes the answer in: the exchange closes without a new complaint.
+    "acknowledge": [
+        (
+            r"\b(?:got\s+it|i\s+see|(?:i\s+)?understood|i\s+understand|noted|(?:i(?:'ve)?\s+)?(?:received|learned)\s+(?:it|that)?|"
+            r"makes\s+sense|i(?:'ll|\s+will)\s+(?:try|wait|check|have\s+a\s+try)|looking\s+forward|no\s+problem|"
+            r"(?:it|that)(?:'s|\s+is)\s+(?:ok|okay|fine|alright)(?:\s+now)?)\b"
+        ),
+    ],
 }
 
 # Gates: the words every match of a kind contains (see `GatedAlternatives`).
@@ -250,6 +278,9 @@ _AGENT = GatedAlternatives(
             colleague technician engineer team department representative ticket case complaint someone support
             billing technical customer"""
         ),
+        "deflection": words(
+            "private direct message messages dm pm call dial phone contact visit consult reach go ask"
+        ),
         "confirm_request": words("right correct ok okay confirm confirming"),
         "alternative": words("about instead alternatively another try"),
         "apology": words("sorry apologize apologise apologies unfortunately regret regretfully afraid"),
@@ -270,6 +301,11 @@ _CUSTOMER = GatedAlternatives(
         "abandon": words(
             "never nevermind forget else elsewhere back cancel close switch switching done give"
         ),
+        "threat": words(
+            """complain complaint complained complaints report reported reporting to sue lawyer legal court regulator
+            ombudsman consumer never switch switching switched change changing changed move moving go going transfer
+            transferring cancel cancelling canceling close closing terminate terminating quit"""
+        ),
         "persists": words("still work help fix solve not same difference changed change"),
         "frustration": words(
             """ridiculous unacceptable frustrated frustrating frustration frustrates annoy annoys annoyed
@@ -281,6 +317,9 @@ _CUSTOMER = GatedAlternatives(
             "fantastic brilliant"
         ),
         "gratitude": words("thanks thank thx appreciate appreciated cheers"),
+        "acknowledge": words(
+            "got see understood understand noted received learned makes ll will looking problem ok okay fine alright"
+        ),
     },
     ignore_case=False,
 )

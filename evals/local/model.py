@@ -1,0 +1,79 @@
+"""Small linear models over `evals.local.signals`, shipped as versioned JSON weights.
+
+The weights are fitted by `python -m evals.training` (scikit-learn, on the development sets
+only) and stored in `evals/local/weights/<name>.json` with the feature names, the scaling and
+the cross-validated figures they were shipped with. Inference is plain Python: twenty-odd
+multiply-adds per conversation, no scikit-learn and no pickle at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+# The weights file format; bump when its fields change, so an old file is refused, not misread.
+FORMAT_VERSION = 1
+
+Link = Literal["logistic", "identity"]
+
+
+class WeightsError(ValueError):
+    """A weights file is missing, of another format version, or does not match the signals."""
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """score = link(intercept + sum(coef * (x - mean) / scale)); `version` names the fit."""
+
+    name: str
+    version: str
+    link: Link
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    trained_on: dict[str, Any]
+
+    def contributions(self, values: tuple[float, ...]) -> tuple[float, ...]:
+        """Each signal's share of the linear score, relative to an average conversation."""
+        return tuple(
+            c * (x - m) / s for c, x, m, s in zip(self.coef, values, self.mean, self.scale, strict=True)
+        )
+
+    def predict(self, values: tuple[float, ...]) -> float:
+        z = self.intercept + sum(self.contributions(values))
+        if self.link == "identity":
+            return z
+        return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+
+    def to_json(self) -> str:
+        return json.dumps({"format_version": FORMAT_VERSION, **asdict(self)}, indent=1) + "\n"
+
+
+def read_model(path: Path, features: tuple[str, ...]) -> LinearModel:
+    """The model stored at `path`, checked against the signal names the caller computes."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"{path}: cannot read the weights ({exc})") from exc
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise WeightsError(f"{path}: format_version {raw.get('format_version')!r}, expected {FORMAT_VERSION}")
+    raw.pop("format_version")
+    model = LinearModel(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    if model.features != features:
+        raise WeightsError(f"{path}: weights for signals {model.features}, the code computes {features}")
+    return model
+
+
+@lru_cache(maxsize=None)
+def shipped_model(name: str) -> LinearModel:
+    """The shipped weights of model `name` (`resolution` or `quality`)."""
+    from evals.local.signals import NAMES
+
+    return read_model(WEIGHTS_DIR / f"{name}.json", NAMES)
