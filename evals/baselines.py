@@ -13,7 +13,9 @@ import re
 
 from evals.types import ConversationLike, normalize_conversation
 
-_POSITIVE = re.compile(r"\b(?:thanks?|thank\s+you|ok(?:ay)?|great|solved|fixed|works?|got\s+it)\b", re.IGNORECASE)
+_POSITIVE = re.compile(
+    r"\b(?:thanks?|thank\s+you|ok(?:ay)?|great|solved|fixed|works?|got\s+it)\b", re.IGNORECASE
+)
 _NEGATIVE = re.compile(r"\b(?:still|not|no|never|why|can't|cannot|won't|doesn't|didn't)\b|\?", re.IGNORECASE)
 _REASK = re.compile(r"\b(?:already|again|told\s+you|as\s+i\s+said)\b", re.IGNORECASE)
 

@@ -35,12 +35,15 @@ from evals.metrics import auroc_of, spearman
 from evals.scorer import Scorer
 from evals.training import (
     DATA_DIR,
+    FOLDS,
+    Example,
     examples,
     fit_quality,
-    fit_resolution,
-    labelled,
-    out_of_fold,
+    fold_models,
+    predict_out_of_fold,
+    quality_inputs,
     resolution_label,
+    resolution_scores,
     satisfaction_label,
 )
 
@@ -107,30 +110,49 @@ def _by_source(rows: Sequence[tuple[str, float, float, float]]) -> dict[str, tup
     return grouped
 
 
+def _per_source(
+    found: Sequence[Example], target: Sequence[float | None], score: np.ndarray
+) -> dict[str, tuple[list[float], list[float], list[float]]]:
+    """(target, score, baseline) per source, for the examples that have a target."""
+    rows = [
+        (e.dialogue.source, t, float(p), baselines.closing_score(e.dialogue.turns))
+        for e, t, p in zip(found, target, score, strict=True)
+        if t is not None
+    ]
+    return _by_source(rows)
+
+
 def learned_figures(dialogues: Sequence[Dialogue]) -> list[Figure]:
     """Out-of-fold resolution and quality figures per source."""
     found = examples(dialogues)
     figures: list[Figure] = []
-    chosen, x, y = labelled(found, resolution_label)
-    if len(set(y)) == 2:
-        strata = [f"{e.dialogue.source}:{label}" for e, label in zip(chosen, y, strict=True)]
-        oof = out_of_fold(fit_resolution, x, y, strata)
-        rows = [(e.dialogue.source, t, p, baselines.closing_score(e.dialogue.turns)) for e, t, p in zip(chosen, y, oof)]
-        for source, (t, p, b) in _by_source(rows).items():
-            figures.append(_figure(source, "resolution AUROC (resolved vs not)", auroc_of, t, p, b))
-        accomplished = [(e, e.dialogue.labels.get("task_accomplishment")) for e, p in zip(chosen, oof)]
-        rows = [(e.dialogue.source, a, p, baselines.closing_score(e.dialogue.turns))
-                for (e, a), p in zip(accomplished, oof) if a is not None]
-        for source, (t, p, b) in _by_source(rows).items():
-            figures.append(_figure(source, "resolution Spearman vs A (resolved/not only)", spearman, t, p, b))
-    chosen, x, s = labelled(found, satisfaction_label)
-    if len(s) >= 10:
-        oof = out_of_fold(fit_quality, x, s, [str(int(v >= 0)) for v in s])
-        for label, measure in (("customer_satisfaction", "S"), ("effectiveness", "E"), ("task_accomplishment", "A")):
-            rows = [(e.dialogue.source, e.dialogue.labels[label], p, baselines.closing_score(e.dialogue.turns))
-                    for e, p in zip(chosen, oof) if e.dialogue.labels.get(label) is not None]
-            for source, (t, p, b) in _by_source(rows).items():
-                figures.append(_figure(source, f"quality Spearman vs {measure}", spearman, t, p, b))
+    if len({resolution_label(e.dialogue) for e in found} - {None}) < 2:
+        return figures
+    resolved = resolution_scores(found)
+    for source, (t, p, b) in _per_source(
+        found, [resolution_label(e.dialogue) for e in found], resolved
+    ).items():
+        figures.append(_figure(source, "resolution AUROC (resolved vs not)", auroc_of, t, p, b))
+    accomplished = [e.dialogue.labels.get("task_accomplishment") for e in found]
+    for source, (t, p, b) in _per_source(found, accomplished, resolved).items():
+        figures.append(_figure(source, "resolution Spearman vs A", spearman, t, p, b))
+    rated = [i for i, e in enumerate(found) if satisfaction_label(e.dialogue) is not None]
+    if len(rated) < FOLDS * 2:
+        return figures
+    chosen = [found[i] for i in rated]
+    x, s = quality_inputs(chosen, resolved[rated]), np.array([satisfaction_label(e.dialogue) for e in chosen])
+    models, fold_of = fold_models(
+        fit_quality, x, s, [f"{e.dialogue.source}:{v >= 0}" for e, v in zip(chosen, s)]
+    )
+    quality = predict_out_of_fold(models, fold_of, x)
+    for label, short in (
+        ("customer_satisfaction", "S"),
+        ("effectiveness", "E"),
+        ("task_accomplishment", "A"),
+    ):
+        target = [e.dialogue.labels.get(label) for e in chosen]
+        for source, (t, p, b) in _per_source(chosen, target, quality).items():
+            figures.append(_figure(source, f"quality Spearman vs {short}", spearman, t, p, b))
     return figures
 
 
@@ -160,7 +182,10 @@ def retention_figures(dialogues: Sequence[Dialogue]) -> list[Figure]:
                     score = scorer.score(RETENTION, stage2, [d.turns[:split]])[RETENTION].score
                     handoff.append((d.source, float(positive), _reask(score), baselines.reask_score(stage2)))
     figures = []
-    for measure, rows in (("re-ask AUROC within a conversation", within), ("re-ask AUROC across the hand-off", handoff)):
+    for measure, rows in (
+        ("re-ask AUROC within a conversation", within),
+        ("re-ask AUROC across the hand-off", handoff),
+    ):
         for source, (t, p, b) in _by_source(rows).items():
             if 0 < sum(t) < len(t):
                 figures.append(_figure(source, measure, auroc_of, t, p, b))
@@ -185,7 +210,7 @@ def format_report(figures: Sequence[Figure], counts: dict[str, int]) -> str:
             source = f.source
             lines += ["", f"source {source} ({counts.get(source, 0)} dialogues)", header]
         verdict = "" if f.beats_baseline else "  DOES NOT BEAT THE BASELINE"
-        lines.append(f"  {f.measure:46} {f.n:>5}  {str(f.evaluator):26} {str(f.baseline):26}{verdict}")
+        lines.append(f"  {f.measure:46} {f.n:>5}  {f.evaluator!s:26} {f.baseline!s:26}{verdict}")
     return "\n".join(lines)
 
 

@@ -125,6 +125,31 @@ _AGENT_KINDS = {
         ),
         r"\b(?:call|dial)\s+(?:us\s+)?(?:at\s+|on\s+)?\d",
     ],
+    # A concrete step for the customer to take: the agent offers a solution, not only sympathy.
+    "instruction": [
+        (
+            r"\b(?:please|you\s+(?:can|could|may|need\s+to|should|have\s+to)|try\s+to|suggest(?:ed)?\s+(?:you\s+)?(?:to\s+)?)\s+"
+            r"(?:\w+\s+)?(?:try|check|go\s+to|click|tap|select|choose|open|restart|reboot|reinstall|install|update|upgrade|"
+            r"reset|clear|delete|remove|turn|switch|enable|disable|log\s+(?:in|out)|sign\s+(?:in|out)|download|apply|set|"
+            r"change|enter|use|follow)\b"
+        ),
+    ],
+    # A promise to act later instead of an answer now: the request is still open.
+    "promise": [
+        (
+            r"\b(?:we|i|our\s+\w+|they)(?:'ll|\s+will|\s+are\s+going\s+to|\s+shall)\s+(?:\w+\s+)?"
+            r"(?:contact|reply|respond|get\s+back|call|follow\s+up|check|handle|look\s+into|inform|notify|verify|investigate)\b"
+        ),
+        r"\b(?:is|are)\s+(?:being|currently)\s+(?:handled|processed|investigated|checked|reviewed)\b|\bplease\s+(?:wait|be\s+patient)\b",
+    ],
+    # Words instead of action: feedback noted, service to be improved.
+    "placation": [
+        r"\bthanks?\s+(?:you\s+)?for\s+your\s+(?:feedback|suggestion|attention|support|understanding|patience)\b",
+        (
+            r"\b(?:we|i)(?:'ll|\s+will)\s+(?:\w+\s+){0,2}?(?:improve|optimi[sz]e|record|note|feed\s*back|pass\s+(?:it|this)\s+on|"
+            r"take\s+(?:it|this|your\s+\w+)\s+(?:into\s+account|seriously)|work\s+harder|do\s+better|study)\b"
+        ),
+    ],
     "confirm_request": [
         r"\bis\s+(?:that|this|it)\s+(?:right|correct|ok(?:ay)?)\b",
         r"\b(?:correct|right)\s*\?",
@@ -242,6 +267,14 @@ _CUSTOMER_KINDS = {
         r"\bthat\s+(?:worked|works|helped|helps|fixed\s+it|solved\s+it|did\s+it|did\s+the\s+trick)\b",
         r"\b(?:it|everything)\s+works\b|\bproblem\s+solved\b|\ball\s+(?:good|sorted|fixed)\b",
         r"\b(?:perfect|great|awesome|excellent|wonderful|fantastic|brilliant|sounds\s+good|works\s+for\s+me)\b",
+        # The problem is gone: "it's solved", "works now", "back to normal", "no problem any more".
+        (
+            r"\b(?:it|that|this|everything|problem|issue)(?:'s|\s+is|\s+has\s+been|\s+was|\s+got|\s+gets)\s+(?:now\s+|all\s+)?"
+            r"(?:solved|resolved|fixed|sorted|normal|working|right|better)\b"
+        ),
+        r"\b(?:works|working)\s+(?:now|again|fine|well)\b|\bback\s+to\s+normal\b|\b(?:worked|figured|sorted)\s+it\s+out\b",
+        r"\bno\s+(?:more\s+)?(?:problems?|issues?)\s+(?:now|any\s*more|since|up\s+to\s+now|so\s+far)\b",
+        r"\b(?:satisfied|thumbs?\s+up|well\s+done|good\s+job|helpful)\b",
     ],
     "gratitude": [r"\b(?:thanks?|thank\s+you|thx|appreciated?|cheers)\b"],
     # The customer takes the answer in: the exchange closes without a new complaint.
@@ -281,6 +314,11 @@ _AGENT = GatedAlternatives(
         "deflection": words(
             "private direct message messages dm pm call dial phone contact visit consult reach go ask"
         ),
+        "instruction": words("please can could may need should have try suggest suggested"),
+        "promise": words("we i our they ll will going shall being currently please"),
+        "placation": words(
+            "thank thanks feedback suggestion improve optimize optimise record note study harder better pass"
+        ),
         "confirm_request": words("right correct ok okay confirm confirming"),
         "alternative": words("about instead alternatively another try"),
         "apology": words("sorry apologize apologise apologies unfortunately regret regretfully afraid"),
@@ -314,7 +352,8 @@ _CUSTOMER = GatedAlternatives(
         ),
         "satisfied": words(
             "worked works helped helps fixed solved did good sorted perfect great awesome excellent wonderful "
-            "fantastic brilliant"
+            "fantastic brilliant resolved normal working right better figured problem problems issue issues "
+            "satisfied thumb thumbs done job helpful"
         ),
         "gratitude": words("thanks thank thx appreciate appreciated cheers"),
         "acknowledge": words(

@@ -52,7 +52,9 @@ def load_dialogues(path: Path) -> list[Dialogue]:
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise CalibrationDataError(f"{path}:{line_number}: not an annotated dialogue ({exc})") from exc
+                raise CalibrationDataError(
+                    f"{path}:{line_number}: not an annotated dialogue ({exc})"
+                ) from exc
     if not dialogues:
         raise CalibrationDataError(f"{path}: no dialogues")
     return dialogues

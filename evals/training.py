@@ -4,12 +4,13 @@
 
 - resolution: logistic regression of `resolved` (true/false; look-ups and ambiguous dialogues
   skipped) on the signals of `evals.local.signals`, over every set given;
-- quality: ridge regression of customer satisfaction S (-2..2; only STC-3 has it), so that
-  rating = 3 + S on the 1-5 scale.
+- quality: ridge regression of customer satisfaction S (-2..2; only STC-3 has it) on the same
+  signals plus the resolution score, so that rating = 3 + S on the 1-5 scale. The resolution
+  score it is fitted on is out-of-fold (stacking), as it is out-of-sample at run time.
 
-Only the development sets are used, the fit is deterministic (lbfgs, closed-form ridge) and the
-weights are rounded, so re-running on the same sets rewrites identical files. Needs
-scikit-learn (the `calibrate` extra); inference (`evals.local.model`) does not.
+Only the development sets are used; the fit is deterministic (lbfgs, closed-form ridge, fixed
+folds) and the weights are rounded, so re-running on the same sets rewrites identical files.
+Needs scikit-learn (the `calibrate` extra); inference (`evals.local.model`) does not.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import numpy as np
 from evals.analysis import analyse
 from evals.devsets import Dialogue, default_paths, load_sets
 from evals.local.model import WEIGHTS_DIR, LinearModel
-from evals.local.outcome import read_outcome
-from evals.local.signals import NAMES, read_signals
+from evals.local.signals import MODEL_FEATURES, Signals, read
 
-# Strong L2 penalty: a few hundred labelled dialogues for two dozen signals; weaker penalties
-# gained nothing out of fold and made the weights less stable between folds.
-RESOLUTION_C = 0.1
+# Strong L2 penalty: a few hundred labelled dialogues for about thirty signals. Chosen by the
+# same 5-fold cross-validation that `journeys calibrate` reports (0.003-0.1 differ by < 0.01).
+RESOLUTION_C = 0.005
 QUALITY_ALPHA = 10.0
 FOLDS = 5
 SEED = 0
@@ -42,10 +42,12 @@ Fit = Callable[[np.ndarray, np.ndarray], LinearModel]
 
 @dataclass(frozen=True)
 class Example:
-    """A dialogue the local engine can judge, with its signal values."""
+    """A dialogue the local engine can judge: its signal values, and the cap a hand-over or the
+    customer giving up puts on its resolution score (None without one)."""
 
     dialogue: Dialogue
     values: tuple[float, ...]
+    cap: float | None
 
 
 def examples(dialogues: Sequence[Dialogue]) -> list[Example]:
@@ -54,7 +56,9 @@ def examples(dialogues: Sequence[Dialogue]) -> list[Example]:
     for dialogue in dialogues:
         a = analyse(dialogue.turns)
         if a.customer_turns and a.agent_turns and a.has_request:
-            found.append(Example(dialogue, read_signals(a, read_outcome(a)).values))
+            reading = read(a)
+            cap = reading.outcome.definitional_cap
+            found.append(Example(dialogue, reading.signals.values, cap.kind.cap if cap else None))
     return found
 
 
@@ -68,18 +72,14 @@ def satisfaction_label(dialogue: Dialogue) -> float | None:
     return None if value is None else float(value)
 
 
-def _linear_model(name: str, link: str, mean, scale, coef, intercept, trained_on) -> LinearModel:
-    def r(values) -> tuple[float, ...]:
-        return tuple(round(float(v), _DIGITS) for v in values)
-
-    return LinearModel(name, f"{name}-{trained_on['n']}-c{trained_on['penalty']}", link,  # type: ignore[arg-type]
-                       NAMES, r(mean), r(scale), r(coef), round(float(intercept), _DIGITS), trained_on)
-
-
 def _scaled(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0  # a constant signal carries no weight
     return (x - mean) / scale, mean, scale
+
+
+def _rounded(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(round(float(v), _DIGITS) for v in values)
 
 
 def fit_resolution(x: np.ndarray, y: np.ndarray) -> LinearModel:
@@ -87,8 +87,23 @@ def fit_resolution(x: np.ndarray, y: np.ndarray) -> LinearModel:
 
     z, mean, scale = _scaled(x)
     fit = LogisticRegression(C=RESOLUTION_C, max_iter=5000).fit(z, y)
-    trained_on = {"n": int(len(y)), "positives": int(y.sum()), "penalty": RESOLUTION_C}
-    return _linear_model("resolution", "logistic", mean, scale, fit.coef_[0], fit.intercept_[0], trained_on)
+    # The strong penalty chooses the direction but shrinks the scores towards 0.5; one
+    # unpenalised logistic step on the linear score (Platt scaling) restores probabilities that
+    # mean what they say at the 0.5 pass mark, without changing the ranking.
+    linear = z @ fit.coef_[0] + fit.intercept_[0]
+    platt = LogisticRegression(C=1e6, max_iter=5000).fit(linear[:, None], y)
+    slope, offset = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    return LinearModel(
+        name="resolution",
+        version=f"resolution-n{len(y)}-c{RESOLUTION_C}",
+        link="logistic",
+        features=MODEL_FEATURES["resolution"],
+        mean=_rounded(mean),
+        scale=_rounded(scale),
+        coef=_rounded(fit.coef_[0] * slope),
+        intercept=round(float(fit.intercept_[0]) * slope + offset, _DIGITS),
+        trained_on={"n": len(y), "resolved": int(y.sum()), "penalty_c": RESOLUTION_C},
+    )
 
 
 def fit_quality(x: np.ndarray, y: np.ndarray) -> LinearModel:
@@ -96,34 +111,92 @@ def fit_quality(x: np.ndarray, y: np.ndarray) -> LinearModel:
 
     z, mean, scale = _scaled(x)
     fit = Ridge(alpha=QUALITY_ALPHA).fit(z, y)
-    trained_on = {"n": int(len(y)), "target": "customer_satisfaction", "penalty": QUALITY_ALPHA}
-    return _linear_model("quality", "identity", mean, scale, fit.coef_, fit.intercept_, trained_on)
+    # Shrinkage narrows the predictions towards the mean; stretch them back to the ratings'
+    # spread, so that the 1-5 rating uses the scale as people do (ranks are unchanged).
+    fitted = z @ fit.coef_
+    spread = float(np.std(y) / np.std(fitted)) if np.std(fitted) > 0 else 1.0
+    return LinearModel(
+        name="quality",
+        version=f"quality-n{len(y)}-a{QUALITY_ALPHA}",
+        link="identity",
+        features=MODEL_FEATURES["quality"],
+        mean=_rounded(mean),
+        scale=_rounded(scale),
+        coef=_rounded(fit.coef_ * spread),
+        intercept=round(float(fit.intercept_), _DIGITS),
+        trained_on={"n": len(y), "target": "customer_satisfaction", "penalty_alpha": QUALITY_ALPHA},
+    )
 
 
-def labelled(found: Sequence[Example], label: Callable[[Dialogue], float | None]) -> tuple[list[Example], np.ndarray, np.ndarray]:
+def labelled(
+    found: Sequence[Example], label: Callable[[Dialogue], float | None]
+) -> tuple[list[Example], np.ndarray]:
+    """The examples that have the label, and the labels."""
     kept = [(e, y) for e in found if (y := label(e.dialogue)) is not None]
-    return [e for e, _ in kept], np.array([e.values for e, _ in kept]), np.array([y for _, y in kept])
+    return [e for e, _ in kept], np.array([y for _, y in kept])
 
 
-def out_of_fold(fit: Fit, x: np.ndarray, y: np.ndarray, strata: Sequence[str]) -> np.ndarray:
-    """Each example's prediction by a model fitted on the other folds (stratified by `strata`)."""
+def _capped(score: float, cap: float | None) -> float:
+    return score if cap is None else min(score, cap)
+
+
+def fold_models(
+    fit: Fit, x: np.ndarray, y: np.ndarray, strata: Sequence[str]
+) -> tuple[list[LinearModel], np.ndarray]:
+    """One model per fold, fitted on the other folds (stratified by `strata`), and each
+    example's fold."""
     from sklearn.model_selection import StratifiedKFold
 
-    predictions = np.zeros(len(y))
+    fold_of = np.zeros(len(y), dtype=int)
+    models = []
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    for train, test in folds.split(x, list(strata)):
-        model = fit(x[train], y[train])
-        predictions[test] = [model.predict(tuple(row)) for row in x[test]]
-    return predictions
+    for k, (train, test) in enumerate(folds.split(x, list(strata))):
+        models.append(fit(x[train], y[train]))
+        fold_of[test] = k
+    return models, fold_of
+
+
+def predict_out_of_fold(models: Sequence[LinearModel], fold_of: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each row's prediction by the model of its fold (which was fitted without it)."""
+    return np.array([models[k].predict(tuple(row)) for k, row in zip(fold_of, x, strict=True)])
+
+
+def resolution_scores(found: Sequence[Example]) -> np.ndarray:
+    """Every example's resolution score by models that never saw its label: out-of-fold for the
+    labelled ones, the mean of the fold models for the rest; capped as at run time."""
+    chosen, y = labelled(found, resolution_label)
+    x = np.array([e.values for e in chosen])
+    strata = [f"{e.dialogue.source}:{v}" for e, v in zip(chosen, y, strict=True)]
+    models, fold_of = fold_models(fit_resolution, x, y, strata)
+    fold = {id(e): k for e, k in zip(chosen, fold_of, strict=True)}
+    scores = []
+    for e in found:
+        k = fold.get(id(e))
+        raw = (
+            models[k].predict(e.values)
+            if k is not None
+            else float(np.mean([m.predict(e.values) for m in models]))
+        )
+        scores.append(_capped(raw, e.cap))
+    return np.array(scores)
+
+
+def quality_inputs(found: Sequence[Example], resolved: np.ndarray) -> np.ndarray:
+    """The quality model's inputs: its signals and the resolution score, in its feature order."""
+    names = MODEL_FEATURES["quality"]
+    return np.array([Signals(e.values, {}).select(names, p) for e, p in zip(found, resolved, strict=True)])
 
 
 def train(dialogues: Sequence[Dialogue]) -> dict[str, LinearModel]:
     found = examples(dialogues)
-    _, x, y = labelled(found, resolution_label)
-    models = {"resolution": fit_resolution(x, y)}
-    _, xq, yq = labelled(found, satisfaction_label)
-    if len(yq):
-        models["quality"] = fit_quality(xq, yq)
+    chosen, y = labelled(found, resolution_label)
+    models = {"resolution": fit_resolution(np.array([e.values for e in chosen]), y)}
+    resolved = resolution_scores(found)
+    with_s = [i for i, e in enumerate(found) if satisfaction_label(e.dialogue) is not None]
+    if with_s:
+        x = quality_inputs([found[i] for i in with_s], resolved[with_s])
+        s = np.array([satisfaction_label(found[i].dialogue) for i in with_s])
+        models["quality"] = fit_quality(x, s)
     return models
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,9 +71,9 @@ def read_model(path: Path, features: tuple[str, ...]) -> LinearModel:
     return model
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped_model(name: str) -> LinearModel:
     """The shipped weights of model `name` (`resolution` or `quality`)."""
-    from evals.local.signals import NAMES
+    from evals.local.signals import MODEL_FEATURES
 
-    return read_model(WEIGHTS_DIR / f"{name}.json", NAMES)
+    return read_model(WEIGHTS_DIR / f"{name}.json", MODEL_FEATURES[name])

@@ -1,165 +1,214 @@
-"""Local ConversationResolution: did the customer get what they came for in this conversation?
+"""The rule reading of a conversation's outcome notices, one of the resolution signals.
 
 The conversation is read as a sequence of outcomes. Each explicit success notice counts as a
 completed request; a failure notice opens a failed request that a later success (a retry:
 another time, another place) recovers, and that the customer's declining the offered
-alternative makes final. The score is the share of completed requests, capped when the
-conversation ends in a hand-over, abandonment, or a customer saying the problem persists.
-Without any outcome notice (an information request), the end of the conversation decides,
-with low confidence. A conversation in which the customer only greets or thanks and the agent
-reports no outcome has nothing to resolve: not applicable.
+alternative makes final. The score is the share of completed requests, capped by how the
+conversation ended (a hand-over, the customer giving up or saying the problem persists, a last
+question left unanswered). Without any outcome notice the end of the conversation decides, with
+low confidence. A hand-over and abandonment are part of what "resolved in this conversation"
+means, so `OutcomeReading.definitional_cap` also caps the learned verdict.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from evals.analysis import ConversationAnalysis, Event
-from evals.local.verdict import NO_REQUEST, LocalVerdict, completed, not_applicable
 from evals.types import Evidence
 
 # A "sold out" or "no availability" is a failure of the request only if nothing else is found.
 _SOFT_FAILURE_WEIGHT = 0.6
 # A decline counts against a failure only when it answers it (the next customer turn or so).
 _DECLINE_WINDOW = 2
+# A request left failed keeps partial successes below the pass mark but above total failure.
 _PARTIAL_FACTOR = 0.45
+# Without any outcome notice: a neutral-leaning prior, a little higher when the customer ended
+# positively.
 _INFO_ONLY_SCORE = 0.6
 _INFO_ONLY_SATISFIED = 0.75
-_CAP_ESCALATED = 0.25
-_CAP_ABANDONED = 0.15
-_CAP_PERSISTS = 0.2
-_CAP_UNANSWERED = 0.3
 _FRUSTRATION_PENALTY = 0.2
 _END_WINDOW = 2  # customer turns at the end that decide how it ended
 
+# How sure each kind of reading is: explicit notices are clear; an ending the customer spells
+# out ("never mind", "still broken") nearly so; an unanswered question less; no notice at all
+# leaves the end of the conversation to decide, weakly.
+_NOTICE_CONFIDENCE = 0.85
+_ENDING_CONFIDENCE = 0.8
+_UNANSWERED_CONFIDENCE = 0.6
+_SATISFIED_CONFIDENCE = 0.5
+_UNCLEAR_CONFIDENCE = 0.3
 
-def _evidence(event: Event, note: str) -> Evidence:
-    return Evidence(event.turn, event.quote, note)
+
+@dataclass(frozen=True, slots=True)
+class EndingKind:
+    """A way a conversation can end, the cap it puts on the score, and how it is worded."""
+
+    note: str
+    cap: float
+    confidence: float
+    template: str
+    definitional: bool  # not resolved in this conversation, whatever else the signals say
 
 
-def read_outcome(a: ConversationAnalysis) -> LocalVerdict:
-    if not a.customer_turns or not a.agent_turns:
-        return not_applicable(
-            "Too short to judge: resolution needs at least one customer and one agent turn."
-        )
-    if not a.has_request:
-        return not_applicable(NO_REQUEST)
-    successes: list[Event] = []
-    failed: list[tuple[float, Event]] = []
-    open_failures: list[tuple[float, Event]] = []
-    recovered: list[Event] = []
+ESCALATED = EndingKind(
+    "hand-over",
+    0.25,
+    _ENDING_CONFIDENCE,
+    "Escalated at turn {turn} ({quote}): the issue was handed over, not resolved in this conversation.",
+    True,
+)
+ABANDONED = EndingKind(
+    "customer gives up",
+    0.15,
+    _ENDING_CONFIDENCE,
+    "Abandoned: the customer gave up at turn {turn} ({quote}).",
+    True,
+)
+PERSISTS = EndingKind(
+    "problem persists",
+    0.2,
+    _ENDING_CONFIDENCE,
+    "Not resolved: the customer says the problem persists at turn {turn} ({quote}).",
+    False,
+)
+UNANSWERED = EndingKind(
+    "unanswered",
+    0.3,
+    _UNANSWERED_CONFIDENCE,
+    "Not resolved: the customer's last message (turn {turn}) got no answer.",
+    False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    kind: EndingKind
+    turn: int
+
+
+@dataclass
+class _Tally:
+    """The outcome notices in order: completed, failed (with weight), recovered, and a hand-over
+    still standing at the end."""
+
+    successes: list[Event] = field(default_factory=list)
+    failed: list[tuple[float, Event]] = field(default_factory=list)
+    open_failures: list[tuple[float, Event]] = field(default_factory=list)
+    recovered: list[Event] = field(default_factory=list)
     handover: Event | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeReading:
+    score: float
+    reason: str
+    evidence: tuple[Evidence, ...]
+    confidence: float
+    definitional_cap: Ending | None
+
+
+def _tally(a: ConversationAnalysis) -> _Tally:
+    t = _Tally()
     for event in a.events:
         if event.kind == "success":
-            successes.append(event)
-            handover = None
-            if open_failures:
-                recovered.append(open_failures.pop()[1])
+            t.successes.append(event)
+            t.handover = None
+            if t.open_failures:
+                t.recovered.append(t.open_failures.pop()[1])
         elif event.kind in ("failure", "soft_failure"):
-            open_failures.append((1.0 if event.kind == "failure" else _SOFT_FAILURE_WEIGHT, event))
+            t.open_failures.append((1.0 if event.kind == "failure" else _SOFT_FAILURE_WEIGHT, event))
         elif (
             event.kind == "decline"
-            and open_failures
-            and event.turn - open_failures[-1][1].turn <= _DECLINE_WINDOW
+            and t.open_failures
+            and event.turn - t.open_failures[-1][1].turn <= _DECLINE_WINDOW
         ):
-            failed.append(open_failures.pop())
+            t.failed.append(t.open_failures.pop())
         elif event.kind in ("escalation", "escalation_demand"):
-            handover = event
-    end_cues = a.customer_cues[-_END_WINDOW:]
-    if open_failures and any("satisfied" in kinds for _, kinds in end_cues[-1:]):
+            t.handover = event
+    if t.open_failures and any("satisfied" in kinds for _, kinds in a.customer_cues[-1:]):
         # "Perfect, thanks" after an alternative was found recovers an availability miss.
-        open_failures = [(w, e) for w, e in open_failures if w == 1.0]
-    failed.extend(open_failures)
+        t.open_failures = [(w, e) for w, e in t.open_failures if w == 1.0]
+    t.failed.extend(t.open_failures)
+    return t
 
-    evidence: list[Evidence] = []
-    failed_weight = sum(w for w, _ in failed)
-    if successes or failed:
-        score = len(successes) / (len(successes) + failed_weight)
-        if failed:
-            # A conversation with a request left failed is not resolved, however many others
-            # succeeded: keep partial successes below the pass mark but above total failures.
-            score *= _PARTIAL_FACTOR
-        confidence = 0.85
-        if failed and successes:
-            reason = (
-                f"Partly resolved: {len(successes)} request(s) completed but a failure at turn {failed[-1][1].turn} "
-                f'("{failed[-1][1].quote}") was never recovered; follow up on the failed request.'
-            )
-        elif failed:
-            reason = (
-                f"Not resolved: the agent reported a failure at turn {failed[-1][1].turn} "
-                f'("{failed[-1][1].quote}") and no later success followed; offer a working alternative or a follow-up.'
-            )
-        else:
-            reason = f'Resolved: the agent confirmed completion at turn {successes[-1].turn} ("{successes[-1].quote}")'
-            reason += f", after recovering from a failure at turn {recovered[0].turn}." if recovered else "."
-        evidence += [_evidence(e, "failure not recovered") for _, e in failed]
-        evidence += [_evidence(e, "completion notice") for e in successes[-2:]]
-        evidence += [_evidence(e, "failure later recovered") for e in recovered[:1]]
+
+def _from_notices(t: _Tally) -> tuple[float, str, list[Evidence]]:
+    score = len(t.successes) / (len(t.successes) + sum(w for w, _ in t.failed))
+    evidence = [Evidence(e.turn, e.quote, "failure not recovered") for _, e in t.failed]
+    evidence += [Evidence(e.turn, e.quote, "completion notice") for e in t.successes[-2:]]
+    evidence += [Evidence(e.turn, e.quote, "failure later recovered") for e in t.recovered[:1]]
+    if not t.failed:
+        last = t.successes[-1]
+        reason = f'Resolved: the agent confirmed completion at turn {last.turn} ("{last.quote}")'
+        reason += f", after recovering from a failure at turn {t.recovered[0].turn}." if t.recovered else "."
+        return score, reason, evidence
+    failure = t.failed[-1][1]
+    if t.successes:
+        reason = (
+            f"Partly resolved: {len(t.successes)} request(s) completed but a failure at turn {failure.turn} "
+            f'("{failure.quote}") was never recovered; follow up on the failed request.'
+        )
     else:
-        satisfied = any(kinds & {"satisfied", "gratitude"} for _, kinds in end_cues)
+        reason = (
+            f'Not resolved: the agent reported a failure at turn {failure.turn} ("{failure.quote}") and no '
+            "later success followed; offer a working alternative or a follow-up."
+        )
+    return score * _PARTIAL_FACTOR, reason, evidence
+
+
+def _customer_ending(a: ConversationAnalysis) -> Ending | None:
+    """The first of the customer's own endings that applies: giving up, the problem persisting,
+    a last question left unanswered."""
+    end_cues = a.customer_cues[-_END_WINDOW:]
+    for kind, cue in ((ABANDONED, "abandon"), (PERSISTS, "persists")):
+        turn = next((turn for turn, kinds in end_cues if cue in kinds), None)
+        if turn is not None:
+            return Ending(kind, turn)
+    last = a.turns[-1]
+    if (
+        last.role == "customer"
+        and "?" in last.text
+        and not a.customer_cues[-1][1] & {"gratitude", "satisfied"}
+    ):
+        return Ending(UNANSWERED, last.index)
+    return None
+
+
+def _endings(a: ConversationAnalysis, t: _Tally) -> list[Ending]:
+    """The hand-over still standing at the end, then the customer's own ending."""
+    endings = [Ending(ESCALATED, t.handover.turn)] if t.handover else []
+    if (customer := _customer_ending(a)) is not None:
+        endings.append(customer)
+    return endings
+
+
+def read_outcome(a: ConversationAnalysis) -> OutcomeReading:
+    """The rule reading of a conversation with at least one customer and one agent turn."""
+    t = _tally(a)
+    if t.successes or t.failed:
+        score, reason, evidence = _from_notices(t)
+        confidence = _NOTICE_CONFIDENCE
+    else:
+        satisfied = any(kinds & {"satisfied", "gratitude"} for _, kinds in a.customer_cues[-_END_WINDOW:])
         score = _INFO_ONLY_SATISFIED if satisfied else _INFO_ONLY_SCORE
-        confidence = 0.5 if satisfied else 0.3
+        confidence = _SATISFIED_CONFIDENCE if satisfied else _UNCLEAR_CONFIDENCE
         reason = (
             "Probably resolved: no completion or failure notice, and the customer ended positively."
             if satisfied
             else "Unclear: no completion or failure notice and no clear closing from the customer."
         )
-
-    last_turn = a.turns[-1]
-    last_customer_turn, last_customer_cues = a.customer_cues[-1]
-    abandoned = next((t for t, kinds in end_cues if "abandon" in kinds), None)
-    persists = next((t for t, kinds in end_cues if "persists" in kinds), None)
-    unanswered = (
-        last_turn.index
-        if last_turn.role == "customer"
-        and "?" in last_turn.text
-        and not last_customer_cues & {"gratitude", "satisfied"}
-        else None
-    )
-    # How the conversation ended caps the score. A hand-over and the customer's own ending (the
-    # first that applies) both count; the reason names an ending only when it decided the
-    # verdict (a failure already scored 0 keeps its own reason).
-    customer_ending = next(
-        (
-            ending
-            for ending in (
-                (
-                    abandoned,
-                    _CAP_ABANDONED,
-                    0.8,
-                    "customer gives up",
-                    "Abandoned: the customer gave up at turn {turn} ({quote}).",
-                ),
-                (
-                    persists,
-                    _CAP_PERSISTS,
-                    0.8,
-                    "problem persists",
-                    "Not resolved: the customer says the problem persists at turn {turn} ({quote}).",
-                ),
-                (
-                    unanswered,
-                    _CAP_UNANSWERED,
-                    0.6,
-                    "unanswered",
-                    "Not resolved: the customer's last message (turn {turn}) got no answer.",
-                ),
-            )
-            if ending[0] is not None
-        ),
-        None,
-    )
-    endings = [customer_ending] if customer_ending else []
-    if handover is not None:
-        template = "Escalated at turn {turn} ({quote}): the issue was handed over, not resolved in this conversation."
-        endings.insert(0, (handover.turn, _CAP_ESCALATED, 0.8, "hand-over", template))
-    for turn, cap, cap_confidence, note, template in endings:
-        said = a.quote_of(turn)
-        evidence.append(Evidence(turn, said, note))
-        if score > cap:
-            score, confidence, reason = cap, cap_confidence, template.format(turn=turn, quote=f'"{said}"')
-    if "frustration" in last_customer_cues:
+        evidence = []
+    endings = _endings(a, t)
+    for ending in endings:
+        said = a.quote_of(ending.turn)
+        evidence.append(Evidence(ending.turn, said, ending.kind.note))
+        if score > ending.kind.cap:
+            score, confidence = ending.kind.cap, ending.kind.confidence
+            reason = ending.kind.template.format(turn=ending.turn, quote=f'"{said}"')
+    closing_turn, closing_cues = a.customer_cues[-1]
+    if "frustration" in closing_cues:
         score -= _FRUSTRATION_PENALTY
-        evidence.append(
-            Evidence(last_customer_turn, a.quote_of(last_customer_turn), "customer frustrated at the end")
-        )
-    return completed(score, reason, evidence, confidence)
+        evidence.append(Evidence(closing_turn, a.quote_of(closing_turn), "customer frustrated at the end"))
+    cap = next((e for e in endings if e.kind.definitional), None)
+    return OutcomeReading(max(0.0, score), reason, tuple(evidence), confidence, cap)

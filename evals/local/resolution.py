@@ -3,11 +3,13 @@
 Two readings are combined. The rule reading (`evals.local.outcome`) follows the agent's outcome
 notices (completed, failed, recovered, handed over). The closing reading looks at how the
 conversation ended: the customer's closing turn (sentiment, thanks, "it works", "still not",
-a question), unanswered questions, deflection to another channel, apologies without action,
-escalation, the customer restating the problem. A logistic regression fitted on the
-development sets (`evals.local.model`, weights in `weights/resolution.json`) weighs the
-signals into the probability that the request was resolved; the reason names the signals that
-decided it and quotes their turns.
+a question), unanswered questions, deflection to another channel, promises and placating
+non-answers, apologies without action, escalation, the customer restating the problem. A
+logistic regression fitted on the development sets (`evals.local.model`, weights in
+`weights/resolution.json`) weighs the signals into the probability that the request was
+resolved. A hand-over or the customer giving up caps it: by definition the request was not
+resolved in this conversation. The reason names the signals that decided the verdict and
+quotes their turns.
 """
 
 from __future__ import annotations
@@ -15,39 +17,37 @@ from __future__ import annotations
 from evals.analysis import ConversationAnalysis
 from evals.local.explain import explain
 from evals.local.model import shipped_model
-from evals.local.outcome import read_outcome
-from evals.local.signals import read_signals
-from evals.local.verdict import NO_REQUEST, LocalVerdict, completed, not_applicable
+from evals.local.signals import Reading
+from evals.local.verdict import LocalVerdict, completed
 
 PASS_MARK = 0.5
-# The model's probability this far from the pass mark is a clear verdict; nearer, the hybrid
-# engine may ask the LLM judge.
+# The probability this far from the pass mark is a clear verdict; nearer, the hybrid engine
+# may ask the LLM judge.
 _CLEAR_MARGIN = 0.3
 _CLEAR, _UNSURE = 0.85, 0.5
 
 
 def _headline(score: float) -> str:
-    if score >= PASS_MARK + _CLEAR_MARGIN:
-        return "Resolved"
     if score >= PASS_MARK:
-        return "Probably resolved"
+        return "Resolved" if score >= PASS_MARK + _CLEAR_MARGIN else "Probably resolved"
     return "Not resolved" if score <= PASS_MARK - _CLEAR_MARGIN else "Probably not resolved"
 
 
-def score_resolution(a: ConversationAnalysis) -> LocalVerdict:
-    if not a.customer_turns or not a.agent_turns:
-        return not_applicable("Too short to judge: resolution needs at least one customer and one agent turn.")
-    if not a.has_request:
-        return not_applicable(NO_REQUEST)
-    outcome = read_outcome(a)
+def score_resolution(a: ConversationAnalysis, reading: Reading) -> LocalVerdict:
+    """The verdict on a conversation that has a request and both sides speaking."""
+    outcome = reading.outcome
     model = shipped_model("resolution")
-    signals = read_signals(a, outcome)
-    score = model.predict(signals.values)
-    why = explain(model, signals, a, 1.0 if score >= PASS_MARK else -1.0)
+    score = model.predict(reading.signals.values)
+    cap = outcome.definitional_cap
+    if cap is not None and score > cap.kind.cap:
+        quote = f'"{a.quote_of(cap.turn)}"'
+        reason = cap.kind.template.format(turn=cap.turn, quote=quote)
+        return completed(cap.kind.cap, reason, list(outcome.evidence), cap.kind.confidence)
+    why = explain(model, reading.signals.values, reading.signals, a, 1.0 if score >= PASS_MARK else -1.0)
     reason = f"{_headline(score)} ({score:.2f})"
-    if why.phrases:
-        reason += ": " + "; ".join(why.phrases)
-    reason += "." + (f" Outcome notices: {outcome.reason}" if why.outcome_named or not why.phrases else "")
+    reason += (": " + "; ".join(why.phrases) + ".") if why.phrases else "."
+    if why.outcome_named or not why.phrases:
+        reason += f" Outcome notices: {outcome.reason}"
     evidence = list(why.evidence) + [e for e in outcome.evidence if e not in why.evidence]
     confidence = _CLEAR if abs(score - PASS_MARK) >= _CLEAR_MARGIN else _UNSURE
     return completed(score, reason, evidence, confidence)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from evals.analysis import ConversationAnalysis
 from evals.facts import content_words
-from evals.local.verdict import LocalVerdict
+from evals.local.conduct import ConductReading, read_conduct
+from evals.local.outcome import OutcomeReading, read_outcome
 from evals.sentiment import compound
-from evals.text import lower
+from evals.text import lower, split_sentences
 
 # Apologies in this many agent turns with no action between them read as a loop, not courtesy.
 _APOLOGY_LOOP_TURNS = 2
@@ -33,8 +34,11 @@ _ACKNOWLEDGING = frozenset({"acknowledge", "pleasantry"})
 # The order of the feature vector; the weights file lists the same names and is checked on load.
 NAMES: tuple[str, ...] = (
     "outcome",
+    "conduct",
     "has_outcome",
     "closing_sentiment",
+    "closing_sentence_sentiment",
+    "opening_question",
     "agent_closing_sentiment",
     "closing_thanks",
     "closing_satisfied",
@@ -49,6 +53,9 @@ NAMES: tuple[str, ...] = (
     "unanswered_question",
     "customer_ended",
     "deflection",
+    "instruction",
+    "promise",
+    "placation",
     "apology_loop",
     "escalation",
     "restated",
@@ -56,6 +63,26 @@ NAMES: tuple[str, ...] = (
     "agent_asks_last",
     "log_turns",
 )
+
+# Quality reads the resolution verdict's score (a stacked model: satisfaction follows
+# resolution, and the resolution model knows outcome notices that satisfaction ratings rarely
+# show) and a few signals about the agent's conduct; with every closing signal as well, the
+# ratings' weight spreads over near-copies of what the resolution score already holds.
+RESOLVED = "resolved"
+MODEL_FEATURES: dict[str, tuple[str, ...]] = {
+    "resolution": NAMES,
+    "quality": (
+        RESOLVED,
+        "conduct",
+        "closing_sentiment",
+        "frustration_share",
+        "leaving",
+        "deflection",
+        "apology_loop",
+        "reask",
+    ),
+}
+_POSITION = {name: position for position, name in enumerate(NAMES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +93,27 @@ class Signals:
     turns: dict[str, int]
 
     def value(self, name: str) -> float:
-        return self.values[NAMES.index(name)]
+        return self.values[_POSITION[name]]
+
+    def select(self, names: tuple[str, ...], resolved: float | None = None) -> tuple[float, ...]:
+        """The values of `names` in that order; `resolved` stands for `RESOLVED`."""
+        return tuple(resolved if name == RESOLVED else self.values[_POSITION[name]] for name in names)  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What both learned evaluators read from one conversation: the two rule readings and the
+    signals built on them."""
+
+    outcome: OutcomeReading
+    conduct: ConductReading
+    signals: Signals
+
+
+def read(a: ConversationAnalysis) -> Reading:
+    """The reading of a conversation with at least one customer and one agent turn."""
+    outcome, conduct = read_outcome(a), read_conduct(a)
+    return Reading(outcome, conduct, read_signals(a, outcome, conduct))
 
 
 def _restated(first: str, last: str) -> float:
@@ -78,6 +125,12 @@ def _restated(first: str, last: str) -> float:
     return len(closing & content_words(first)) / len(closing)
 
 
+def last_sentence(text: str) -> str:
+    """How a turn ends: "It didn't work at first. Now it's fine." ends well."""
+    sentences = split_sentences(text)
+    return sentences[-1] if sentences else text
+
+
 def _apology_loop(a: ConversationAnalysis) -> tuple[float, int | None]:
     empty = [turn for turn, kinds in a.agent_cues if "apology" in kinds and not kinds & _ACTION_KINDS]
     if len(empty) >= _APOLOGY_LOOP_TURNS:
@@ -85,20 +138,23 @@ def _apology_loop(a: ConversationAnalysis) -> tuple[float, int | None]:
     return 0.0, None
 
 
-def read_signals(a: ConversationAnalysis, outcome: LocalVerdict) -> Signals:
+def read_signals(a: ConversationAnalysis, outcome: OutcomeReading, conduct: ConductReading) -> Signals:
     """The signals of an analysed conversation with at least one customer and one agent turn;
-    `outcome` is the rule reading of its outcome notices."""
+    `outcome` and `conduct` are the rule readings of its outcome notices and the agent's conduct."""
     turns = {t.index: t for t in a.turns}
     first_customer, closing_customer = a.customer_cues[0][0], a.customer_cues[-1][0]
     closing_cues = a.customer_cues[-1][1]
-    closing_agent = a.agent_cues[-1][0]
+    closing_agent, agent_kinds = a.agent_cues[-1]
     closing_text = turns[closing_customer].text
     last = a.turns[-1]
     fired: dict[str, int] = {}
     values: dict[str, float] = {
-        "outcome": outcome.score if outcome.score is not None else 0.5,
+        "outcome": outcome.score,
+        "conduct": conduct.rating,
         "has_outcome": float(any(e.kind in _OUTCOME_KINDS for e in a.events)),
         "closing_sentiment": compound(lower(closing_text)),
+        "closing_sentence_sentiment": compound(lower(last_sentence(closing_text))),
+        "opening_question": float("?" in turns[first_customer].text),
         "agent_closing_sentiment": compound(lower(turns[closing_agent].text)),
         "closing_thanks": float("gratitude" in closing_cues),
         "closing_satisfied": float("satisfied" in closing_cues),
@@ -113,8 +169,13 @@ def read_signals(a: ConversationAnalysis, outcome: LocalVerdict) -> Signals:
         "unanswered_question": float(last.role == "customer" and "?" in last.text),
         "customer_ended": float(last.role == "customer"),
         "deflection": float(any("deflection" in kinds for _, kinds in a.agent_cues)),
+        "instruction": float(any("instruction" in kinds for _, kinds in a.agent_cues)),
+        "promise": float("promise" in agent_kinds),
+        "placation": float(any("placation" in kinds for _, kinds in a.agent_cues)),
         "escalation": float(any(e.kind in ("escalation", "escalation_demand") for e in a.events)),
-        "restated": _restated(turns[first_customer].text, closing_text) if closing_customer != first_customer else 0.0,
+        "restated": _restated(turns[first_customer].text, closing_text)
+        if closing_customer != first_customer
+        else 0.0,
         "reask": min(1.0, sum(r.weight for r in a.reasks)),
         "agent_asks_last": float(last.role == "agent" and "?" in last.text),
         "log_turns": math.log(len(a.turns)),
@@ -140,6 +201,10 @@ def read_signals(a: ConversationAnalysis, outcome: LocalVerdict) -> Signals:
     _first_turn_with(a, fired, "leaving", _LEAVING_KINDS, customer=True)
     _first_turn_with(a, fired, "repeat_complaint", _REPEAT_KINDS, customer=True)
     _first_turn_with(a, fired, "deflection", frozenset({"deflection"}), customer=False)
+    _first_turn_with(a, fired, "instruction", frozenset({"instruction"}), customer=False)
+    _first_turn_with(a, fired, "placation", frozenset({"placation"}), customer=False)
+    if values["promise"]:
+        fired["promise"] = closing_agent
     _first_turn_with(a, fired, "frustration_share", frozenset({"frustration"}), customer=True)
     return Signals(tuple(values[name] for name in NAMES), fired)
 
