@@ -25,6 +25,7 @@ MIN_RATING, MAX_RATING = 1.0, 5.0
 _CLEAR_DISTANCE = 1.0
 _CLEAR, _UNSURE = 0.7, 0.4
 _PROBLEMS_NAMED = 3
+RESOLVED_PHRASE = "the request was not resolved"
 
 
 def rating_to_score(rating: float) -> float:
@@ -43,6 +44,8 @@ def score_quality(
     reason = f"Quality {rating:.1f}/5: " + ("; ".join(why.phrases) if why.phrases else "nothing stood out")
     problems = reading.conduct.problems[:_PROBLEMS_NAMED]
     reason += f" (conduct: {'; '.join(problems)})." if problems else "."
+    if resolution.score is not None and resolution.score < PASS_MARK and RESOLVED_PHRASE not in reason:
+        reason += f" The request was not resolved ({resolution.score:.2f})."
     evidence = list(why.evidence) + list(reading.conduct.evidence)
     if any(r for r in a.reasks):
         evidence += [e for e in retention.evidence if e.note.startswith(("re-ask", "possible"))][:2]

@@ -25,6 +25,10 @@ PASS_MARK = 0.5
 # may ask the LLM judge.
 _CLEAR_MARGIN = 0.3
 _CLEAR, _UNSURE = 0.85, 0.5
+# Without an outcome notice and with a single customer turn, the customer never reacted to the
+# agent's answer: the closing signals describe the request, not its result, so the verdict is
+# never clear.
+_MIN_CUSTOMER_TURNS_WITHOUT_NOTICE = 2
 
 
 def _headline(score: float) -> str:
@@ -49,5 +53,6 @@ def score_resolution(a: ConversationAnalysis, reading: Reading) -> LocalVerdict:
     if why.outcome_named or not why.phrases:
         reason += f" Outcome notices: {outcome.reason}"
     evidence = list(why.evidence) + [e for e in outcome.evidence if e not in why.evidence]
-    confidence = _CLEAR if abs(score - PASS_MARK) >= _CLEAR_MARGIN else _UNSURE
+    reacted = a.customer_turns >= _MIN_CUSTOMER_TURNS_WITHOUT_NOTICE or reading.signals.value("has_outcome") > 0
+    confidence = _CLEAR if reacted and abs(score - PASS_MARK) >= _CLEAR_MARGIN else _UNSURE
     return completed(score, reason, evidence, confidence)
