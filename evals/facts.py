@@ -467,7 +467,12 @@ def same_fact(a: Fact, b: Fact) -> bool:
     """Whether two mentions state the same value of the same kind."""
     if a.kind != b.kind:
         return False
-    if isinstance(a.key, tuple) and a.key[0] == "redacted" or isinstance(b.key, tuple) and b.key[0] == "redacted":
+    if (
+        isinstance(a.key, tuple)
+        and a.key[0] == "redacted"
+        or isinstance(b.key, tuple)
+        and b.key[0] == "redacted"
+    ):
         return a.key == b.key
     if a.kind == "time":
         return bool(a.key & b.key)  # type: ignore[operator]
@@ -517,6 +522,7 @@ _REQUESTED_KINDS = {
             r"|tracking|customer|serial|claim)(?:\s+(?:number|no\b|id|code|reference)|\s*\#)"
         ),
         r"\b(?:zip|postal|post)\s*code\b",
+        r"\b(?:card|iban)(?:\s+(?:number|no\b|details))?\b",
     ],
     "amount": [
         r"\bhow\s+much\b",
@@ -566,7 +572,19 @@ _REQUESTED = GatedAlternatives(
             {"phone", "mobile", "cell", "cellphone", "telephone", "contact", "call", "callback", "number"}
         ),
         "id": frozenset(
-            {"number", "no", "id", "code", "reference", "zipcode", "postcode", "postalcode", "#"}
+            {
+                "number",
+                "no",
+                "id",
+                "code",
+                "reference",
+                "zipcode",
+                "postcode",
+                "postalcode",
+                "#",
+                "card",
+                "iban",
+            }
         ),
         "amount": frozenset({"much", "amount", "budget", "price"}),
         "count": frozenset({"many", "party", "number"}),

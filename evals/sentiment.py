@@ -23,7 +23,35 @@ _ALPHA = 15.0
 _NEGATION_WINDOW = 3
 _BEFORE_BUT, _AFTER_BUT = 0.5, 1.5
 _NEGATIONS = frozenset(
-    ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "wont", "wouldnt", "couldnt", "shouldnt", "hasnt", "havent", "hadnt", "aint", "without"]
+    [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "nowhere",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "werent",
+        "wont",
+        "wouldnt",
+        "couldnt",
+        "shouldnt",
+        "hasnt",
+        "havent",
+        "hadnt",
+        "aint",
+        "without",
+    ]
 )
 # Words, and the punctuation that ends a clause (a negation does not reach past it).
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[.,;!?]")

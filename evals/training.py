@@ -35,6 +35,7 @@ QUALITY_ALPHA = 10.0
 FOLDS = 5
 SEED = 0
 _DIGITS = 6
+_MIN_SCALE = 10.0**-_DIGITS  # a spread that rounds to 0 in the weights file
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 Fit = Callable[[np.ndarray, np.ndarray], LinearModel]
@@ -74,7 +75,7 @@ def satisfaction_label(dialogue: Dialogue) -> float | None:
 
 def _scaled(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0  # a constant signal carries no weight
+    scale[scale < _MIN_SCALE] = 1.0  # a (nearly) constant signal carries no weight
     return (x - mean) / scale, mean, scale
 
 

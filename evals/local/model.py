@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 FORMAT_VERSION = 1
 
 Link = Literal["logistic", "identity"]
+_MIN_LOGIT = -700.0  # below this exp(-z) overflows; the probability is 0 to double precision
 
 
 class WeightsError(ValueError):
@@ -40,17 +42,25 @@ class LinearModel:
     intercept: float
     trained_on: dict[str, Any]
 
-    def contributions(self, values: tuple[float, ...]) -> tuple[float, ...]:
-        """Each signal's share of the linear score, relative to an average conversation."""
-        return tuple(
-            c * (x - m) / s for c, x, m, s in zip(self.coef, values, self.mean, self.scale, strict=True)
+    def __post_init__(self) -> None:
+        if len({len(self.features), len(self.mean), len(self.scale), len(self.coef)}) != 1 or 0 in self.scale:
+            raise WeightsError(f"{self.name}: features, mean, scale and coef must align, with no zero scale")
+        # Folded once: score = link(offset + sum(slope * x)), the hot path's few multiply-adds.
+        slopes = tuple(c / s for c, s in zip(self.coef, self.scale, strict=True))
+        object.__setattr__(self, "_slopes", slopes)
+        object.__setattr__(
+            self, "_offset", self.intercept - sum(w * m for w, m in zip(slopes, self.mean, strict=True))
         )
 
+    def contributions(self, values: tuple[float, ...]) -> tuple[float, ...]:
+        """Each signal's share of the linear score, relative to an average conversation."""
+        return tuple(w * (x - m) for w, x, m in zip(self._slopes, values, self.mean, strict=True))  # type: ignore[attr-defined]
+
     def predict(self, values: tuple[float, ...]) -> float:
-        z = self.intercept + sum(self.contributions(values))
+        z = self._offset + sum(map(operator.mul, self._slopes, values))  # type: ignore[attr-defined]
         if self.link == "identity":
             return z
-        return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+        return 1.0 / (1.0 + math.exp(-z)) if z > _MIN_LOGIT else 0.0
 
     def to_json(self) -> str:
         return json.dumps({"format_version": FORMAT_VERSION, **asdict(self)}, indent=1) + "\n"
@@ -65,7 +75,10 @@ def read_model(path: Path, features: tuple[str, ...]) -> LinearModel:
     if raw.get("format_version") != FORMAT_VERSION:
         raise WeightsError(f"{path}: format_version {raw.get('format_version')!r}, expected {FORMAT_VERSION}")
     raw.pop("format_version")
-    model = LinearModel(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    try:
+        model = LinearModel(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    except TypeError as exc:
+        raise WeightsError(f"{path}: not a weights file ({exc})") from exc
     if model.features != features:
         raise WeightsError(f"{path}: weights for signals {model.features}, the code computes {features}")
     return model

@@ -53,6 +53,8 @@ def score_resolution(a: ConversationAnalysis, reading: Reading) -> LocalVerdict:
     if why.outcome_named or not why.phrases:
         reason += f" Outcome notices: {outcome.reason}"
     evidence = list(why.evidence) + [e for e in outcome.evidence if e not in why.evidence]
-    reacted = a.customer_turns >= _MIN_CUSTOMER_TURNS_WITHOUT_NOTICE or reading.signals.value("has_outcome") > 0
+    reacted = (
+        a.customer_turns >= _MIN_CUSTOMER_TURNS_WITHOUT_NOTICE or reading.signals.value("has_outcome") > 0
+    )
     confidence = _CLEAR if reacted and abs(score - PASS_MARK) >= _CLEAR_MARGIN else _UNSURE
     return completed(score, reason, evidence, confidence)
