@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev screenshots lint bench calibrate clean
+.PHONY: help demo test install install-dev screenshots lint bench calibrate train-evaluators clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,8 +43,11 @@ bench: $(VENV)/.installed-dev  ## performance benchmarks (print figures; not tes
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_evals.py
 
-calibrate: $(VENV)/.installed  ## evaluator accuracy on ../shared/data/sgd_dev
-	$(BIN)/journeys calibrate ../shared/data/sgd_dev/dialogues.jsonl
+calibrate: $(VENV)/.installed-dev  ## evaluator accuracy on ../shared/data/{sgd_dev,stc3_dev}, beside baselines
+	$(BIN)/journeys calibrate
+
+train-evaluators: $(VENV)/.installed-dev  ## refit evals/local/weights/*.json on the dev sets (reproducible)
+	$(BIN)/python -m evals.training
 
 clean:  ## remove generated data (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs
