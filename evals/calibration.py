@@ -218,7 +218,9 @@ def format_report(figures: Sequence[Figure], counts: dict[str, int]) -> str:
 def calibrate(paths: Sequence[Path], echo: Callable[[str], None] = print) -> int:
     """Read the sets (skipping missing ones with a message), print the report; the exit code."""
     if importlib.util.find_spec("sklearn") is None:
-        echo("error: calibration refits the weights per fold and needs scikit-learn: pip install 'journeys[dev]'")
+        echo(
+            "error: calibration refits the weights per fold and needs scikit-learn: pip install 'journeys[dev]'"
+        )
         return 1
     try:
         dialogues = load_sets(paths or default_paths(DATA_DIR), report=echo)

@@ -166,20 +166,23 @@ def resolution_scores(found: Sequence[Example]) -> np.ndarray:
     """Every example's resolution score by models that never saw its label: out-of-fold for the
     labelled ones, the mean of the fold models for the rest; capped as at run time."""
     chosen, y = labelled(found, resolution_label)
-    x = np.array([e.values for e in chosen])
+    x = resolution_inputs(chosen)
     strata = [f"{e.dialogue.source}:{v}" for e, v in zip(chosen, y, strict=True)]
     models, fold_of = fold_models(fit_resolution, x, y, strata)
     fold = {id(e): k for e, k in zip(chosen, fold_of, strict=True)}
     scores = []
-    for e in found:
+    for e, values in zip(found, resolution_inputs(found), strict=True):
         k = fold.get(id(e))
-        raw = (
-            models[k].predict(e.values)
-            if k is not None
-            else float(np.mean([m.predict(e.values) for m in models]))
-        )
+        row = tuple(values)
+        raw = models[k].predict(row) if k is not None else float(np.mean([m.predict(row) for m in models]))
         scores.append(_capped(raw, e.cap))
     return np.array(scores)
+
+
+def resolution_inputs(found: Sequence[Example]) -> np.ndarray:
+    """The resolution model's inputs, in its feature order."""
+    names = MODEL_FEATURES["resolution"]
+    return np.array([Signals(e.values, {}).select(names) for e in found])
 
 
 def quality_inputs(found: Sequence[Example], resolved: np.ndarray) -> np.ndarray:
@@ -191,7 +194,7 @@ def quality_inputs(found: Sequence[Example], resolved: np.ndarray) -> np.ndarray
 def train(dialogues: Sequence[Dialogue]) -> dict[str, LinearModel]:
     found = examples(dialogues)
     chosen, y = labelled(found, resolution_label)
-    models = {"resolution": fit_resolution(np.array([e.values for e in chosen]), y)}
+    models = {"resolution": fit_resolution(resolution_inputs(chosen), y)}
     resolved = resolution_scores(found)
     with_s = [i for i, e in enumerate(found) if satisfaction_label(e.dialogue) is not None]
     if with_s:

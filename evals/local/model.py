@@ -57,6 +57,8 @@ class LinearModel:
         return tuple(w * (x - m) for w, x, m in zip(self._slopes, values, self.mean, strict=True))  # type: ignore[attr-defined]
 
     def predict(self, values: tuple[float, ...]) -> float:
+        if len(values) != len(self.features):
+            raise WeightsError(f"{self.name}: {len(values)} values for {len(self.features)} features")
         z = self._offset + sum(map(operator.mul, self._slopes, values))  # type: ignore[attr-defined]
         if self.link == "identity":
             return z

@@ -41,13 +41,14 @@ def score_resolution(a: ConversationAnalysis, reading: Reading) -> LocalVerdict:
     """The verdict on a conversation that has a request and both sides speaking."""
     outcome = reading.outcome
     model = shipped_model("resolution")
-    score = model.predict(reading.signals.values)
+    values = reading.signals.select(model.features)
+    score = model.predict(values)
     cap = outcome.definitional_cap
     if cap is not None and score > cap.kind.cap:
         quote = f'"{a.quote_of(cap.turn)}"'
         reason = cap.kind.template.format(turn=cap.turn, quote=quote)
         return completed(cap.kind.cap, reason, list(outcome.evidence), cap.kind.confidence)
-    why = explain(model, reading.signals.values, reading.signals, a, 1.0 if score >= PASS_MARK else -1.0)
+    why = explain(model, values, reading.signals, a, 1.0 if score >= PASS_MARK else -1.0)
     reason = f"{_headline(score)} ({score:.2f})"
     reason += (": " + "; ".join(why.phrases) + ".") if why.phrases else "."
     if why.outcome_named or not why.phrases:

@@ -69,8 +69,10 @@ NAMES: tuple[str, ...] = (
 # show) and a few signals about the agent's conduct; with every closing signal as well, the
 # ratings' weight spreads over near-copies of what the resolution score already holds.
 RESOLVED = "resolved"
+# Resolution leaves re-asks to retention: in the SGD set every re-ask dialogue is resolved (its
+# README warns not to read a link off it), and a model would learn that artefact.
 MODEL_FEATURES: dict[str, tuple[str, ...]] = {
-    "resolution": NAMES,
+    "resolution": tuple(name for name in NAMES if name != "reask"),
     "quality": (
         RESOLVED,
         "conduct",

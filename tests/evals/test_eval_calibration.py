@@ -197,3 +197,9 @@ def test_weights_of_another_format_or_other_signals_are_refused(tmp_path: Path) 
     path.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(WeightsError, match="signals"):
         read_model(path, MODEL_FEATURES["resolution"][:-1])
+
+
+def test_a_model_refuses_values_that_do_not_line_up_with_its_features() -> None:
+    model = shipped_model("resolution")
+    with pytest.raises(WeightsError, match="values for"):
+        model.predict((0.0,) * (len(model.features) + 1))
