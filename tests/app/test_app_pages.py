@@ -15,6 +15,9 @@ from app_runner import main_module_kept
 from apptest_helpers import metric, page_links, plotly_figures, texts
 from fixture_marts import build_fixture_snapshot
 
+from app import queries
+from app.data import current_snapshot
+from app.filters import Filters
 from app.formatting import count, escape_markdown, pct, signed
 from orchestration.ingest import decode_pool
 
@@ -386,3 +389,24 @@ def test_decode_workers_start_after_a_dashboard_run(open_page, tmp_path, monkeyp
         path.write_text(json.dumps({"resourceSpans": []}) + "\n")
     monkeypatch.setattr(decode_pool, "PARALLEL_MIN_BYTES", 0)
     assert [decoded.path for decoded in decode_pool.decode_files(paths)] == paths
+
+
+def test_the_conversation_list_pages_through_every_conversation_newest_first(serving, mart):
+    snapshot = current_snapshot(serving)
+    newest_first = mart("conversation_evaluations").sort_values(
+        ["started_at", "conversation_id"], ascending=[False, True]
+    )
+    seen: list[str] = []
+    while True:
+        page = queries.conversations(snapshot, Filters(), [], False, "", 40, len(seen)).frame
+        seen += list(page["conversation_id"].head(40))
+        if len(page) <= 40:
+            break
+    assert seen == list(newest_first["conversation_id"])
+    assert len(seen) > 40
+
+
+def test_a_page_past_the_last_conversation_says_so(open_page, mart):
+    at = open_page("conversations", list_page="99")
+    assert "**No conversations on page 99**: go back to an earlier page." in texts(at)
+    assert at.query_params["list_page"] == "99"

@@ -67,3 +67,90 @@ def test_without_a_routing_mart_there_is_no_signals_file(tmp_path):
     snap = publish_snapshot(con, tmp_path / "serving")
     assert snap.routing_signals is None
     assert not (tmp_path / "serving" / "routing_signals.json").exists()
+
+
+def _conversation_mart(con, days):
+    con.execute(
+        "create or replace table marts.conversation_evaluations as select 'c' || i as conversation_id, "
+        "d::date as partition_date, 0.5::double as resolution_score "
+        "from unnest(?::varchar[]) as u(d), range(3) as r(i)",
+        [days],
+    )
+
+
+def _read_conversations(current):
+    return duckdb.sql(
+        f"select partition_date::varchar, conversation_id, resolution_score from read_parquet("
+        f"'{current}/conversation_evaluations/**/*.parquet', hive_partitioning = true) order by all"
+    ).fetchall()
+
+
+def test_conversation_marts_are_hive_partitioned_and_only_changed_days_are_rewritten(con, tmp_path):
+    serving = tmp_path / "serving"
+    _conversation_mart(con, ["2026-11-01", "2026-11-02"])
+    first = publish_snapshot(con, serving)
+    days = sorted(p.name for p in (first.path / "conversation_evaluations").iterdir())
+    assert days == ["partition_date=2026-11-01", "partition_date=2026-11-02"]
+    assert json.loads((first.path / "manifest.json").read_text())["tables"]["conversation_evaluations"] == 6
+
+    con.execute("update marts.conversation_evaluations set resolution_score = 0.9 where partition_date = '2026-11-02'")
+    con.execute(
+        "insert into marts.conversation_evaluations values ('c9', '2026-11-03', 0.1)"
+    )
+    second = publish_snapshot(con, serving)
+
+    def inode(snapshot, day):
+        (file,) = (snapshot.path / "conversation_evaluations" / f"partition_date={day}").iterdir()
+        return file.stat().st_ino
+
+    assert inode(second, "2026-11-01") == inode(first, "2026-11-01")  # unchanged: linked, not rewritten
+    assert inode(second, "2026-11-02") != inode(first, "2026-11-02")
+    rows = _read_conversations(serving / "current")
+    assert [r for r in rows if r[0] == "2026-11-02"] == [("2026-11-02", f"c{i}", 0.9) for i in range(3)]
+    assert ("2026-11-03", "c9", 0.1) in rows and len(rows) == 7
+    # Republishing the same rows rewrites nothing and reads the same.
+    third = publish_snapshot(con, serving)
+    assert inode(third, "2026-11-02") == inode(second, "2026-11-02")
+    assert _read_conversations(serving / "current") == rows
+
+
+def test_an_empty_conversation_mart_keeps_its_columns(con, tmp_path):
+    _conversation_mart(con, [])
+    snap = publish_snapshot(con, tmp_path / "serving")
+    columns = duckdb.sql(
+        f"describe select * from read_parquet('{snap.path}/conversation_evaluations/**/*.parquet', "
+        "hive_partitioning = true)"
+    ).fetchall()
+    assert [c[0] for c in columns] == ["conversation_id", "partition_date", "resolution_score"]
+
+
+def test_everything_current_points_at_is_on_disk_before_the_swap(con, tmp_path, monkeypatch):
+    """Each Parquet file, the manifest and the routing signals are fsynced, then the snapshot's
+    directory; `current` is swapped only after, and its directory fsynced too."""
+    serving = tmp_path / "serving"
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def record_fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def record_replace(src, dst):
+        synced.append(f"replace {dst}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", record_fsync)
+    monkeypatch.setattr(os, "replace", record_replace)
+    snap = publish_snapshot(con, serving)
+
+    swap = synced.index(f"replace {serving / 'current'}")
+    before_swap = set(synced[:swap])
+    written = {str(snap.path / name) for name in os.listdir(snap.path)}
+    assert {"manifest.json", "routing_signals.json"} <= set(os.listdir(snap.path))
+    # The files were synced under the staging name the snapshot directory had before its rename.
+    staged = {p.replace(str(snap.path), str(snap.path.parent / f".{snap.path.name}.partial")) for p in written}
+    assert staged <= before_swap
+    assert str(snap.path.parent) in before_swap  # the rename of the snapshot directory
+    assert str(serving) in synced[swap + 1 :]  # the swap of `current`
+    signals = synced.index(f"replace {serving / 'routing_signals.json'}")
+    assert str(serving) in synced[signals + 1 :]
