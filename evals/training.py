@@ -20,12 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from evals.analysis import analyse
 from evals.devsets import Dialogue, default_paths, load_sets
-from evals.local.model import WEIGHTS_DIR, LinearModel
+from evals.local.model import WEIGHTS_DIR, LinearModel, Link
 from evals.local.signals import MODEL_FEATURES, Signals, read
 
 # Strong L2 penalty: a few hundred labelled dialogues for about thirty signals. Chosen by the
@@ -83,6 +84,29 @@ def _rounded(values: np.ndarray) -> tuple[float, ...]:
     return tuple(round(float(v), _DIGITS) for v in values)
 
 
+def _model(
+    name: str,
+    penalty: str,
+    link: Link,
+    scaling: tuple[np.ndarray, np.ndarray],
+    weights: tuple[np.ndarray, float],
+    trained_on: dict[str, Any],
+) -> LinearModel:
+    """The fitted model, rounded as it is stored; its version names the fit."""
+    (mean, scale), (coef, intercept) = scaling, weights
+    return LinearModel(
+        name=name,
+        version=f"{name}-n{trained_on['n']}-{penalty}",
+        link=link,
+        features=MODEL_FEATURES[name],
+        mean=_rounded(mean),
+        scale=_rounded(scale),
+        coef=_rounded(coef),
+        intercept=round(intercept, _DIGITS),
+        trained_on=trained_on,
+    )
+
+
 def fit_resolution(x: np.ndarray, y: np.ndarray) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
 
@@ -94,17 +118,9 @@ def fit_resolution(x: np.ndarray, y: np.ndarray) -> LinearModel:
     linear = z @ fit.coef_[0] + fit.intercept_[0]
     platt = LogisticRegression(C=1e6, max_iter=5000).fit(linear[:, None], y)
     slope, offset = float(platt.coef_[0][0]), float(platt.intercept_[0])
-    return LinearModel(
-        name="resolution",
-        version=f"resolution-n{len(y)}-c{RESOLUTION_C}",
-        link="logistic",
-        features=MODEL_FEATURES["resolution"],
-        mean=_rounded(mean),
-        scale=_rounded(scale),
-        coef=_rounded(fit.coef_[0] * slope),
-        intercept=round(float(fit.intercept_[0]) * slope + offset, _DIGITS),
-        trained_on={"n": len(y), "resolved": int(y.sum()), "penalty_c": RESOLUTION_C},
-    )
+    trained_on = {"n": len(y), "resolved": int(y.sum()), "penalty_c": RESOLUTION_C}
+    weights = (fit.coef_[0] * slope, float(fit.intercept_[0]) * slope + offset)
+    return _model("resolution", f"c{RESOLUTION_C}", "logistic", (mean, scale), weights, trained_on)
 
 
 def fit_quality(x: np.ndarray, y: np.ndarray) -> LinearModel:
@@ -116,17 +132,9 @@ def fit_quality(x: np.ndarray, y: np.ndarray) -> LinearModel:
     # spread, so that the 1-5 rating uses the scale as people do (ranks are unchanged).
     fitted = z @ fit.coef_
     spread = float(np.std(y) / np.std(fitted)) if np.std(fitted) > 0 else 1.0
-    return LinearModel(
-        name="quality",
-        version=f"quality-n{len(y)}-a{QUALITY_ALPHA}",
-        link="identity",
-        features=MODEL_FEATURES["quality"],
-        mean=_rounded(mean),
-        scale=_rounded(scale),
-        coef=_rounded(fit.coef_ * spread),
-        intercept=round(float(fit.intercept_), _DIGITS),
-        trained_on={"n": len(y), "target": "customer_satisfaction", "penalty_alpha": QUALITY_ALPHA},
-    )
+    trained_on = {"n": len(y), "target": "customer_satisfaction", "penalty_alpha": QUALITY_ALPHA}
+    weights = (fit.coef_ * spread, float(fit.intercept_))
+    return _model("quality", f"a{QUALITY_ALPHA}", "identity", (mean, scale), weights, trained_on)
 
 
 def labelled(
