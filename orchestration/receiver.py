@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from orchestration.ingest.landing import write_landing_file
 from orchestration.ingest.otlp_json import NotOtlpJson, json_request_line, request_to_json_line, span_count
+from orchestration.ingest.otlp_values import NestingTooDeep
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -109,7 +110,10 @@ def _decode(body: bytes, encoding: str, content_type: str, limit: int) -> tuple[
         raise _Rejected(
             400, INVALID_ARGUMENT, f"body is not a protobuf ExportTraceServiceRequest: {exc}"
         ) from exc
-    return request_to_json_line(request), span_count(request)
+    try:
+        return request_to_json_line(request), span_count(request)
+    except NestingTooDeep as exc:
+        raise _Rejected(400, INVALID_ARGUMENT, str(exc)) from exc
 
 
 def create_app(landing_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Starlette:

@@ -201,9 +201,20 @@ def landing_file_days(path: Path) -> set[date]:
     """The partition days a landing file contributes to, as the file alone tells them: the start
     days of its conversations, and the day its quarantined lines are reported on. (A file holding
     only the tail of a conversation begun in another file names the tail's day; ingesting that day
-    lists the conversation's real day in `IngestReport.related_days`.)"""
-    stat = Path(path).stat()
-    file = LandingFile(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    lists the conversation's real day in `IngestReport.related_days`.)
+
+    Never raises: a file that is gone has no days, a broken symbolic link the day of its own mtime
+    (where ingestion reports it unreadable), and bad content is quarantined on the file's day."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        file = LandingFile(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        try:
+            link = path.lstat()
+        except OSError:
+            return set()  # removed since it was listed
+        file = LandingFile(str(path.parent.resolve() / path.name), 0, link.st_mtime_ns)
     with duckdb.connect() as con:
         install_macros(con)
         with tqdm(disable=True) as bar:
