@@ -9,10 +9,17 @@ from pathlib import Path
 
 import orjson
 import pytest
+import requests
+from google.rpc.code_pb2 import INVALID_ARGUMENT
+from google.rpc.status_pb2 import Status
 from ingest_builders import DAY, T0, request, rows, sid, span, tid, write_lines
 
-from orchestration.ingest import decode, decode_pool, ingest_partition, landing_file_days
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from orchestration.ingest import decode, decode_pool, landing_file_days
 from orchestration.ingest.decode import decode_file
+from orchestration.ingest.landing import list_landing_files
 from orchestration.ingest.otlp_values import MAX_NESTING_DEPTH
 
 NEXT_DAY = DAY + timedelta(days=1)
@@ -190,3 +197,61 @@ def test_landing_file_days_of_a_vanished_file_or_broken_link_does_not_raise(land
     link.symlink_to(tmp_path / "nowhere.jsonl")
     # The link's own mtime day, where ingestion reports it as an unreadable file.
     assert landing_file_days(link) == {datetime.fromtimestamp(link.lstat().st_mtime, UTC).date()}
+
+
+def _protobuf_body(levels: int, kind: str) -> bytes:
+    """A protobuf request with one span whose attribute is `levels` AnyValue levels deep."""
+    value = AnyValue(string_value="leaf")
+    for _ in range(levels - 1):
+        nested = AnyValue()
+        if kind == "arrayValue":
+            nested.array_value.values.append(value)
+        else:
+            nested.kvlist_value.values.append(KeyValue(key="k", value=value))
+        value = nested
+    body = ExportTraceServiceRequest()
+    proto_span = body.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=bytes.fromhex(tid(1)), span_id=bytes.fromhex(sid(1)), name="deep"
+    )
+    proto_span.attributes.append(KeyValue(key="deep", value=value))
+    return body.SerializeToString()
+
+
+@pytest.mark.parametrize("encoding", ["json", "protobuf"])
+@pytest.mark.parametrize("kind", ["arrayValue", "kvlistValue"])
+def test_the_receiver_refuses_values_nested_deeper_than_32_levels(receiver, encoding, kind):
+    def post(levels: int) -> requests.Response:
+        if encoding == "json":
+            body = with_deep_value(request(deep_span(1, 1)), levels, kind).encode()
+            return requests.post(receiver.traces_url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+        headers = {"Content-Type": "application/x-protobuf"}
+        return requests.post(receiver.traces_url, data=_protobuf_body(levels, kind), headers=headers, timeout=10)
+
+    assert post(MAX_NESTING_DEPTH).status_code == 200
+    landed = list_landing_files(receiver.landing)
+    refused = post(MAX_NESTING_DEPTH + 1)
+    assert refused.status_code == 400
+    if encoding == "json":
+        status = refused.json()
+    else:
+        message = Status.FromString(refused.content)
+        status = {"code": message.code, "message": message.message}
+    assert status["code"] == INVALID_ARGUMENT
+    if (encoding, kind) == ("protobuf", "kvlistValue"):
+        # 6 message levels to the first AnyValue, then 3 per kvlist level (AnyValue, KeyValueList,
+        # KeyValue): 33 levels are 102, beyond the protobuf parser's own limit of 100.
+        assert "not a protobuf ExportTraceServiceRequest" in status["message"]
+    else:
+        assert status["message"] == (
+            f"resourceSpans[0].scopeSpans[0].spans[0].attributes[{1 if encoding == 'json' else 0}] is nested more than "
+            f"{MAX_NESTING_DEPTH} levels deep (an arrayValue or kvlistValue is a level)"
+        )
+    assert list_landing_files(receiver.landing) == landed  # nothing written for the refused one
+
+
+def test_the_receiver_refuses_the_300_level_probe(receiver):
+    body = with_deep_value(request(span(1, 1, 0, 1), deep_span(2, 2)), 300).encode()
+    answer = requests.post(receiver.traces_url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == INVALID_ARGUMENT
+    assert list_landing_files(receiver.landing) == []
