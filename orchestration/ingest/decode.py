@@ -203,7 +203,7 @@ def decode_file(path: Path) -> DecodedFile:
             tables = decoder.tables()
     except MemoryError:
         raise  # not the content's fault: the file is read again by the next run
-    except Exception as exc:  # a decoder bug: set the file aside rather than stop every day's run
+    except Exception as exc:  # noqa: BLE001 - a decoder bug: set the file aside, do not stop every day
         _log.exception("decoding %s failed; the file is quarantined as %s", source, Reason.UNCONVERTIBLE)
         record = QuarantineRecord(source, None, reason_text(Reason.UNCONVERTIBLE, _error_text(exc)), None)
         return DecodedFile(path, size, line_count, SpanTables.concat([]), [record])
@@ -360,7 +360,8 @@ class _FileDecoder:
                     if problem := object_problem(span, f"{where}.spans[{k}]"):
                         self._reject(number, Reason.NOT_OTLP, problem, span)
                         continue
-                    reason, detail = self._convert(span, number, resource_key, scope_key, resource_problem or scope_problem)
+                    inherited = resource_problem or scope_problem
+                    reason, detail = self._convert(span, number, resource_key, scope_key, inherited)
                     if reason is not None:
                         trace_id, span_id = span.get("traceId"), span.get("spanId")
                         self._reject(
@@ -385,7 +386,7 @@ class _FileDecoder:
             return exc.reason, str(exc)
         except MemoryError:
             raise
-        except Exception as exc:  # a decoder bug: this span is set aside, its siblings still read
+        except Exception as exc:  # noqa: BLE001 - a decoder bug: set this span aside, read its siblings
             _log.exception("span on line %d of %s could not be converted", number, self.source)
             return Reason.UNCONVERTIBLE, _error_text(exc)
         return None, ""
@@ -528,11 +529,18 @@ class _FileDecoder:
         )
 
 
-# Python's spelling of a value orjson cannot write (nested deeper than its 255 levels), cut short
-# at a depth and a length so that writing it can neither recurse without end nor grow without bound.
-_RAW_REPR = reprlib.Repr()  # keyword arguments only from Python 3.12
-_RAW_REPR.maxlevel = MAX_NESTING_DEPTH * 4
-_RAW_REPR.maxdict = _RAW_REPR.maxlist = _RAW_REPR.maxstring = _RAW_REPR.maxother = _RAW_REPR.maxlong = RAW_TEXT_LIMIT
+def _bounded_repr() -> reprlib.Repr:
+    """Python's spelling of a value orjson cannot write (nested deeper than its 255 levels), cut
+    short at a depth and a length so that writing it can neither recurse without end nor grow
+    without bound."""
+    spelling = reprlib.Repr()  # keyword arguments only from Python 3.12
+    spelling.maxlevel = MAX_NESTING_DEPTH * 4
+    spelling.maxdict = spelling.maxlist = spelling.maxstring = RAW_TEXT_LIMIT
+    spelling.maxother = spelling.maxlong = RAW_TEXT_LIMIT
+    return spelling
+
+
+_RAW_REPR = _bounded_repr()
 
 
 def _raw_text(raw: Any) -> bytes | str:

@@ -68,6 +68,13 @@ def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     raise WrongValueType(f"{where} must be {_names(kind)}, not {json_type(value)}")
 
 
+def expect_object(value: Any, where: str) -> dict:
+    """`value` if it is an object; an element of a repeated message field cannot be null either."""
+    if type(value) is not dict:
+        raise WrongValueType(f"{where} must be an object, not {json_type(value)}")
+    return value
+
+
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
@@ -135,7 +142,7 @@ def _kvlist(value: Any, depth: int) -> dict[str, Any] | None:
         return None
     converted: dict[str, Any] = {}
     for kv in values:
-        expect(kv, dict, "kvlistValue.values[]")
+        expect_object(kv, "kvlistValue.values[]")
         if not kv.keys() <= _KEY_VALUE_FIELDS:
             raise WrongValueType(
                 f"kvlistValue.values[] has unknown fields {sorted(kv.keys() - _KEY_VALUE_FIELDS)}"
@@ -184,9 +191,8 @@ def any_value(value: Any, depth: int = 1) -> Any:
         raise NestingTooDeep(f"an AnyValue is nested more than {MAX_NESTING_DEPTH} levels deep")
     if not value.keys() <= _FIELDS_SET:
         unknown = sorted(value.keys() - _FIELDS_SET)
-        raise WrongValueType(
-            f"unknown AnyValue field {unknown[0]!r}" if len(value) == 1 else f"unknown AnyValue fields {unknown}"
-        )
+        named = f"field {unknown[0]!r}" if len(value) == 1 else f"fields {unknown}"
+        raise WrongValueType(f"unknown AnyValue {named}")
     for field in _FIELDS if len(value) > 1 else value:
         content = value.get(field)
         if content is not None:
@@ -251,7 +257,7 @@ def _attribute_dict_checked(key_values: Any) -> tuple[dict[str, Any], bool, bool
     plain: dict[str, Any] = {}
     repeated = bad_int = False
     for i, kv in enumerate(key_values):
-        expect(kv, dict, f"attributes[{i}]")
+        expect_object(kv, f"attributes[{i}]")
         if not kv.keys() <= _KEY_VALUE_FIELDS:
             raise WrongValueType(
                 f"attributes[{i}] has unknown fields {sorted(kv.keys() - _KEY_VALUE_FIELDS)}"
@@ -299,7 +305,7 @@ def check_message(
     """Check a decoded OTLP message against its protobuf descriptor (the fields of the installed
     OTLP version, by their JSON names): an unknown field or a value of the wrong JSON type raises
     WrongValueType. Fields in `skip` are left to the caller, who reads them."""
-    expect(message, dict, where)
+    expect_object(message, where)
     fields = descriptor.fields_by_camelcase_name
     for name, value in message.items():
         if name in skip or value is None:

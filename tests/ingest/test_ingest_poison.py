@@ -5,7 +5,6 @@ day are still ingested, in-process, in the decode pool and through the decode ca
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import orjson
 import pytest
@@ -13,7 +12,6 @@ import requests
 from google.rpc.code_pb2 import INVALID_ARGUMENT
 from google.rpc.status_pb2 import Status
 from ingest_builders import DAY, T0, request, rows, sid, span, tid, write_lines
-
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -29,7 +27,10 @@ DEEP = "__deep__"  # stands for the nested value's JSON text, spliced in after e
 
 def deep_value(levels: int, kind: str = "arrayValue") -> str:
     """An AnyValue `levels` AnyValue levels deep, as JSON text (orjson refuses to write 255+ levels)."""
-    opening = {"arrayValue": '{"arrayValue":{"values":[', "kvlistValue": '{"kvlistValue":{"values":[{"key":"k","value":'}
+    opening = {
+        "arrayValue": '{"arrayValue":{"values":[',
+        "kvlistValue": '{"kvlistValue":{"values":[{"key":"k","value":',
+    }
     closing = {"arrayValue": "]}}", "kvlistValue": "}]}}"}
     return opening[kind] * (levels - 1) + '{"stringValue":"leaf"}' + closing[kind] * (levels - 1)
 
@@ -59,7 +60,9 @@ def test_a_value_nested_300_levels_deep_stops_nothing(landing, warehouse, ingest
     assert sorted(r["trace_id"] for r in rows(warehouse, "select trace_id from raw.spans")) == [
         tid(n) for n in (1, 3, 4, 5)
     ]
-    (row,) = rows(warehouse, "select line_number, reason, trace_id, span_id, raw_text from raw.ingest_quarantine")
+    (row,) = rows(
+        warehouse, "select line_number, reason, trace_id, span_id, raw_text from raw.ingest_quarantine"
+    )
     assert row["line_number"] == 1
     assert row["reason"] == (
         f"nesting_too_deep: attributes[1] (deep): an AnyValue is nested more than {MAX_NESTING_DEPTH} levels deep"
@@ -95,14 +98,20 @@ def _placed(where: str) -> dict:
     bad = span(2, 2, 0, 1)
     document = request(span(1, 1, 0, 1))
     if where == "span event":
-        bad["events"] = [{"name": "e", "timeUnixNano": bad["startTimeUnixNano"], "attributes": deep_attributes}]
+        bad["events"] = [
+            {"name": "e", "timeUnixNano": bad["startTimeUnixNano"], "attributes": deep_attributes}
+        ]
     elif where == "span link":
         bad["links"] = [{"traceId": tid(9), "spanId": sid(9), "attributes": deep_attributes}]
     elif where == "resource":
-        document["resourceSpans"].append({"resource": {"attributes": deep_attributes}, "scopeSpans": [{"spans": [bad]}]})
+        document["resourceSpans"].append(
+            {"resource": {"attributes": deep_attributes}, "scopeSpans": [{"spans": [bad]}]}
+        )
         return document
     elif where == "scope":
-        document["resourceSpans"].append({"scopeSpans": [{"scope": {"name": "s", "attributes": deep_attributes}, "spans": [bad]}]})
+        document["resourceSpans"].append(
+            {"scopeSpans": [{"scope": {"name": "s", "attributes": deep_attributes}, "spans": [bad]}]}
+        )
         return document
     document["resourceSpans"][0]["scopeSpans"][0]["spans"].append(bad)
     return document
@@ -148,7 +157,9 @@ def test_a_span_the_decoder_fails_on_is_quarantined_as_unconvertible(monkeypatch
     assert row == {"reason": "unconvertible: RuntimeError: injected decoder bug", "trace_id": tid(2)}
 
 
-def test_a_file_the_decoder_fails_on_is_quarantined_and_others_ingest(monkeypatch, landing, warehouse, ingest):
+def test_a_file_the_decoder_fails_on_is_quarantined_and_others_ingest(
+    monkeypatch, landing, warehouse, ingest
+):
     """A bug outside any one span (building the file's tables, injected here) sets the file aside."""
     tables = decode._FileDecoder.tables
 
@@ -170,7 +181,9 @@ def test_a_file_the_decoder_fails_on_is_quarantined_and_others_ingest(monkeypatc
 
 def test_poison_decoded_in_the_process_pool_is_quarantined(monkeypatch, tmp_path):
     monkeypatch.setattr(decode_pool, "PARALLEL_MIN_BYTES", 0)
-    poison = write_lines(tmp_path / "poison.jsonl", [with_deep_value(request(span(1, 1, 0, 1), deep_span(2, 2)), 300)])
+    poison = write_lines(
+        tmp_path / "poison.jsonl", [with_deep_value(request(span(1, 1, 0, 1), deep_span(2, 2)), 300)]
+    )
     good = write_lines(tmp_path / "good.jsonl", [request(span(3, 3, 0, 1))])
     assert decode_pool.usable_cores() > 1, "the pool needs two cores"
     decoded = list(decode_pool.decode_files([poison, good]))
@@ -180,9 +193,7 @@ def test_poison_decoded_in_the_process_pool_is_quarantined(monkeypatch, tmp_path
 
 def test_poison_served_from_the_decode_cache_is_quarantined_on_its_day(landing, warehouse, ingest):
     """The file feeds two days; the second reads it from the decode cache, quarantine included."""
-    line = with_deep_value(
-        request(span(1, 1, 0, 1), deep_span(2, 2), span(3, 3, 0, 1, base=NEXT_T0)), 300
-    )
+    line = with_deep_value(request(span(1, 1, 0, 1), deep_span(2, 2), span(3, 3, 0, 1, base=NEXT_T0)), 300)
     write_lines(landing / "poison.jsonl", [line])
     assert ingest(NEXT_DAY).quarantined == 0
     report = ingest(DAY)
@@ -210,8 +221,10 @@ def _protobuf_body(levels: int, kind: str) -> bytes:
             nested.kvlist_value.values.append(KeyValue(key="k", value=value))
         value = nested
     body = ExportTraceServiceRequest()
-    proto_span = body.resource_spans.add().scope_spans.add().spans.add(
-        trace_id=bytes.fromhex(tid(1)), span_id=bytes.fromhex(sid(1)), name="deep"
+    proto_span = (
+        body.resource_spans.add()
+        .scope_spans.add()
+        .spans.add(trace_id=bytes.fromhex(tid(1)), span_id=bytes.fromhex(sid(1)), name="deep")
     )
     proto_span.attributes.append(KeyValue(key="deep", value=value))
     return body.SerializeToString()
@@ -223,9 +236,13 @@ def test_the_receiver_refuses_values_nested_deeper_than_32_levels(receiver, enco
     def post(levels: int) -> requests.Response:
         if encoding == "json":
             body = with_deep_value(request(deep_span(1, 1)), levels, kind).encode()
-            return requests.post(receiver.traces_url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+            return requests.post(
+                receiver.traces_url, data=body, headers={"Content-Type": "application/json"}, timeout=10
+            )
         headers = {"Content-Type": "application/x-protobuf"}
-        return requests.post(receiver.traces_url, data=_protobuf_body(levels, kind), headers=headers, timeout=10)
+        return requests.post(
+            receiver.traces_url, data=_protobuf_body(levels, kind), headers=headers, timeout=10
+        )
 
     assert post(MAX_NESTING_DEPTH).status_code == 200
     landed = list_landing_files(receiver.landing)
@@ -251,7 +268,32 @@ def test_the_receiver_refuses_values_nested_deeper_than_32_levels(receiver, enco
 
 def test_the_receiver_refuses_the_300_level_probe(receiver):
     body = with_deep_value(request(span(1, 1, 0, 1), deep_span(2, 2)), 300).encode()
-    answer = requests.post(receiver.traces_url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        receiver.traces_url, data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert answer.status_code == 400
     assert answer.json()["code"] == INVALID_ARGUMENT
     assert list_landing_files(receiver.landing) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("attributes", "attributes[0] must be an object, not null"),
+        ("kvlist", "attributes[0] (kv): kvlistValue.values[] must be an object, not null"),
+        ("events", "events[0] must be an object, not null"),
+        ("links", "links[0] must be an object, not null"),
+    ],
+)
+def test_a_null_element_of_a_repeated_field_is_a_wrong_value_type(tmp_path, where, reason):
+    """Found by the property test: `null` in a list of messages used to raise AttributeError."""
+    bad = span(2, 2, 0, 1)
+    if where == "attributes":
+        bad["attributes"] = [None]
+    elif where == "kvlist":
+        bad["attributes"] = [{"key": "kv", "value": {"kvlistValue": {"values": [None]}}}]
+    else:
+        bad[where] = [None]
+    decoded = decode_file(write_lines(tmp_path / "null.jsonl", [request(span(1, 1, 0, 1), bad)]))
+    assert decoded.tables.spans.num_rows == 1
+    assert [r.reason for r in decoded.quarantine] == [f"wrong_value_type: {reason}"]
