@@ -215,8 +215,17 @@ def landing_file_days(path: Path) -> set[date]:
         except OSError:
             return set()  # removed since it was listed
         file = LandingFile(str(path.parent.resolve() / path.name), 0, link.st_mtime_ns)
-    with duckdb.connect() as con:
-        install_macros(con)
-        with tqdm(disable=True) as bar:
-            _Run(con, bar, None).read([file])
-        return file_days(con, [file])[file.path][1]
+    return landing_files_days([file])[file.path]
+
+
+def landing_files_days(files: list[LandingFile]) -> dict[str, set[date]]:
+    """`landing_file_days` of each listed file, by path: read in batches, each in one in-memory
+    database, rather than one database per file (a few hundred milliseconds each)."""
+    days: dict[str, set[date]] = {}
+    for batch in _batches(files):
+        with duckdb.connect() as con:
+            install_macros(con)
+            with tqdm(disable=True) as bar:
+                _Run(con, bar, None).read(batch)
+            days |= {path: contributes for path, (_, contributes) in file_days(con, batch).items()}
+    return days
