@@ -20,14 +20,6 @@ from orchestration.ingest.landing import scan_landing
 CURSOR_LIMIT = 64 * 1024
 
 
-@pytest.fixture
-def landing(tmp_path, monkeypatch):
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("JOURNEYS_LANDING_DIR", str(landing))
-    return landing
-
-
 def _tick(instance: dg.DagsterInstance, cursor: str | None) -> tuple[list[str], str]:
     result = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
     return sorted(r.partition_key for r in result.run_requests), result.cursor
