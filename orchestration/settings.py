@@ -15,6 +15,13 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"{name}={value!r}: expected true or false")
+    return value in ("true", "1", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -26,6 +33,9 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
+    keep_raw_pii: bool = False  # originals kept in raw.spans (only there) for raw_pii_retention_days
+    raw_pii_retention_days: int = 30
 
     @property
     def dagster_home(self) -> Path:
@@ -49,6 +59,9 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
+            "JOURNEYS_KEEP_RAW_PII": str(self.keep_raw_pii).lower(),
+            "JOURNEYS_RAW_PII_RETENTION_DAYS": str(self.raw_pii_retention_days),
         }
 
     @classmethod
@@ -66,6 +79,9 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
+            keep_raw_pii=_flag("JOURNEYS_KEEP_RAW_PII"),
+            raw_pii_retention_days=int(os.environ.get("JOURNEYS_RAW_PII_RETENTION_DAYS", "30")),
         )
 
 

@@ -108,6 +108,14 @@ RAW_TABLES: dict[str, str] = {
         evaluated_at TIMESTAMP NOT NULL,
         partition_date DATE NOT NULL
     """,
+    # What ingestion redacted (orchestration/ingest/redact.py): distinct values per conversation and type.
+    "pii_redactions": """
+        conversation_id VARCHAR NOT NULL,
+        pii_type VARCHAR NOT NULL,
+        redacted_count INTEGER NOT NULL,
+        partition_date DATE NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    """,
     "journey_map_stages": """
         journey_name VARCHAR NOT NULL,
         journey_display_name VARCHAR,

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
+from evals.redaction import Redactor
 from orchestration.ingest.decode import DecodedFile, SpanTables
 from orchestration.ingest.decode_cache import DecodeCache
 from orchestration.ingest.decode_pool import decode_files
@@ -27,8 +28,10 @@ from orchestration.ingest.index import (
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import replace_day
+from orchestration.ingest.redact import FINDINGS_SCHEMA, redact_records, redact_tables
 from orchestration.ingest.report import IngestReport
-from orchestration.ingest.scratch import scalar
+from orchestration.ingest.scratch import append, scalar
+from orchestration.settings import Settings
 from orchestration.warehouse import ensure_raw_tables
 
 # New files are indexed in batches of about this many bytes, so a first run over a large landing
@@ -46,25 +49,31 @@ _SCRATCH_TABLES = (
     "_day_conversations",
     "_day_events",
     "_day_quarantine",
+    "_pii_findings",
+    "_day_redactions",
 )
 
 
 class _Run:
     """The files one ingestion run reads; span, resource and scope keys are unique within the run."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None) -> None:
-        self.con, self.bar, self.cache = con, bar, cache
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None, redactor: Redactor
+    ) -> None:
+        self.con, self.bar, self.cache, self.redactor = con, bar, cache, redactor
         self.next_span_key = self.next_resource_key = self.next_scope_key = 0
         self.bytes_read = 0
         self.decoded: dict[str, DecodedFile] = {}  # decoded by this run, as decode.py keys them
         self.from_cache: list[LandingFile] = []
 
     def read(self, files: list[LandingFile]) -> list[DecodedFile]:
-        """Decode the files, or take them from the decode cache, and append their spans to `_spans`
-        (flatten.py). The files come back with keys unique within the run."""
+        """Decode the files, or take them from the decode cache, redact them (redact.py), and append
+        their spans to `_spans` (flatten.py) and what was redacted to `_pii_findings`. The files
+        come back redacted, with keys unique within the run; the decode cache keeps them as decoded."""
         cached = {f.path: hit for f in files if self.cache and (hit := self.cache.get(f)) is not None}
         decoded = decode_files([Path(f.path) for f in files if f.path not in cached])
         read = []
+        findings: list[pa.Table] = []
         for file in files:
             self.bar.set_postfix_str(Path(file.path).name, refresh=False)
             if file.path in cached:
@@ -77,9 +86,18 @@ class _Run:
             self.next_resource_key += tables.resources.num_rows
             self.next_scope_key += tables.scopes.num_rows
             self.bytes_read += this.size_bytes
-            read.append(replace(this, tables=tables))
+            redacted = redact_tables(tables, self.redactor)
+            findings.append(redacted.findings)
+            read.append(
+                replace(this, tables=redacted.tables, quarantine=redact_records(this.quarantine, self.redactor))
+            )
             self.bar.update()
         flatten(self.con, SpanTables.concat([r.tables for r in read]))
+        self.con.register("_findings", pa.concat_tables([FINDINGS_SCHEMA.empty_table(), *findings]))
+        try:
+            append(self.con, "_pii_findings", "select * from _findings")
+        finally:
+            self.con.unregister("_findings")
         return read
 
     def keep(self, file: LandingFile, days: set[date]) -> None:
@@ -91,7 +109,12 @@ class _Run:
 
 
 def ingest_partition(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, *, progress: bool = False
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    day: date,
+    *,
+    progress: bool = False,
+    redactor: Redactor | None = None,
 ) -> IngestReport:
     """Replace partition `day` (UTC) of raw.spans, raw.conversations, raw.journey_events and
     raw.ingest_quarantine with what the landing files hold for conversations starting that day.
@@ -99,14 +122,16 @@ def ingest_partition(
     New or changed landing files are indexed first (`index.py`), so only the files that can hold
     the day's spans are read. Idempotent; a span delivered twice is stored once; late spans for an
     earlier day are taken in when that day is re-ingested. Landing files are only ever read.
-    Bad input never raises: it is quarantined and counted in the report.
+    Bad input never raises: it is quarantined and counted in the report. Personal data is
+    redacted before anything is written (`redactor`, by default in `JOURNEYS_PII_DEFAULT_REGION`).
     """
     started = time.perf_counter()
     report = IngestReport(day)
     ensure_raw_tables(con)
     install_macros(con)
     try:
-        _ingest(con, Path(landing_dir), day, report, progress)
+        redactor = redactor or Redactor(Settings.from_env().pii_default_region)
+        _ingest(con, Path(landing_dir), day, report, progress, redactor)
     finally:
         for table in _SCRATCH_TABLES:
             con.execute(f"drop table if exists {table}")
@@ -115,7 +140,12 @@ def ingest_partition(
 
 
 def _ingest(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, report: IngestReport, progress: bool
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    day: date,
+    report: IngestReport,
+    progress: bool,
+    redactor: Redactor,
 ) -> None:
     files = list_landing_files(landing_dir)
     by_path = {f.path: f for f in files}
@@ -123,7 +153,7 @@ def _ingest(
     report.files_listed, report.files_indexed = len(files), len(stale)
     cache = DecodeCache.beside(con)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
-        run = _Run(con, bar, cache)
+        run = _Run(con, bar, cache, redactor)
         run.read([])  # creates `_spans`, even for a day without files
         kept: dict[str, DecodedFile] = {}
         for batch in _batches(stale):
@@ -195,6 +225,9 @@ def _count(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
     ).fetchall()
     report.quarantined_by_reason = dict(by_reason)
     report.quarantined = sum(report.quarantined_by_reason.values())
+    report.redacted_by_type = dict(
+        con.execute("select pii_type, sum(redacted_count)::integer from _day_redactions group by 1").fetchall()
+    )
 
 
 def landing_file_days(path: Path) -> set[date]:
@@ -207,5 +240,5 @@ def landing_file_days(path: Path) -> set[date]:
     with duckdb.connect() as con:
         install_macros(con)
         with tqdm(disable=True) as bar:
-            _Run(con, bar, None).read([file])
+            _Run(con, bar, None, Redactor(Settings.from_env().pii_default_region)).read([file])
         return file_days(con, [file])[file.path][1]

@@ -90,6 +90,15 @@ where coalesce(t.turn_count, 0) > 0 or coalesce(c.journey_id, c.customer_id, c.j
 """
 
 
+# Distinct values redacted per conversation and type (redact.py records them per span).
+_REDACTIONS_SQL = """
+create or replace temp table _day_redactions as
+select d.conversation_id, f.pii_type, count(distinct f.value_hash)::integer as redacted_count
+from _pii_findings f join _day_spans d using (span_key)
+where d.conversation_id is not null
+group by all
+"""
+
 _EVENTS_SQL = """
 create or replace temp table _day_events as
 select trace_id || ':' || span_id as event_id, 'csat' as event_type, journey_id, customer_id, journey_name,
@@ -126,6 +135,7 @@ _WRITES: dict[str, str] = {
     "conversations": "select * from _day_conversations",
     "journey_events": "select * from _day_events",
     "ingest_quarantine": "select * from _day_quarantine",
+    "pii_redactions": "select * from _day_redactions",
 }
 _COLUMNS: dict[str, str] = {
     "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
@@ -135,6 +145,7 @@ _COLUMNS: dict[str, str] = {
     " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files",
     "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",
     "ingest_quarantine": "source_file, line_number, reason, raw_text, trace_id, span_id",
+    "pii_redactions": "conversation_id, pii_type, redacted_count",
 }
 _LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
 
@@ -149,6 +160,7 @@ _DISPLACED: dict[str, str] = {
             select c.conversation_id from raw.conversations c, unnest(c.trace_ids) as u(trace_id)
             where c.partition_date <> $day and u.trace_id in (select trace_id from _day_traces))""",
     "journey_events": "split_part(event_id, ':', 1) in (select trace_id from _day_traces)",
+    "pii_redactions": "conversation_id in (select conversation_id from _day_spans)",
     "ingest_quarantine": """trace_id in (select trace_id from _day_traces)
         or exists (
             select 1 from _day_quarantine d
@@ -203,6 +215,7 @@ def replace_day(
         con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
         con.execute(_conversations_sql())
         con.execute(_EVENTS_SQL)
+        con.execute(_REDACTIONS_SQL)
         displaced = _write(con, day)
     return candidates - scalar(con, "select count(*) from _day_spans"), displaced
 
