@@ -63,6 +63,7 @@ class _Run:
         self.con, self.bar, self.cache, self.redactor = con, bar, cache, redactor
         self.next_span_key = self.next_resource_key = self.next_scope_key = 0
         self.bytes_read = 0
+        self.redaction_seconds = 0.0
         self.decoded: dict[str, DecodedFile] = {}  # decoded by this run, as decode.py keys them
         self.from_cache: list[LandingFile] = []
 
@@ -86,11 +87,13 @@ class _Run:
             self.next_resource_key += tables.resources.num_rows
             self.next_scope_key += tables.scopes.num_rows
             self.bytes_read += this.size_bytes
+            started = time.perf_counter()
             redacted = redact_tables(tables, self.redactor)
             findings.append(redacted.findings)
             read.append(
                 replace(this, tables=redacted.tables, quarantine=redact_records(this.quarantine, self.redactor))
             )
+            self.redaction_seconds += time.perf_counter() - started
             self.bar.update()
         flatten(self.con, SpanTables.concat([r.tables for r in read]))
         self.con.register("_findings", pa.concat_tables([FINDINGS_SCHEMA.empty_table(), *findings]))
@@ -183,6 +186,7 @@ def _ingest(
     day_files = [kept[path] for path in relevant]
     report.files_read, report.bytes_read = len(day_files), run.bytes_read
     report.files_from_cache = len(run.from_cache)
+    report.redaction_seconds = run.redaction_seconds
     tables = SpanTables.concat([f.tables for f in day_files])
     report.duplicate_spans, displaced = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
     # Days the new files add to, and days whose rows of this day's conversations were moved here.

@@ -28,6 +28,7 @@ class IngestReport:
     # and those this run moved rows of its conversations away from (partition.replace_day).
     related_days: list[date] = field(default_factory=list)
     seconds: float = 0.0
+    redaction_seconds: float = 0.0  # of `seconds`, spent redacting (redact.py)
 
     def to_metadata(self) -> dict[str, Any]:
         """Plain JSON-able values, for `MaterializeResult(metadata=...)`."""
@@ -48,6 +49,7 @@ class IngestReport:
             "redacted_by_type": dict(sorted(self.redacted_by_type.items())),
             "related_days": [d.isoformat() for d in self.related_days],
             "seconds": round(self.seconds, 3),
+            "redaction_seconds": round(self.redaction_seconds, 3),
         }
 
     def summary(self) -> str:
