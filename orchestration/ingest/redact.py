@@ -116,6 +116,17 @@ def _json(text: str, redactor: Redactor) -> tuple[str, list[tuple[str, str]]]:
     found: list[tuple[str, str]] = []
 
     def walk(value: Any) -> Any:
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            # A JSON document in a string attribute (GenAI's gen_ai.input.messages): its strings
+            # are redacted one by one, so that it stays valid JSON.
+            try:
+                inner = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                inner = None
+            if isinstance(inner, (list, dict)):
+                before = len(found)
+                redacted = walk(inner)
+                return orjson.dumps(redacted).decode() if len(found) > before else value
         if isinstance(value, str):
             result = redactor.redact(value)
             found.extend((t.value, v) for t, v in result.found)
