@@ -22,6 +22,14 @@ def _flag(name: str) -> bool:
     return value in ("true", "1", "yes")
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """The variable's value, one of `allowed` (the first is the default)."""
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -36,6 +44,8 @@ class Settings:
     pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
     keep_raw_pii: bool = False  # originals kept in raw.spans (only there) for raw_pii_retention_days
     raw_pii_retention_days: int = 30
+    consent_default: str = "allow"  # effective consent without a stated decision: allow | deny
+    declined_evaluation: str = "not_applicable"  # ai_evaluation declined: not_applicable | local
 
     @property
     def dagster_home(self) -> Path:
@@ -62,6 +72,8 @@ class Settings:
             "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
             "JOURNEYS_KEEP_RAW_PII": str(self.keep_raw_pii).lower(),
             "JOURNEYS_RAW_PII_RETENTION_DAYS": str(self.raw_pii_retention_days),
+            "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
+            "JOURNEYS_DECLINED_EVALUATION": self.declined_evaluation,
         }
 
     @classmethod
@@ -82,6 +94,8 @@ class Settings:
             pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
             keep_raw_pii=_flag("JOURNEYS_KEEP_RAW_PII"),
             raw_pii_retention_days=int(os.environ.get("JOURNEYS_RAW_PII_RETENTION_DAYS", "30")),
+            consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
+            declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
         )
 
 

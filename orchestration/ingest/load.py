@@ -13,6 +13,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from evals.redaction import Redactor
+from orchestration.ingest.consent import CONSENT_DEFAULTS
 from orchestration.ingest.decode import DecodedFile, SpanTables
 from orchestration.ingest.decode_cache import DecodeCache
 from orchestration.ingest.decode_pool import decode_files
@@ -117,7 +118,7 @@ def ingest_partition(
     day: date,
     *,
     progress: bool = False,
-    redactor: Redactor | None = None,
+    settings: Settings | None = None,
 ) -> IngestReport:
     """Replace partition `day` (UTC) of raw.spans, raw.conversations, raw.journey_events and
     raw.ingest_quarantine with what the landing files hold for conversations starting that day.
@@ -126,15 +127,16 @@ def ingest_partition(
     the day's spans are read. Idempotent; a span delivered twice is stored once; late spans for an
     earlier day are taken in when that day is re-ingested. Landing files are only ever read.
     Bad input never raises: it is quarantined and counted in the report. Personal data is
-    redacted before anything is written (`redactor`, by default in `JOURNEYS_PII_DEFAULT_REGION`).
+    redacted before anything is written, and the day's effective consent computed (docs/privacy.md);
+    `settings` default to the environment's.
     """
     started = time.perf_counter()
     report = IngestReport(day)
     ensure_raw_tables(con)
     install_macros(con)
     try:
-        redactor = redactor or Redactor(Settings.from_env().pii_default_region)
-        _ingest(con, Path(landing_dir), day, report, progress, redactor)
+        settings = settings or Settings.from_env()
+        _ingest(con, Path(landing_dir), day, report, progress, settings)
     finally:
         for table in _SCRATCH_TABLES:
             con.execute(f"drop table if exists {table}")
@@ -148,7 +150,7 @@ def _ingest(
     day: date,
     report: IngestReport,
     progress: bool,
-    redactor: Redactor,
+    settings: Settings,
 ) -> None:
     files = list_landing_files(landing_dir)
     by_path = {f.path: f for f in files}
@@ -156,7 +158,7 @@ def _ingest(
     report.files_listed, report.files_indexed = len(files), len(stale)
     cache = DecodeCache.beside(con)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
-        run = _Run(con, bar, cache, redactor)
+        run = _Run(con, bar, cache, Redactor(settings.pii_default_region))
         run.read([])  # creates `_spans`, even for a day without files
         kept: dict[str, DecodedFile] = {}
         for batch in _batches(stale):
@@ -188,7 +190,13 @@ def _ingest(
     report.files_from_cache = len(run.from_cache)
     report.redaction_seconds = run.redaction_seconds
     tables = SpanTables.concat([f.tables for f in day_files])
-    report.duplicate_spans, displaced = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
+    report.duplicate_spans, displaced = replace_day(
+        con,
+        day,
+        tables,
+        [r for f in day_files for r in f.quarantine],
+        CONSENT_DEFAULTS[settings.consent_default],
+    )
     # Days the new files add to, and days whose rows of this day's conversations were moved here.
     report.related_days = sorted(
         set().union(*days_of_files(con, [f.path for f in stale]).values(), displaced) - {day}
