@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import phonenumbers
@@ -45,12 +45,20 @@ class PiiType(StrEnum):
 PLACEHOLDERS: dict[PiiType, str] = {t: t.placeholder for t in PiiType}
 DEFAULT_REGION = "US"
 
+# Phone candidates remembered per Redactor, with libphonenumber's verdict: a trace repeats the
+# conversation so far in every LLM span, so the same number comes back many times, and the parser
+# is the costly step (a bound keeps a long run's memory flat).
+_MEMO_SIZE = 100_000
 # Every detector needs an '@' or a run of 5 digits (separators allowed): text without one is
 # returned untouched after this single scan.
 _PREFILTER = re.compile(r"@|\d(?:[ ().\-/]{0,3}\d){4}")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Text may be JSON (ingestion redacts attribute JSON as text): a match may follow an escaped
+# newline or tab (`\n`), and never starts inside an escape.
+_START = r"(?:(?<![0-9A-Za-z])|(?<=\\[nrt]))"
+_EMAIL_BODY = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_EMAIL = re.compile(r"(?<!\\)" + _EMAIL_BODY)
 # Printed in groups of four (the last shorter), or unspaced.
-_IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})\b")
+_IBAN = re.compile(_START + r"[A-Z]{2}[0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})\b")
 _CARD = re.compile(r"(?<![0-9])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])(?![ -][0-9])")
 _CARD_BRAND = re.compile(
     r"4[0-9]{12}(?:[0-9]{3}){0,2}|5[1-5][0-9]{14}|2(?:2[2-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)[0-9]{12}"
@@ -60,19 +68,33 @@ _CARD_BRAND = re.compile(
 # A phone number's shape: an optional +country code, an optional (area code), then 6 to 15 digits
 # with single separators; not part of a longer digit run.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z])(?<![0-9][ .-])(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?[0-9](?:[ .-]?[0-9]){5,14}"
+    _START + r"(?<![0-9][ .-])(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?[0-9](?:[ .-]?[0-9]){5,14}"
     r"(?![0-9])(?![ .-][0-9])"
 )
 _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY"
     "|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
-_ADDRESS = re.compile(
-    r"\b[0-9]{1,6}[A-Za-z]?(?: [A-Z][A-Za-z]*\.?){1,4} "
+_ADDRESS_BODY = (
+    r"[0-9]{1,6}[A-Za-z]?(?: [A-Z][A-Za-z]*\.?){1,4} "
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Highway|Hwy"
     r"|Parkway|Pkwy|Circle|Cir|Square|Sq)\.?"
     r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?[0-9A-Za-z-]+)?"
-    rf",? (?:[A-Z][a-z]+ ?){{1,3}},? (?:{_STATES}) [0-9]{{5}}(?:-[0-9]{{4}})?\b"
+    rf",? (?:[A-Z][a-z]+ ?){{1,3}},? (?:{_STATES}) [0-9]{{5}}(?:-[0-9]{{4}})?"
+)
+_ADDRESS = re.compile(_START + _ADDRESS_BODY + r"\b")
+# A superset of every detector's matches, in RE2 syntax (no lookarounds), for engines that scan
+# whole columns at once (DuckDB, Arrow): each match is then given to `Redactor.redact` alone.
+# Addresses first: they start with a digit run the last alternative would take. An email's
+# candidate takes a JSON escape before it (`\njane@...`), which `_EMAIL` then leaves alone.
+CANDIDATE_RE2 = "|".join(
+    (
+        _ADDRESS_BODY,
+        r"(?:\\+[nrt])?" + _EMAIL_BODY,
+        r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
+        # with the letters before it, so that a digit run inside an identifier stays one
+        r"[A-Za-z0-9]*\+?(?:\([0-9]{1,5}\)[ .-]?)?[0-9](?:[ ().\-/]{0,2}[0-9]){4,}",
+    )
 )
 
 
@@ -97,12 +119,12 @@ def card_valid(candidate: str) -> bool:
     return _CARD_BRAND.fullmatch(digits) is not None and luhn_valid(digits)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Redaction:
     """Redacted text and what was taken out: (type, original value) per match, in order."""
 
     text: str
-    found: list[tuple[PiiType, str]] = field(default_factory=list)
+    found: tuple[tuple[PiiType, str], ...] = ()
 
     def counts(self) -> Counter[PiiType]:
         return Counter(t for t, _ in self.found)
@@ -117,6 +139,7 @@ class Redactor:
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{default_region!r} is not a region phonenumbers knows (ISO 3166-1 alpha-2, e.g. US, GB)")
         self.region = region
+        self._phone_memo: dict[str, list[tuple[int, int]]] = {}
         # Order matters: cards and IBANs before phone numbers, whose parser would take a card's
         # digits as a number; addresses before phones, whose digits a ZIP code could start.
         self._steps: tuple[tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]]], ...] = (
@@ -133,13 +156,18 @@ class Redactor:
         found: list[tuple[PiiType, str]] = []
         for pii_type, pattern, validate in self._steps:
             text = _replace(text, pii_type, pattern, validate, found)
-        return Redaction(text, found)
+        return Redaction(text, tuple(found))
 
     def _phone_spans(self, candidate: str) -> list[tuple[int, int]]:
-        return [
+        if (known := self._phone_memo.get(candidate)) is not None:
+            return known
+        if len(self._phone_memo) >= _MEMO_SIZE:
+            self._phone_memo.clear()
+        spans = self._phone_memo[candidate] = [
             (m.start, m.end)
             for m in phonenumbers.PhoneNumberMatcher(candidate, self.region, leniency=phonenumbers.Leniency.VALID)
         ]
+        return spans
 
 
 def _whole(candidate: str) -> list[tuple[int, int]]:

@@ -89,7 +89,7 @@ class _Run:
             self.next_scope_key += tables.scopes.num_rows
             self.bytes_read += this.size_bytes
             started = time.perf_counter()
-            redacted = redact_tables(tables, self.redactor)
+            redacted = redact_tables(self.con, tables, self.redactor)
             findings.append(redacted.findings)
             read.append(
                 replace(this, tables=redacted.tables, quarantine=redact_records(this.quarantine, self.redactor))

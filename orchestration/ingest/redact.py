@@ -6,27 +6,28 @@ events and links, the transcripts in raw.conversations, quarantine raw_text, and
 evaluators, the judge, the marts, the snapshot and the pages see. Landing files and the decode
 cache (a copy of the input beside the warehouse) stay as they are.
 
-A vectorised RE2 scan (pyarrow) picks the values that can hold personal data ('@' or a run of
-five digits), so Python only looks at those. JSON values are parsed and their strings redacted
-one by one, so the JSON stays valid whatever was replaced.
+DuckDB's vectorised RE2 lists every candidate (evals.redaction.CANDIDATE_RE2) in a column at
+once; the redactor judges each distinct candidate once (a trace repeats the conversation so far
+in every LLM span, so candidates repeat many times); Python then touches only the rows holding a
+value to replace. JSON is redacted as text; when that breaks it (a bare number replaced, a value
+right after an escape), the row is redacted value by value instead, so the JSON stays valid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evals.redaction import Redactor
+from evals.redaction import CANDIDATE_RE2, Redactor
 from orchestration.ingest.decode import SpanTables
 from orchestration.ingest.quarantine import QuarantineRecord
 
-# What the RE2 scan looks for: evals.redaction's prefilter ('@' or five digits with separators).
-_CANDIDATE_RE2 = r"@|\d(?:[ ().\-/]{0,3}\d){4}"
 # Columns that can carry customer text, per table of SpanTables; JSON ones are parsed.
 _TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "spans": ("statusMessage",),
@@ -54,16 +55,16 @@ class Redacted:
     findings: pa.Table  # FINDINGS_SCHEMA
 
 
-def redact_tables(tables: SpanTables, redactor: Redactor) -> Redacted:
+def redact_tables(con: duckdb.DuckDBPyConnection, tables: SpanTables, redactor: Redactor) -> Redacted:
     found: dict[str, list[tuple[int, str, int]]] = {}
     redacted: dict[str, pa.Table] = {}
     for name in ("spans", "resources", "scopes", "messages"):
         table: pa.Table = getattr(tables, name)
         hits = found.setdefault(name, [])
         for column in _TEXT_COLUMNS.get(name, ()):
-            table = _redact_column(table, column, lambda v: _text(v, redactor), hits)
+            table = _redact_column(con, table, column, redactor, hits, is_json=False)
         for column in _JSON_COLUMNS.get(name, ()):
-            table = _redact_column(table, column, lambda v: _json(v, redactor), hits)
+            table = _redact_column(con, table, column, redactor, hits, is_json=True)
         redacted[name] = table
     return Redacted(replace(tables, **redacted), _findings(tables, found))
 
@@ -75,63 +76,70 @@ def redact_records(records: list[QuarantineRecord], redactor: Redactor) -> list[
 
 
 def _redact_column(
+    con: duckdb.DuckDBPyConnection,
     table: pa.Table,
     column: str,
-    redact: Callable[[Any], tuple[Any, list[tuple[str, str]]]],
+    redactor: Redactor,
     hits: list[tuple[int, str, int]],
+    *,
+    is_json: bool,
 ) -> pa.Table:
+    """DuckDB (RE2, vectorised) lists every candidate in the column; the redactor judges each
+    distinct candidate once; the rows holding one that it changes get it replaced in Python."""
     values = table.column(column)
     storage = pa.chunked_array(
         [c.storage if isinstance(c, pa.ExtensionArray) else c for c in values.chunks],
         type=values.type.storage_type if isinstance(values.type, pa.BaseExtensionType) else values.type,
     )
-    candidates = pc.fill_null(pc.match_substring_regex(storage, _CANDIDATE_RE2), False)
-    rows = pc.indices_nonzero(candidates).to_pylist()
-    if not rows:
+    con.register("_redact_input", pa.table({"row": pa.array(np.arange(len(storage))), "v": storage}))
+    try:
+        candidates = con.execute(
+            "select row, unnest(regexp_extract_all(v, $pattern)) as candidate "
+            "from _redact_input where regexp_matches(v, $pattern)",
+            {"pattern": CANDIDATE_RE2},
+        ).fetchall()
+    finally:
+        con.unregister("_redact_input")
+    verdicts = {c: redactor.redact(c) for c in {c for _, c in candidates}}
+    by_row: dict[int, set[str]] = {}
+    for row, candidate in candidates:
+        if verdicts[candidate].found:
+            by_row.setdefault(row, set()).add(candidate)
+    if not by_row:
         return table
-    texts = storage.take(rows).to_pylist()
-    changed = False
-    for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
-        new, found = redact(text)
-        if found:
-            texts[i], changed = new, True
-            hits.extend((row, pii_type, hash(value)) for pii_type, value in found)
-    if not changed:
-        return table
-    full = storage.to_pylist()
-    for row, text in zip(rows, texts, strict=True):
-        full[row] = text
-    array = pa.array(full, type=storage.type)
+    rows = sorted(by_row)
+    replacements = []
+    for row, text in zip(rows, storage.take(rows).to_pylist(), strict=True):
+        new = text
+        for candidate in sorted(by_row[row], key=len, reverse=True):  # a longer one may hold a shorter
+            new = new.replace(candidate, verdicts[candidate].text)
+        found = [f for candidate in by_row[row] for f in verdicts[candidate].found]
+        if is_json and not _valid_json(new):
+            new, found = _json_values(text, redactor)
+        replacements.append(new)
+        hits.extend((row, str(pii_type), hash(value)) for pii_type, value in found)
+    mask = np.zeros(len(storage), dtype=bool)
+    mask[rows] = True
+    array = pc.replace_with_mask(storage.combine_chunks(), pa.array(mask), pa.array(replacements, type=storage.type))
     if isinstance(values.type, pa.BaseExtensionType):
         array = pa.ExtensionArray.from_storage(values.type, array)
     return table.set_column(table.schema.get_field_index(column), column, array)
 
 
-def _text(text: str, redactor: Redactor) -> tuple[str, list[tuple[str, str]]]:
-    result = redactor.redact(text)
-    return result.text, [(t.value, v) for t, v in result.found]
+def _valid_json(text: str) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
-def _json(text: str, redactor: Redactor) -> tuple[str, list[tuple[str, str]]]:
+def _json_values(text: str, redactor: Redactor) -> tuple[str, list[tuple[str, str]]]:
     found: list[tuple[str, str]] = []
 
     def walk(value: Any) -> Any:
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            # A JSON document in a string attribute (GenAI's gen_ai.input.messages): its strings
-            # are redacted one by one, so that it stays valid JSON.
-            try:
-                inner = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                inner = None
-            if isinstance(inner, (list, dict)):
-                before = len(found)
-                redacted = walk(inner)
-                return orjson.dumps(redacted).decode() if len(found) > before else value
-        if isinstance(value, str):
-            result = redactor.redact(value)
-            found.extend((t.value, v) for t, v in result.found)
-            return result.text
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            # A number (a phone or card number sent as an intValue) becomes its placeholder string.
             result = redactor.redact(str(value))
             found.extend((t.value, v) for t, v in result.found)
             return result.text if result.found else value
@@ -141,8 +149,7 @@ def _json(text: str, redactor: Redactor) -> tuple[str, list[tuple[str, str]]]:
             return [walk(v) for v in value]
         return value
 
-    redacted = walk(orjson.loads(text))
-    return (orjson.dumps(redacted).decode() if found else text), found
+    return orjson.dumps(walk(orjson.loads(text))).decode(), found
 
 
 def _findings(tables: SpanTables, found: dict[str, list[tuple[int, str, int]]]) -> pa.Table:
@@ -156,6 +163,7 @@ def _findings(tables: SpanTables, found: dict[str, list[tuple[int, str, int]]]) 
         keys = getattr(tables, name).column(_ROW_KEYS[name]).take(pa.array(rows, pa.int64()))
         part = pa.table({_ROW_KEYS[name]: keys, "pii_type": pa.array(types), "value_hash": pa.array(hashes, pa.int64())})
         if name == "resources":
-            part = tables.spans.select(["span_key", "resource_key"]).join(part, "resource_key").drop(["resource_key"])
+            spans = tables.spans.select(["span_key", "resource_key"])
+            part = spans.join(part, "resource_key", join_type="inner").drop(["resource_key"])
         parts.append(part.select(FINDINGS_SCHEMA.names).cast(FINDINGS_SCHEMA))
     return pa.concat_tables([FINDINGS_SCHEMA.empty_table(), *parts])

@@ -33,7 +33,7 @@ def redactor() -> Redactor:
 def test_a_planted_value_becomes_its_typed_placeholder(redactor: Redactor, value: str, pii_type: PiiType) -> None:
     result = redactor.redact(f"Sure, it is {value}. Thanks!")
     assert result.text == f"Sure, it is {pii_type.placeholder}. Thanks!"
-    assert result.found == [(pii_type, value)]
+    assert result.found == ((pii_type, value),)
     assert result.counts() == {pii_type: 1}
 
 
@@ -57,7 +57,7 @@ def test_counts_by_type_and_every_occurrence_replaced(redactor: Redactor) -> Non
 def test_redacting_twice_changes_nothing_more(redactor: Redactor) -> None:
     once = redactor.redact("mail me at x@y.com or call (415) 555-2671").text
     assert redactor.redact(once).text == once
-    assert redactor.redact(once).found == []
+    assert redactor.redact(once).found == ()
 
 
 def test_the_default_region_reads_numbers_without_a_country_code() -> None:
