@@ -49,6 +49,8 @@ DEFAULT_REGION = "US"
 # conversation so far in every LLM span, so the same number comes back many times, and the parser
 # is the costly step (a bound keeps a long run's memory flat).
 _MEMO_SIZE = 100_000
+# E.164 allows 15 digits; a longer candidate may hold two numbers, and goes to the parser.
+_MAX_PHONE_DIGITS = 15
 # Every detector needs an '@' or a run of 5 digits (separators allowed): text without one is
 # returned untouched after this single scan.
 _PREFILTER = re.compile(r"@|\d(?:[ ().\-/]{0,3}\d){4}")
@@ -140,6 +142,11 @@ class Redactor:
             raise ValueError(f"{default_region!r} is not a region phonenumbers knows (ISO 3166-1 alpha-2, e.g. US, GB)")
         self.region = region
         self._phone_memo: dict[str, list[tuple[int, int]]] = {}
+        # A number written without a country code is valid in the region only with one of these
+        # digit counts (plus one for a trunk prefix); dates, amounts and order numbers mostly have
+        # another, and are turned away before the parser, which costs ~0.5 ms a candidate.
+        lengths = phonenumbers.PhoneMetadata.metadata_for_region(region).general_desc.possible_length
+        self._national_lengths = frozenset(n + extra for n in lengths for extra in (0, 1))
         # Order matters: cards and IBANs before phone numbers, whose parser would take a card's
         # digits as a number; addresses before phones, whose digits a ZIP code could start.
         self._steps: tuple[tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]]], ...] = (
@@ -159,6 +166,9 @@ class Redactor:
         return Redaction(text, tuple(found))
 
     def _phone_spans(self, candidate: str) -> list[tuple[int, int]]:
+        digits = sum(c.isdigit() for c in candidate)
+        if "+" not in candidate and digits not in self._national_lengths and digits <= _MAX_PHONE_DIGITS:
+            return []
         if (known := self._phone_memo.get(candidate)) is not None:
             return known
         if len(self._phone_memo) >= _MEMO_SIZE:

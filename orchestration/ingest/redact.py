@@ -94,8 +94,8 @@ def _redact_column(
     con.register("_redact_input", pa.table({"row": pa.array(np.arange(len(storage))), "v": storage}))
     try:
         candidates = con.execute(
-            "select row, unnest(regexp_extract_all(v, $pattern)) as candidate "
-            "from _redact_input where regexp_matches(v, $pattern)",
+            # one pass of the regex; a row without a candidate unnests to no row
+            "select row, unnest(list_distinct(regexp_extract_all(v, $pattern))) as candidate from _redact_input",
             {"pattern": CANDIDATE_RE2},
         ).fetchall()
     finally:
