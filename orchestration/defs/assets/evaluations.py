@@ -17,6 +17,7 @@ from orchestration.defs.resources import (
 )
 from orchestration.quality import validate_conversations
 from orchestration.scoring import ScoringReport, score_partition
+from orchestration.transcript_retention import remove_unrecorded_transcripts
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
 
@@ -102,6 +103,8 @@ def evaluations(
         reports = [
             score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
         ]
+        # The day is evaluated: transcripts recording consent does not allow to keep go now.
+        removed = sum(remove_unrecorded_transcripts(con, day) for day in days)
     for report in reports:
         context.log.info(report.summary())
     return dg.MaterializeResult(
@@ -109,6 +112,7 @@ def evaluations(
             "engine": engine,
             "cohort_week": cohort_week or "all",
             "segment": segment or "all",
+            "transcripts_removed_for_recording_consent": removed,
             **_metadata(reports),
         }
     )
