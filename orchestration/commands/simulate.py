@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,19 +28,34 @@ from orchestration.settings import Settings
     help="Where to write the ground truth JSON (outside the landing directory).  "
     "[default: simulation-truth.json beside the landing directory]",
 )
-def command(out_dir: Path | None, journeys: int, start: datetime | None, days: int, seed: int, truth_path: Path | None):
+@click.option(
+    "--consent-once", is_flag=True,
+    help="State customer.consent only at a journey's first conversation (and where it changes); later stages inherit it.",
+)
+def command(
+    out_dir: Path | None,
+    journeys: int,
+    start: datetime | None,
+    days: int,
+    seed: int,
+    truth_path: Path | None,
+    consent_once: bool,
+):
     """Write realistic contact-center journeys (onboarding and billing disputes over chat, voice,
     email and SMS, with AI and human agents and planted friction) as OTLP/JSON trace files."""
     from orchestration.journey_map import JourneyMapError
     from orchestration.simulate import simulate
+    from orchestration.simulate.scenario import DEMO_SCENARIO
 
     out_dir = out_dir or Settings.from_env().landing_dir
     first_day = start.date() if start else datetime.now(UTC).date() - timedelta(days=days)
     truth_path = truth_path or out_dir.resolve().parent / "simulation-truth.json"
     click.echo(f"Simulating {journeys:,} journeys over {days} days from {first_day} (seed {seed}) into {out_dir}")
     try:
+        scenario = replace(DEMO_SCENARIO, consent_stated_once=consent_once)
         result = simulate(
-            out_dir, journeys=journeys, start=first_day, days=days, seed=seed, progress=True, truth_path=truth_path
+            out_dir, journeys=journeys, start=first_day, days=days, seed=seed, progress=True, truth_path=truth_path,
+            scenario=scenario,
         )
     except (ValueError, FileExistsError, JourneyMapError) as exc:
         raise click.ClickException(str(exc)) from exc
