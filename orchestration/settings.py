@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,40 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class ReceiverSettings:
+    """`journeys serve`'s token, limits and batching; each limit is also a `journeys serve` option."""
+
+    ingest_token: str = field(default="", repr=False)  # "" = no authentication (loopback use)
+    max_concurrent_requests: int = 64  # beyond: 429 with Retry-After
+    max_buffered_mb: float = 256.0  # request bodies held in memory at once; beyond: 429
+    body_timeout_seconds: float = 30.0  # a body not read in full by then: 408
+    batch_requests: int = 100  # one landing file per this many requests...
+    batch_seconds: float = 1.0  # ...or per this many seconds, whichever comes first
+
+    # The limits' environment variables (the token, a secret, is read but never written back).
+    LIMITS_ENV: ClassVar[dict[str, str]] = {
+        "max_concurrent_requests": "JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS",
+        "max_buffered_mb": "JOURNEYS_RECEIVER_MAX_BUFFERED_MB",
+        "body_timeout_seconds": "JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS",
+        "batch_requests": "JOURNEYS_RECEIVER_BATCH_REQUESTS",
+        "batch_seconds": "JOURNEYS_RECEIVER_BATCH_SECONDS",
+    }
+
+    def as_env(self) -> dict[str, str]:
+        """The limits under their environment variables' names."""
+        return {name: f"{getattr(self, attribute):g}" for attribute, name in self.LIMITS_ENV.items()}
+
+    @classmethod
+    def from_env(cls) -> ReceiverSettings:
+        limits = {
+            attribute: type(getattr(cls, attribute))(os.environ[name])
+            for attribute, name in cls.LIMITS_ENV.items()
+            if os.environ.get(name)
+        }
+        return cls(ingest_token=os.environ.get("JOURNEYS_INGEST_TOKEN", ""), **limits)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     landing_dir: Path
@@ -41,6 +76,8 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
+    receiver: ReceiverSettings = ReceiverSettings()
     pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
     keep_raw_pii: bool = False  # originals kept in raw.spans (only there) for raw_pii_retention_days
     raw_pii_retention_days: int = 30
@@ -69,6 +106,8 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
+            **self.receiver.as_env(),
             "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
             "JOURNEYS_KEEP_RAW_PII": str(self.keep_raw_pii).lower(),
             "JOURNEYS_RAW_PII_RETENTION_DAYS": str(self.raw_pii_retention_days),
@@ -91,6 +130,8 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
+            receiver=ReceiverSettings.from_env(),
             pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
             keep_raw_pii=_flag("JOURNEYS_KEEP_RAW_PII"),
             raw_pii_retention_days=int(os.environ.get("JOURNEYS_RAW_PII_RETENTION_DAYS", "30")),
