@@ -74,6 +74,8 @@ renamed as (
         span_count,
         trace_ids,
         source_files,
+        -- false once the turns were removed because the customer declined recording
+        coalesce(transcript_kept, true) as transcript_kept,
 
         has_pii_email,
         has_pii_phone,
