@@ -46,6 +46,13 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
     st.markdown(
         f"**{count(len(frame))}{'+ (showing the newest ' + str(ROW_LIMIT) + ')' if more else ''} conversations**"
     )
+    if "ai_evaluation_consent" in frame.columns:
+        declined = int(frame["ai_evaluation_consent"].eq(False).sum())
+        if declined:
+            st.caption(
+                f"{count(declined)} of these conversations are of customers who declined AI evaluation: "
+                "not scored by the judge, and their transcripts are shown on the Compliance page only."
+            )
     widgets.table(frame, key="conversation-table")
     widgets.filter_note(result.clause)
 
