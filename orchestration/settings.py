@@ -16,13 +16,6 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
-def _flag(name: str) -> bool:
-    value = os.environ.get(name, "false").strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise ValueError(f"{name}={value!r}: expected true or false")
-    return value in ("true", "1", "yes")
-
-
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
     """The variable's value, one of `allowed` (the first is the default)."""
     value = os.environ.get(name, allowed[0]).strip().lower()
@@ -79,8 +72,6 @@ class Settings:
     max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
     receiver: ReceiverSettings = ReceiverSettings()
     pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
-    keep_raw_pii: bool = False  # originals kept in raw.spans (only there) for raw_pii_retention_days
-    raw_pii_retention_days: int = 30
     consent_default: str = "allow"  # effective consent without a stated decision: allow | deny
     declined_evaluation: str = "not_applicable"  # ai_evaluation declined: not_applicable | local
 
@@ -109,8 +100,6 @@ class Settings:
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
             **self.receiver.as_env(),
             "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
-            "JOURNEYS_KEEP_RAW_PII": str(self.keep_raw_pii).lower(),
-            "JOURNEYS_RAW_PII_RETENTION_DAYS": str(self.raw_pii_retention_days),
             "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
             "JOURNEYS_DECLINED_EVALUATION": self.declined_evaluation,
         }
@@ -133,8 +122,6 @@ class Settings:
             max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
             receiver=ReceiverSettings.from_env(),
             pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
-            keep_raw_pii=_flag("JOURNEYS_KEEP_RAW_PII"),
-            raw_pii_retention_days=int(os.environ.get("JOURNEYS_RAW_PII_RETENTION_DAYS", "30")),
             consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
             declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
         )
