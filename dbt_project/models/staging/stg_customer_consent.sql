@@ -1,8 +1,13 @@
+{{ config(**daily_partitioned_config()) }}
+
+-- Incremental by day like stg_conversations: the partitioned conversation_evaluations reads it.
+
 with
 
 source as (
 
     select * from {{ source('raw', 'customer_consent') }}
+    where {{ in_partition_window('partition_date') }}
 
 ),
 
