@@ -294,6 +294,8 @@ def conversations(
         where = where.and_("failed_any_evaluator")
     if search:
         text = "array_to_string(list_transform(turns, lambda t: t.text), ' ')" if "turns" in cols else "''"
+        if "ai_evaluation_consent" in cols:  # a declined customer's text is not searchable either
+            text = f"case when ai_evaluation_consent then {text} else '' end"
         ids = [c for c in ("conversation_id", "journey_id", "customer_id") if c in cols]
         haystack = " || ' ' || ".join([*(f"coalesce({c}, '')" for c in ids), text])
         where = where.and_(f"({haystack}) ilike ?", f"%{search}%")
@@ -303,6 +305,8 @@ def conversations(
         c
         for c in (
             "outcome",
+            "ai_evaluation_consent",
+            "transcript_kept",
             "started_at",
             "agent_type",
             "segment",

@@ -31,6 +31,14 @@ def _rate(name: str, default: float) -> float:
     return rate
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """The variable's value, one of `allowed` (the first is the default)."""
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
 @dataclass(frozen=True)
 class ReceiverSettings:
     """`journeys serve`'s token, limits and batching; each limit is also a `journeys serve` option."""
@@ -83,6 +91,9 @@ class Settings:
     app_password: str = field(repr=False)  # "" when the dashboard has no shared password
     app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
     receiver: ReceiverSettings = ReceiverSettings()
+    pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
+    consent_default: str = "allow"  # effective consent without a stated decision: allow | deny
+    declined_evaluation: str = "not_applicable"  # ai_evaluation declined: not_applicable | local
 
     @property
     def dagster_home(self) -> Path:
@@ -110,6 +121,9 @@ class Settings:
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
             "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
             **self.receiver.as_env(),
+            "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
+            "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
+            "JOURNEYS_DECLINED_EVALUATION": self.declined_evaluation,
         }
 
     @classmethod
@@ -133,6 +147,9 @@ class Settings:
             app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
             app_roles=_optional_path("JOURNEYS_APP_ROLES"),
             receiver=ReceiverSettings.from_env(),
+            pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
+            consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
+            declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
         )
 
 

@@ -18,6 +18,7 @@ from orchestration.defs.resources import (
 from orchestration.quality import validate_day
 from orchestration.scoring import ScoringReport, judge_failure_rates, score_partition
 from orchestration.settings import Settings
+from orchestration.transcript_retention import remove_unrecorded_transcripts
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
 JUDGE_FAILURE_CHECK = "judge_failure_rate"
@@ -131,6 +132,8 @@ def evaluations(
         reports = [
             score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
         ]
+        # The day is evaluated: transcripts recording consent does not allow to keep go now.
+        removed = sum(remove_unrecorded_transcripts(con, day) for day in days)
     for report in reports:
         context.log.info(report.summary())
     return dg.MaterializeResult(
@@ -138,6 +141,7 @@ def evaluations(
             "engine": engine,
             "cohort_week": cohort_week or "all",
             "segment": segment or "all",
+            "transcripts_removed_for_recording_consent": removed,
             **_metadata(reports),
         },
         check_results=[judge_failure_check(reports, Settings.from_env().max_judge_failure_rate)],
