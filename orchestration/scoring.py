@@ -7,7 +7,7 @@ earlier days).
 
 Re-running replaces exactly the rows it is responsible for: the partition's rows of the selected
 evaluators and, when a cohort (`cohort_week`, the ISO week of the journey's first conversation)
-or a `segment` is given, only the rows of that cohort's conversations. That is what "re-score
+or a `segment` is given, only the rows of that cohort's conversations, as the marts show them. That is what "re-score
 one cohort after switching engine" needs.
 """
 
@@ -39,7 +39,10 @@ from evals import (
     evaluate_batch,
 )
 from evals.scorer import resolve_names
+from evals.types import NOT_APPLICABLE
+from orchestration.ingest.consent import CONSENT_DEFAULTS
 from orchestration.ingest.decode_pool import usable_cores
+from orchestration.serving import MARTS_SCHEMA
 from orchestration.settings import Settings
 from orchestration.warehouse import RAW_SCHEMA, replace_partition
 
@@ -48,6 +51,8 @@ ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
 # worker process takes about a second to start (importing evals). Below this many conversations
 # a day is scored in this process.
 PARALLEL_MIN_CONVERSATIONS = 2000
+# raw.evaluations.reason of a conversation whose customer declined AI evaluation.
+CONSENT_REASON = "consent"
 _ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
 
 _EVALUATION_SCHEMA = pa.schema(
@@ -64,6 +69,7 @@ _EVALUATION_SCHEMA = pa.schema(
         ("latency_ms", pa.float64()),
         ("evaluated_at", pa.timestamp("us")),
         ("partition_date", pa.date32()),
+        ("decided_by", pa.string()),
     ]
 )
 
@@ -78,6 +84,9 @@ class ScoringReport:
     cohort_week: str | None
     segment: str | None
     conversations: int = 0
+    declined_consent: int = 0  # of `conversations`, customers who declined AI evaluation
+    # of `conversations`, not re-scored: transcript removed for recording consent (evaluations kept)
+    transcripts_not_kept: int = 0
     rows_written: int = 0
     status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     mean_scores: dict[str, float | None] = field(default_factory=dict)
@@ -97,6 +106,8 @@ class ScoringReport:
         total.last_day = reports[-1].last_day or reports[-1].day
         for report in reports:
             total.conversations += report.conversations
+            total.declined_consent += report.declined_consent
+            total.transcripts_not_kept += report.transcripts_not_kept
             total.rows_written += report.rows_written
             total.stats.merge(report.stats)
         for name in first.evaluators:
@@ -126,6 +137,8 @@ class ScoringReport:
             "partition": self.partitions,
             "engine": self.engine,
             "conversations": self.conversations,
+            "declined_consent": self.declined_consent,
+            "transcripts_not_kept": self.transcripts_not_kept,
             "rows_written": self.rows_written,
             "scope": self._scope(),
         }
@@ -141,6 +154,7 @@ class ScoringReport:
                     "judge.calls": stats.calls,
                     "judge.cache_hits": stats.cache_hits,
                     "judge.failed_calls": stats.failed_calls,
+                    "judge.failure_rate": round(stats.failure_rate, 4),
                     "judge.prompt_tokens": stats.prompt_tokens,
                     "judge.completion_tokens": stats.completion_tokens,
                     "judge.total_tokens": stats.total_tokens,
@@ -170,10 +184,16 @@ class ScoringReport:
         if self.engine != "local":
             s = self.stats
             lines.append(
-                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed, "
-                f"{s.total_tokens:,} tokens, {s.judged_share:.1%} of results sent to the judge"
+                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed "
+                f"({s.failure_rate:.1%}), {s.total_tokens:,} tokens, {s.judged_share:.1%} of results "
+                "decided by the judge"
             )
         return "\n".join(lines)
+
+
+def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
+    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call)."""
+    return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
 
 
 def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
@@ -199,38 +219,62 @@ def _records(
 
 
 def _cohort_query(columns: str, day: date | None, cohort_week: str | None, segment: str | None) -> tuple[str, list]:
-    """Conversations (of one day, or all) whose journey belongs to the cohort: `cohort_week` is
-    the ISO week of the journey's first conversation, `segment` the customer segment."""
+    """Conversations (of one day, or all) in the cohort as the marts show it: the conversations
+    `marts.conversation_evaluations` holds (the rollup-eligible ones) whose journey's cohort_week
+    in `marts.journeys` is `cohort_week`, and whose customer segment is `segment`. The cohort is
+    read back from the marts, never recomputed here (its one definition is the dbt macro
+    `journey_cohorts`). Without either, the whole day: no marts are needed."""
     filters, params = ["true"], []
     if day is not None:
         filters.append("c.partition_date = ?")
         params.append(day)
+    scope = ""
+    if cohort_week is not None or segment is not None:
+        scope = f"""
+        inner join {MARTS_SCHEMA}.conversation_evaluations as shown
+            on c.conversation_id = shown.conversation_id
+        inner join {MARTS_SCHEMA}.journeys as journeys
+            on shown.journey_id = journeys.journey_id"""
     if cohort_week is not None:
-        filters.append("strftime(coalesce(j.first_started_at, c.started_at), '%G-W%V') = ?")
+        filters.append("journeys.cohort_week = ?")
         params.append(cohort_week)
     if segment is not None:
-        filters.append("c.segment = ?")
+        filters.append("shown.segment = ?")
         params.append(segment)
     query = f"""
-        with journey_start as (
-            select journey_id, min(started_at) as first_started_at
-            from {RAW_SCHEMA}.conversations
-            where journey_id is not null
-            group by journey_id
-        )
         select {columns}
-        from {RAW_SCHEMA}.conversations as c
-        left join journey_start as j on j.journey_id = c.journey_id
+        from {RAW_SCHEMA}.conversations as c{scope}
         where {" and ".join(filters)}
     """
     return query, params
 
 
-def _day_conversations(
-    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None
+def _cohort_records(
+    con: duckdb.DuckDBPyConnection, query: str, params: list[Any]
 ) -> list[dict[str, Any]]:
-    query, params = _cohort_query("c.conversation_id, c.journey_id, c.started_at, c.turns", day, cohort_week, segment)
-    return _records(con, query + " order by c.started_at, c.conversation_id", params)
+    try:
+        return _records(con, query, params)
+    except duckdb.CatalogException as error:
+        raise ValueError(
+            "a cohort or segment re-score reads the cohort from marts.journeys and "
+            "marts.conversation_evaluations, which this warehouse does not have yet: "
+            f"materialize the days first ({error})"
+        ) from error
+
+
+def _day_conversations(
+    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None, consent_default: bool
+) -> list[dict[str, Any]]:
+    """The conversations to score, with their effective `ai_evaluation` consent (raw.customer_consent)."""
+    columns = (
+        "c.conversation_id, c.journey_id, c.started_at, c.turns, "
+        f"coalesce((select cc.ai_evaluation from {RAW_SCHEMA}.customer_consent cc"
+        f" where cc.conversation_id = c.conversation_id), {str(consent_default).lower()}) as ai_evaluation"
+    )
+    query, params = _cohort_query(columns, day, cohort_week, segment)
+    # A transcript removed for recording consent (transcript_retention.py) is not re-scored.
+    query += " and coalesce(c.transcript_kept, true)"
+    return _cohort_records(con, query + " order by c.started_at, c.conversation_id", params)
 
 
 def cohort_days(
@@ -239,7 +283,7 @@ def cohort_days(
     """The partitions holding the cohort's conversations: what a cohort re-score must re-run."""
     _check_cohort_week(cohort_week)
     query, params = _cohort_query("distinct c.partition_date", None, cohort_week, segment)
-    return [day for (day,) in con.execute(query + " order by 1", params).fetchall()]
+    return [row["partition_date"] for row in _cohort_records(con, query + " order by 1", params)]
 
 
 def _check_cohort_week(cohort_week: str | None) -> None:
@@ -248,10 +292,12 @@ def _check_cohort_week(cohort_week: str | None) -> None:
 
 
 def _earlier_transcripts(
-    con: duckdb.DuckDBPyConnection, conversations: list[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection, conversations: list[dict[str, Any]], *, without_declined: bool
 ) -> dict[str, list[list[dict[str, Any]]]]:
     """conversation_id -> transcripts of the same journey's conversations that ended before it
-    started (oldest first), from any partition."""
+    started (oldest first), from any partition. `without_declined` leaves out those whose customer
+    declined AI evaluation (raw.customer_consent): their text must never reach a judge, not even
+    as another conversation's context."""
     journeys = sorted({c["journey_id"] for c in conversations if c["journey_id"] is not None})
     if not journeys:
         return {}
@@ -262,7 +308,9 @@ def _earlier_transcripts(
             f"""
             select e.journey_id, e.conversation_id, e.started_at, coalesce(e.ended_at, e.started_at) as ended_at, e.turns
             from {RAW_SCHEMA}.conversations as e
+            left join {RAW_SCHEMA}.customer_consent as cc on cc.conversation_id = e.conversation_id
             where e.journey_id in (select journey_id from _scoring_journeys)
+                and not ({str(without_declined).lower()} and cc.ai_evaluation is not distinct from false)
             order by e.journey_id, e.started_at, e.conversation_id
             """,
         )
@@ -303,6 +351,7 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
             "latency_ms": result.latency_ms,
             "evaluated_at": evaluated_at,
             "partition_date": day,
+            "decided_by": result.decided_by,
         }
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()
@@ -339,6 +388,49 @@ def _evaluate_in_workers(
     return BatchResult(results, stats)
 
 
+def _evaluate(
+    con: duckdb.DuckDBPyConnection,
+    conversations: list[dict[str, Any]],
+    names: Sequence[str],
+    engine: str,
+    judge: JudgeConfig | None,
+    progress: bool,
+    workers: int | None,
+) -> BatchResult:
+    earlier = _earlier_transcripts(con, conversations, without_declined=engine != "local")
+    items = [
+        BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
+        for c in conversations
+    ]
+    if workers is None:
+        workers = usable_cores() if len(items) >= PARALLEL_MIN_CONVERSATIONS else 1
+    if engine == "local" and workers > 1:
+        return _evaluate_in_workers(items, [c["journey_id"] for c in conversations], tuple(names), workers)
+    # The judge engines wait on HTTP, which the judge's own thread pool already overlaps.
+    return evaluate_batch(items, names, engine=engine, judge=judge, progress=progress)
+
+
+def _declined_rows(conversations: list[dict[str, Any]], names: Sequence[str], day: date) -> pa.Table:
+    """`not_applicable` rows, reason `consent`, for conversations whose customer declined AI evaluation."""
+    evaluated_at = datetime.now(UTC).replace(tzinfo=None)
+    records = [
+        {
+            "conversation_id": c["conversation_id"],
+            "evaluator": name,
+            "status": NOT_APPLICABLE,
+            "reason": CONSENT_REASON,
+            "evidence": "[]",
+            "engine": "none",
+            "decided_by": "local",
+            "evaluated_at": evaluated_at,
+            "partition_date": day,
+        }
+        for c in conversations
+        for name in names
+    ]
+    return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+
+
 def score_partition(
     con: duckdb.DuckDBPyConnection,
     day: date,
@@ -364,22 +456,26 @@ def score_partition(
     _check_cohort_week(cohort_week)
     report = ScoringReport(day, engine, names, cohort_week, segment)
 
-    conversations = _day_conversations(con, day, cohort_week, segment)
-    earlier = _earlier_transcripts(con, conversations)
-    items = [
-        BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
-        for c in conversations
-    ]
-    if workers is None:
-        workers = usable_cores() if len(items) >= PARALLEL_MIN_CONVERSATIONS else 1
-    if engine == "local" and workers > 1:
-        batch = _evaluate_in_workers(items, [c["journey_id"] for c in conversations], names, workers)
-    else:  # the judge engines wait on HTTP, which the judge's own thread pool already overlaps
-        batch = evaluate_batch(items, names, engine=engine, judge=_judge_config(engine, judge), progress=progress)
-    rows = _rows(conversations, batch.results, day)
+    settings = Settings.from_env()
+    conversations = _day_conversations(con, day, cohort_week, segment, CONSENT_DEFAULTS[settings.consent_default])
+    # A customer who declined AI evaluation: never sent to the judge, whatever the engine; scored
+    # by the local engine or marked not_applicable with the reason `consent` (JOURNEYS_DECLINED_EVALUATION).
+    allowed = [c for c in conversations if c["ai_evaluation"]]
+    declined = [c for c in conversations if not c["ai_evaluation"]]
+    batch = _evaluate(con, allowed, names, engine, _judge_config(engine, judge), progress, workers)
+    if declined and settings.declined_evaluation == "local":
+        declined_batch = _evaluate(con, declined, names, "local", None, progress, workers)
+        rows = pa.concat_tables([_rows(allowed, batch.results, day), _rows(declined, declined_batch.results, day)])
+    else:
+        declined_batch = None
+        rows = pa.concat_tables([_rows(allowed, batch.results, day), _declined_rows(declined, names, day)])
+    conversations = allowed + declined
 
     evaluator_list = ", ".join(f"'{n}'" for n in names)  # names are validated: safe to inline
-    predicate = f"and evaluator in ({evaluator_list})"
+    predicate = (
+        f"and evaluator in ({evaluator_list}) and conversation_id not in (select conversation_id"
+        f" from {RAW_SCHEMA}.conversations where partition_date = '{day.isoformat()}' and transcript_kept = false)"
+    )
     scoped = cohort_week is not None or segment is not None
     if scoped:
         con.register(
@@ -392,11 +488,17 @@ def score_partition(
         if scoped:
             con.unregister("_scoring_scope")
 
-    report.conversations = len(conversations)
+    query, params = _cohort_query("count(*)", day, cohort_week, segment)
+    report.transcripts_not_kept = con.execute(query + " and c.transcript_kept = false", params).fetchall()[0][0]
+    report.conversations = len(conversations) + report.transcripts_not_kept
+    report.declined_consent = len(declined)
     report.stats = batch.stats
     scores: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for by_name in batch.results:
+    if declined_batch is None and declined:
+        for name in names:
+            counts[name][NOT_APPLICABLE] += len(declined)
+    for by_name in [*batch.results, *(declined_batch.results if declined_batch else [])]:
         for name, result in by_name.items():
             counts[name][result.status] += 1
             if result.score is not None:

@@ -11,9 +11,32 @@ from typing import ClassVar
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _path(name: str, default: Path) -> Path:
+def _optional_path(name: str) -> Path | None:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default.resolve()
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _path(name: str, default: Path) -> Path:
+    return _optional_path(name) or default.resolve()
+
+
+def _rate(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        rate = float(value) if value else default
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name}={value!r} must be a number between 0 and 1")
+    return rate
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """The variable's value, one of `allowed` (the first is the default)."""
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -63,7 +86,14 @@ class Settings:
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
     bench_dir: Path  # benchmarks/ keeps simulated days and materialized histories here
     max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
+    max_judge_failure_rate: float  # a day whose judge failures / calls exceed it fails its check
+    # The dashboard's sign-in (docs/access.md); read by the app alone, so not exported.
+    app_password: str = field(repr=False)  # "" when the dashboard has no shared password
+    app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
     receiver: ReceiverSettings = ReceiverSettings()
+    pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
+    consent_default: str = "allow"  # effective consent without a stated decision: allow | deny
+    declined_evaluation: str = "not_applicable"  # ai_evaluation declined: not_applicable | local
 
     @property
     def dagster_home(self) -> Path:
@@ -89,7 +119,11 @@ class Settings:
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
             "JOURNEYS_BENCH_DIR": str(self.bench_dir),
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
+            "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
             **self.receiver.as_env(),
+            "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
+            "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
+            "JOURNEYS_DECLINED_EVALUATION": self.declined_evaluation,
         }
 
     @classmethod
@@ -109,7 +143,13 @@ class Settings:
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
             bench_dir=_path("JOURNEYS_BENCH_DIR", data_dir / "bench"),
             max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
+            max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
+            app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
+            app_roles=_optional_path("JOURNEYS_APP_ROLES"),
             receiver=ReceiverSettings.from_env(),
+            pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
+            consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
+            declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
         )
 
 

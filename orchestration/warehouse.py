@@ -70,7 +70,10 @@ RAW_TABLES: dict[str, str] = {
         trace_ids VARCHAR[],
         source_files VARCHAR[],
         partition_date DATE NOT NULL,
-        ingested_at TIMESTAMP NOT NULL
+        ingested_at TIMESTAMP NOT NULL,
+        ai_evaluation_consent BOOLEAN,
+        recording_consent BOOLEAN,
+        transcript_kept BOOLEAN
     """,
     "journey_events": """
         event_id VARCHAR NOT NULL,
@@ -106,7 +109,30 @@ RAW_TABLES: dict[str, str] = {
         rubric_version VARCHAR,
         latency_ms DOUBLE,
         evaluated_at TIMESTAMP NOT NULL,
-        partition_date DATE NOT NULL
+        partition_date DATE NOT NULL,
+        decided_by VARCHAR
+    """,
+    # What ingestion redacted (orchestration/ingest/redact.py): distinct values per conversation and type.
+    "pii_redactions": """
+        conversation_id VARCHAR NOT NULL,
+        pii_type VARCHAR NOT NULL,
+        redacted_count INTEGER NOT NULL,
+        partition_date DATE NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+    """,
+    # Effective consent per conversation (orchestration/ingest/consent.py); every reader uses it.
+    "customer_consent": """
+        conversation_id VARCHAR NOT NULL,
+        customer_id VARCHAR,
+        started_at TIMESTAMP,
+        ai_evaluation BOOLEAN NOT NULL,
+        ai_evaluation_source VARCHAR NOT NULL,
+        ai_evaluation_stated_in VARCHAR,
+        recording BOOLEAN NOT NULL,
+        recording_source VARCHAR NOT NULL,
+        recording_stated_in VARCHAR,
+        partition_date DATE NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
     """,
     "journey_map_stages": """
         journey_name VARCHAR NOT NULL,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import queries, transcript, widgets
 from app.data import columns
-from app.formatting import count
+from app.formatting import count, escape_markdown
 
 # One page of the list; the pages go back through the whole history, newest first.
 ROW_LIMIT = 500
@@ -55,6 +55,13 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
         )
     else:
         st.markdown(f"**{count(len(frame))} conversations**")
+    if "ai_evaluation_consent" in frame.columns:
+        declined = int(frame["ai_evaluation_consent"].eq(False).sum())
+        if declined:
+            st.caption(
+                f"{count(declined)} of these conversations are of customers who declined AI evaluation: "
+                "not scored by the judge, and their transcripts are shown on the Compliance page only."
+            )
     widgets.table(frame, key="conversation-table")
     widgets.filter_note(result.clause)
 
@@ -89,7 +96,8 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
         )
         row = queries.conversation(snapshot, chosen)
         if row is None:
-            st.warning(f"Conversation `{chosen}` is not in the published snapshot.")
+            # `chosen` may come from the URL: plain text, never Markdown.
+            st.warning(f"Conversation {escape_markdown(str(chosen))} is not in the published snapshot.")
         else:
             prefixes = queries.evaluator_prefixes(columns(snapshot, "conversation_evaluations"))
             transcript.render(row, prefixes.items())

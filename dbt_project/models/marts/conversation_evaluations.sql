@@ -2,7 +2,7 @@
 
 -- The conversation-level fact with every evaluator's verdict, for drill-downs and transcript
 -- views. The conversation's own attributes are kept as recorded; cohort_week is the journey's
--- (ISO week of its first conversation, over all history at build time).
+-- (macros/journey_cohorts.sql, over all history at build time).
 
 with
 
@@ -14,21 +14,21 @@ conversations as (
 
 ),
 
-journey_starts as (
+cohorts as (
 
-    select
-        journey_id,
-        min(started_at) as journey_started_at
-
-    from {{ ref('stg_conversations') }}
-    where is_rollup_eligible
-    group by journey_id
+    {{ journey_cohorts() }}
 
 ),
 
 scores as (
 
     select * from {{ ref('int_conversation_scores') }}
+
+),
+
+consent as (
+
+    select * from {{ ref('stg_customer_consent') }}
 
 ),
 
@@ -43,7 +43,7 @@ final as (
         conversations.channel,
         conversations.agent_type,
         conversations.segment,
-        {{ iso_week('journey_starts.journey_started_at') }} as cohort_week,
+        cohorts.cohort_week,
         conversations.consent,
         conversations.consent_status,
         conversations.started_at,
@@ -54,6 +54,9 @@ final as (
         conversations.trace_ids,
         conversations.has_pii,
         conversations.has_redaction_marker,
+        -- the dashboards count declined conversations apart and do not show their transcripts
+        coalesce(consent.ai_evaluation, true) as ai_evaluation_consent,
+        conversations.transcript_kept,
         {% for prefix in evaluators() %}
         scores.{{ prefix }}_score,
         scores.{{ prefix }}_passed,
@@ -66,10 +69,12 @@ final as (
         conversations.partition_date
 
     from conversations
-    inner join journey_starts
-        on conversations.journey_id = journey_starts.journey_id
+    inner join cohorts
+        on conversations.journey_id = cohorts.journey_id
     left join scores
         on conversations.conversation_id = scores.conversation_id
+    left join consent
+        on conversations.conversation_id = consent.conversation_id
 
 )
 

@@ -15,10 +15,13 @@ from orchestration.defs.resources import (
     QualityGateResource,
     WarehouseResource,
 )
-from orchestration.quality import validate_conversations
-from orchestration.scoring import ScoringReport, score_partition
+from orchestration.quality import validate_day
+from orchestration.scoring import ScoringReport, judge_failure_rates, score_partition
+from orchestration.settings import Settings
+from orchestration.transcript_retention import remove_unrecorded_transcripts
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
+JUDGE_FAILURE_CHECK = "judge_failure_rate"
 
 # `backfill_policy` on @asset is marked beta, though dagster-dbt's own assets rely on it; the
 # notice would otherwise print on every load of the code location and every CLI command.
@@ -45,10 +48,7 @@ def _refuse_blocked_days(con, days: list[date], journey_map_file: JourneyMapReso
     jmap = journey_map_file.load()
     blocked: dict[str, str] = {}
     for day in days:
-        conversations = con.execute(
-            "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
-        ).df()
-        failed = [r.name for r in validate_conversations(conversations, jmap, tolerance=tolerance) if not r.passed]
+        failed = [r.name for r in validate_day(con, day, jmap, tolerance=tolerance) if not r.passed]
         if failed:
             blocked[day.isoformat()] = ", ".join(failed)
     if blocked:
@@ -71,6 +71,26 @@ def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
     }
 
 
+def judge_failure_check(reports: list[ScoringReport], max_rate: float) -> dg.AssetCheckResult:
+    """Blocking: a judge outage must stop the marts, not pass for judged results (in `hybrid` a
+    failed call silently keeps the local verdict; in `llm` it is a `failed` row)."""
+    rates = judge_failure_rates(reports)
+    over = [day for day, rate in rates.items() if rate > max_rate + 1e-9]
+    return dg.AssetCheckResult(
+        check_name=JUDGE_FAILURE_CHECK,
+        asset_key=EVALUATIONS_KEY,
+        passed=not over,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "judge failures above "
+            f"{max_rate:.1%} of its calls on {', '.join(f'{day} ({rates[day]:.1%})' for day in over)}"
+            if over
+            else f"judge failures at most {max_rate:.1%} of its calls on every day"
+        ),
+        metadata={"max_judge_failure_rate": max_rate, "days_over": over, **rates},
+    )
+
+
 @dg.asset(
     key=EVALUATIONS_KEY,
     deps=[CONVERSATIONS_KEY],
@@ -79,6 +99,16 @@ def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="evaluations",
     pool=WAREHOUSE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            JUDGE_FAILURE_CHECK,
+            asset=EVALUATIONS_KEY,
+            blocking=True,
+            description="Fails when on any day of the run the LLM judge's failed calls exceed "
+            "JOURNEYS_MAX_JUDGE_FAILURE_RATE (default 0.05) of its calls; each day's share is in "
+            "the metadata.",
+        )
+    ],
     description=(
         "One row per conversation and evaluator: ConversationResolution, "
         "CustomerAgentConversationQuality, CustomerAgentContextRetention."
@@ -102,6 +132,8 @@ def evaluations(
         reports = [
             score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
         ]
+        # The day is evaluated: transcripts recording consent does not allow to keep go now.
+        removed = sum(remove_unrecorded_transcripts(con, day) for day in days)
     for report in reports:
         context.log.info(report.summary())
     return dg.MaterializeResult(
@@ -109,6 +141,8 @@ def evaluations(
             "engine": engine,
             "cohort_week": cohort_week or "all",
             "segment": segment or "all",
+            "transcripts_removed_for_recording_consent": removed,
             **_metadata(reports),
-        }
+        },
+        check_results=[judge_failure_check(reports, Settings.from_env().max_judge_failure_rate)],
     )
