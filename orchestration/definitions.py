@@ -7,6 +7,7 @@ from orchestration.defs.assets.dbt import DBT_EXECUTABLE, build_dbt_assets, dbt_
 from orchestration.defs.assets.evaluations import evaluations
 from orchestration.defs.assets.ingest import ingest_traces
 from orchestration.defs.assets.journey_map import journey_map
+from orchestration.defs.assets.raw_pii import raw_pii_purge
 from orchestration.defs.assets.serving import build_serving_snapshot
 from orchestration.defs.checks import conversation_quality_gates
 from orchestration.defs.jobs import daily_journeys_job, rescore_cohort_job
@@ -32,6 +33,7 @@ defs = dg.Definitions(
     assets=[
         journey_map,
         ingest_traces,
+        raw_pii_purge,
         evaluations,
         dbt_partitioned_models,
         dbt_journey_marts,

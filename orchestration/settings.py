@@ -94,6 +94,8 @@ class Settings:
     pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
     consent_default: str = "allow"  # effective consent without a stated decision: allow | deny
     declined_evaluation: str = "not_applicable"  # ai_evaluation declined: not_applicable | local
+    keep_raw_pii: bool = False  # opt-in: raw.spans keeps the originals redaction replaced
+    raw_pii_retention_days: int = 30  # ... for this many days after ingestion, then purged
 
     @property
     def dagster_home(self) -> Path:
@@ -124,6 +126,8 @@ class Settings:
             "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
             "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
             "JOURNEYS_DECLINED_EVALUATION": self.declined_evaluation,
+            "JOURNEYS_KEEP_RAW_PII": str(self.keep_raw_pii).lower(),
+            "JOURNEYS_RAW_PII_RETENTION_DAYS": str(self.raw_pii_retention_days),
         }
 
     @classmethod
@@ -150,6 +154,8 @@ class Settings:
             pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
             consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
             declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
+            keep_raw_pii=_choice("JOURNEYS_KEEP_RAW_PII", ("false", "true")) == "true",
+            raw_pii_retention_days=int(os.environ.get("JOURNEYS_RAW_PII_RETENTION_DAYS", "30")),
         )
 
 

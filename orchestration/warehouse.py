@@ -49,7 +49,9 @@ RAW_TABLES: dict[str, str] = {
         scope_attributes JSON,
         links JSON,
         trace_state VARCHAR,
-        flags BIGINT
+        flags BIGINT,
+        attributes_raw JSON,
+        events_raw JSON
     """,
     "conversations": f"""
         conversation_id VARCHAR NOT NULL,
