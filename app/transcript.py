@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import queries
 from app.formatting import escape_markdown, score
+from evals.registry import EvaluatorSpec
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _fact(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, pd.Timestamp) else str(value)
 
 
-def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) -> None:
+def render(row: pd.Series, evaluators: Iterable[tuple[EvaluatorSpec, str]]) -> None:
     """Show one conversation (a `conversation_evaluations` row): header facts, one card per
     evaluator with score, status and reason, then the turns with evidence highlighted."""
     facts = [
