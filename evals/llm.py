@@ -22,6 +22,7 @@ import openai
 import pydantic
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from evals import registry
 from evals.analysis import ContextLike, is_transcript
 from evals.cache import CachedVerdict, JudgeCache, cache_key, default_cache_path
 from evals.rubrics import Rubric, load_rubric
@@ -168,7 +169,7 @@ def render_context(context: ContextLike) -> str:
 
 def build_prompt(evaluator: str, turns: tuple[Turn, ...], context: ContextLike) -> str:
     parts = []
-    if evaluator == "customer_agent_context_retention":
+    if registry.spec(evaluator).reads_context:
         rendered = render_context(context)
         parts.append(
             f"EARLIER CONTEXT (before this conversation):\n{rendered}"

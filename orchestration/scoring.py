@@ -30,7 +30,6 @@ import duckdb
 import pyarrow as pa
 
 from evals import (
-    EVALUATOR_NAMES,
     BatchItem,
     BatchResult,
     EngineStats,
@@ -452,7 +451,7 @@ def score_partition(
     `workers` processes (default: one per usable core from PARALLEL_MIN_CONVERSATIONS
     conversations up); the rows are the same as scoring it in this process."""
     engine = engine or os.environ.get(ENGINE_ENV) or "local"
-    names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
+    names = resolve_names(evaluators)
     _check_cohort_week(cohort_week)
     report = ScoringReport(day, engine, names, cohort_week, segment)
 
