@@ -40,8 +40,9 @@ from evals import (
 )
 from evals.scorer import resolve_names
 from orchestration.ingest.decode_pool import usable_cores
+from orchestration.raw_tables import EVALUATIONS, RAW_SCHEMA
 from orchestration.settings import Settings
-from orchestration.warehouse import RAW_SCHEMA, replace_partition
+from orchestration.warehouse import replace_partition
 
 ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
 # The local engine is pure Python: one core scores about 2,000 conversations a second, and a
@@ -49,24 +50,6 @@ ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
 # a day is scored in this process.
 PARALLEL_MIN_CONVERSATIONS = 2000
 _ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
-
-_EVALUATION_SCHEMA = pa.schema(
-    [
-        ("conversation_id", pa.string()),
-        ("evaluator", pa.string()),
-        ("score", pa.float64()),
-        ("passed", pa.bool_()),
-        ("status", pa.string()),
-        ("reason", pa.string()),
-        ("evidence", pa.string()),
-        ("engine", pa.string()),
-        ("rubric_version", pa.string()),
-        ("latency_ms", pa.float64()),
-        ("evaluated_at", pa.timestamp("us")),
-        ("partition_date", pa.date32()),
-    ]
-)
-
 
 @dataclass
 class ScoringReport:
@@ -307,7 +290,7 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()
     ]
-    return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+    return EVALUATIONS.rows(records)
 
 
 def _evaluate_local(items: list[BatchItem], names: tuple[str, ...]) -> BatchResult:
