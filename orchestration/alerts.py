@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -15,8 +14,8 @@ from orchestration.settings import Settings
 WEBHOOK_TIMEOUT_S = 10
 
 
-def alerts_file(settings: Settings | None = None) -> Path:
-    return (settings or Settings.from_env()).data_dir / "alerts" / "alerts.jsonl"
+def alerts_file(settings: Settings) -> Path:
+    return settings.data_dir / "alerts" / "alerts.jsonl"
 
 
 def _post(url: str, alert: dict[str, Any]) -> str:
@@ -30,15 +29,13 @@ def _post(url: str, alert: dict[str, Any]) -> str:
         return f"webhook failed: {exc}"
 
 
-def send_alert(alert: dict[str, Any], *, path: Path | None = None, webhook: str | None = None) -> dict[str, Any]:
-    """Record the alert, then post it to JOURNEYS_ALERT_WEBHOOK if set.
+def send_alert(alert: dict[str, Any], *, path: Path, webhook: str) -> dict[str, Any]:
+    """Record the alert in `path`, then post it to `webhook` (JOURNEYS_ALERT_WEBHOOK) if set.
 
     A webhook outage must not take the sensor down with it, but it must not go unnoticed
     either, so the delivery outcome is written into the record itself."""
     record = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **alert}
-    webhook = webhook if webhook is not None else os.environ.get("JOURNEYS_ALERT_WEBHOOK")
     record["webhook"] = _post(webhook, record) if webhook else "not configured"
-    path = path or alerts_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as fh:
         fh.write(json.dumps(record, default=str) + "\n")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 import zlib
 from collections import Counter, defaultdict
@@ -23,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from statistics import fmean
 from typing import Any
 
@@ -44,7 +44,6 @@ from orchestration.raw_tables import EVALUATIONS, RAW_SCHEMA
 from orchestration.settings import Settings
 from orchestration.warehouse import replace_partition
 
-ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
 # The local engine is pure Python: one core scores about 2,000 conversations a second, and a
 # worker process takes about a second to start (importing evals). Below this many conversations
 # a day is scored in this process.
@@ -159,18 +158,13 @@ class ScoringReport:
         return "\n".join(lines)
 
 
-def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
+def judge_config(engine: str, cache_path: Path) -> JudgeConfig | None:
+    """How to reach the judge for `engine` (None for the local engine, which calls none): the
+    evaluator library's configuration, with the verdict cache at the platform's `cache_path`
+    (`Settings.llm_cache`)."""
     if engine == "local":
         return None
-    if judge is not None:
-        return judge
-    # The verdict cache lives with the rest of the platform's state unless configured.
-    overrides = (
-        {}
-        if os.environ.get("JOURNEYS_LLM_CACHE")
-        else {"cache_path": Settings.from_env().data_dir / "llm_judge_cache.sqlite"}
-    )
-    return JudgeConfig.from_env(**overrides)
+    return JudgeConfig.from_env(cache_path=cache_path)
 
 
 def _records(
@@ -333,16 +327,19 @@ def score_partition(
     judge: JudgeConfig | None = None,
     progress: bool = False,
     workers: int | None = None,
+    settings: Settings | None = None,
 ) -> ScoringReport:
     """Score the conversations of one partition and replace their rows in `raw.evaluations`.
 
-    `engine` defaults to `$JOURNEYS_EVAL_ENGINE` (else `local`); `evaluators` to all three;
-    `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
-    cohort's conversations; `judge` configures the LLM judge (default: from the environment,
-    with the verdict cache in the data directory). The local engine scores a large day in
+    `engine` defaults to `settings.eval_engine` (JOURNEYS_EVAL_ENGINE); `evaluators` to all
+    three; `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
+    cohort's conversations; `judge` configures the LLM judge (default: `judge_config`, with the
+    verdict cache at `settings.llm_cache`). `settings` defaults to `Settings.from_env()`. The local engine scores a large day in
     `workers` processes (default: one per usable core from PARALLEL_MIN_CONVERSATIONS
     conversations up); the rows are the same as scoring it in this process."""
-    engine = engine or os.environ.get(ENGINE_ENV) or "local"
+    settings = settings or Settings.from_env()
+    engine = engine or settings.eval_engine
+    judge = judge or judge_config(engine, settings.llm_cache)
     names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
     _check_cohort_week(cohort_week)
     report = ScoringReport(day, engine, names, cohort_week, segment)
@@ -358,7 +355,7 @@ def score_partition(
     if engine == "local" and workers > 1:
         batch = _evaluate_in_workers(items, [c["journey_id"] for c in conversations], names, workers)
     else:  # the judge engines wait on HTTP, which the judge's own thread pool already overlaps
-        batch = evaluate_batch(items, names, engine=engine, judge=_judge_config(engine, judge), progress=progress)
+        batch = evaluate_batch(items, names, engine=engine, judge=judge, progress=progress)
     rows = _rows(conversations, batch.results, day)
 
     evaluator_list = ", ".join(f"'{n}'" for n in names)  # names are validated: safe to inline

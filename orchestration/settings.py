@@ -1,14 +1,32 @@
-"""Where the platform keeps its state, read from the environment (see `.env.example`)."""
+"""The platform's settings, read from the environment in one place (see `.env.example`).
+
+Everything in `orchestration/` and `app/` takes its settings from a `Settings` object: the Dagster
+definitions build their resources and schedule from one (`orchestration/definitions.py`). The
+entry points (the `journeys` commands that start other processes, and the Dagster code location
+when it loads) export it once with `Settings.export()` for child processes such as dbt, whose
+profile reads `env_var('JOURNEYS_WAREHOUSE')`. The evaluator library keeps its own small
+configuration (`evals/config.py`), since it imports nothing from here."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _daily_at(value: str) -> time:
+    """`HH:MM` (UTC) as a time of day."""
+    try:
+        hour, minute = (int(part) for part in value.split(":"))
+    except ValueError as exc:
+        raise ValueError(f"JOURNEYS_DAILY_AT must be HH:MM, got {value!r}") from exc
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ValueError(f"JOURNEYS_DAILY_AT must be a time of day, got {value!r}")
+    return time(hour, minute)
 
 
 def _path(name: str, default: Path) -> Path:
@@ -63,6 +81,9 @@ class Settings:
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
     bench_dir: Path  # benchmarks/ keeps simulated days and materialized histories here
     max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
+    llm_cache: Path  # the LLM judge's verdict cache (default: in the data directory)
+    daily_at: time = time(2, 0)  # the daily schedule's time of day, UTC
+    alert_webhook: str = field(default="", repr=False)  # "" = alerts are only written to disk
     receiver: ReceiverSettings = ReceiverSettings()
 
     @property
@@ -70,9 +91,9 @@ class Settings:
         return self.data_dir / "dagster_home"
 
     def export(self) -> None:
-        """Write the resolved values back to the environment, so that Dagster's `EnvVar`
-        resources, dbt's `env_var()` and child processes (dagster dev, streamlit) all see the
-        same absolute paths whatever their working directory."""
+        """Write the resolved values to the environment, for the child processes an entry point
+        starts (dbt, whose profile reads `env_var()`, dagster dev, streamlit): they all see the
+        same absolute paths whatever their working directory. Each entry point calls it once."""
         os.environ.update(self.as_env())
 
     def as_env(self) -> dict[str, str]:
@@ -89,6 +110,9 @@ class Settings:
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
             "JOURNEYS_BENCH_DIR": str(self.bench_dir),
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
+            "JOURNEYS_LLM_CACHE": str(self.llm_cache),
+            "JOURNEYS_DAILY_AT": self.daily_at.strftime("%H:%M"),
+            "JOURNEYS_ALERT_WEBHOOK": self.alert_webhook,
             **self.receiver.as_env(),
         }
 
@@ -109,6 +133,9 @@ class Settings:
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
             bench_dir=_path("JOURNEYS_BENCH_DIR", data_dir / "bench"),
             max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
+            llm_cache=_path("JOURNEYS_LLM_CACHE", data_dir / "llm_judge_cache.sqlite"),
+            daily_at=_daily_at(os.environ.get("JOURNEYS_DAILY_AT", "02:00")),
+            alert_webhook=os.environ.get("JOURNEYS_ALERT_WEBHOOK", ""),
             receiver=ReceiverSettings.from_env(),
         )
 

@@ -33,7 +33,7 @@ def range_run(tmp_path_factory) -> tuple[dg.DagsterInstance, Path]:
     resources = {
         "warehouse": WarehouseResource(path=warehouse),
         "landing": LandingResource(directory=str(data / "landing")),
-        "evaluator": EvaluatorResource(engine="local"),
+        "evaluator": EvaluatorResource(engine="local", judge_cache=str(data / "judge.sqlite")),
         "journey_map_file": JourneyMapResource(path=str(JOURNEY_MAP)),
         "quality_gate": QualityGateResource(tolerance=0),
     }
@@ -90,7 +90,7 @@ def test_a_one_day_run_records_that_days_own_figures(range_run):
     instance, data = range_run
     resources = {
         "warehouse": WarehouseResource(path=str(data / "warehouse.duckdb")),
-        "evaluator": EvaluatorResource(engine="local"),
+        "evaluator": EvaluatorResource(engine="local", judge_cache=str(data / "judge.sqlite")),
         "journey_map_file": JourneyMapResource(path=str(JOURNEY_MAP)),
         "quality_gate": QualityGateResource(tolerance=0),
     }

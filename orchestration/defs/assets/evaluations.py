@@ -100,7 +100,15 @@ def evaluations(
     with warehouse.connect() as con:
         _refuse_blocked_days(con, days, journey_map_file, quality_gate.tolerance)
         reports = [
-            score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
+            score_partition(
+                con,
+                day,
+                engine=engine,
+                cohort_week=cohort_week,
+                segment=segment,
+                judge=evaluator.judge_config(engine),
+            )
+            for day in days
         ]
     for report in reports:
         context.log.info(report.summary())
