@@ -76,7 +76,7 @@ def _parse_date(value: str | None, problems: list[str], key: str) -> date | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        problems.append(f"ignored `{key}={value}`: not a date (use YYYY-MM-DD)")
+        problems.append(f"ignored {key}={value!r}: not a date (use YYYY-MM-DD)")
         return None
 
 

@@ -174,6 +174,7 @@ EVALUATIONS = RawTable(
             optional("latency_ms", pa.float64()),
             required("evaluated_at", TIMESTAMP),
             required("partition_date", pa.date32()),
+            optional("decided_by", pa.string()),
         ]
     ),
     key=("conversation_id", "evaluator"),

@@ -123,6 +123,7 @@ class ScoringReport:
                     "judge.calls": stats.calls,
                     "judge.cache_hits": stats.cache_hits,
                     "judge.failed_calls": stats.failed_calls,
+                    "judge.failure_rate": round(stats.failure_rate, 4),
                     "judge.prompt_tokens": stats.prompt_tokens,
                     "judge.completion_tokens": stats.completion_tokens,
                     "judge.total_tokens": stats.total_tokens,
@@ -152,10 +153,16 @@ class ScoringReport:
         if self.engine != "local":
             s = self.stats
             lines.append(
-                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed, "
-                f"{s.total_tokens:,} tokens, {s.judged_share:.1%} of results sent to the judge"
+                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed "
+                f"({s.failure_rate:.1%}), {s.total_tokens:,} tokens, {s.judged_share:.1%} of results "
+                "decided by the judge"
             )
         return "\n".join(lines)
+
+
+def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
+    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call)."""
+    return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
 
 
 def judge_config(engine: str, cache_path: Path) -> JudgeConfig | None:
@@ -280,6 +287,7 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
             "latency_ms": result.latency_ms,
             "evaluated_at": evaluated_at,
             "partition_date": day,
+            "decided_by": result.decided_by,
         }
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()

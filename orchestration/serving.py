@@ -32,6 +32,10 @@ PARTITION_COLUMN = "partition_date"
 # Old snapshots are kept briefly: a reader that resolved `current` just before a swap may
 # still be opening files in the previous one.
 SNAPSHOTS_KEPT = 3
+# Owner and group only, whatever the umask: the marts hold customer data. Readers (the app, an
+# orchestrator polling routing signals) run as the owner or in its group.
+DIR_MODE = 0o750
+FILE_MODE = 0o640
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ def _write_text(path: Path, text: str) -> None:
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     _write_text(tmp, text)
+    tmp.chmod(FILE_MODE)
     os.replace(tmp, path)
     _fsync(path.parent)
 
@@ -91,6 +96,12 @@ def _swap_current(serving_dir: Path, target: Path) -> None:
     tmp_link.symlink_to(target.relative_to(serving_dir))
     os.replace(tmp_link, link)
     _fsync(serving_dir)
+
+
+def _restrict(directory: Path) -> None:
+    directory.chmod(DIR_MODE)
+    for path in directory.rglob("*"):  # partitioned marts hold directories of their own
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
 
 
 def _prune(snapshots_dir: Path, keep: int) -> None:
@@ -185,9 +196,9 @@ def publish_snapshot(
     con: duckdb.DuckDBPyConnection, serving_dir: Path, *, journey_map_version: str | None = None
 ) -> Snapshot:
     """Export every `marts.*` table to Parquet and make it the current snapshot."""
-    serving_dir.mkdir(parents=True, exist_ok=True)
+    serving_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     snapshots_dir = serving_dir / "snapshots"
-    snapshots_dir.mkdir(exist_ok=True)
+    snapshots_dir.mkdir(mode=DIR_MODE, exist_ok=True)
     now = datetime.now(UTC)
     published_at = now.isoformat(timespec="seconds")
     target = snapshots_dir / now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -218,6 +229,7 @@ def publish_snapshot(
     _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
     if routing is not None:
         _write_text(staging / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
+    _restrict(staging)
     _fsync(staging)
     staging.rename(target)
     _fsync(snapshots_dir)

@@ -29,9 +29,24 @@ def _daily_at(value: str) -> time:
     return time(hour, minute)
 
 
-def _path(name: str, default: Path) -> Path:
+def _optional_path(name: str) -> Path | None:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default.resolve()
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _path(name: str, default: Path) -> Path:
+    return _optional_path(name) or default.resolve()
+
+
+def _rate(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        rate = float(value) if value else default
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name}={value!r} must be a number between 0 and 1")
+    return rate
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,10 @@ class Settings:
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
     bench_dir: Path  # benchmarks/ keeps simulated days and materialized histories here
     max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
+    max_judge_failure_rate: float  # a day whose judge failures / calls exceed it fails its check
+    # The dashboard's sign-in (docs/access.md); read by the app alone, so not exported.
+    app_password: str = field(repr=False)  # "" when the dashboard has no shared password
+    app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
     llm_cache: Path  # the LLM judge's verdict cache (default: in the data directory)
     daily_at: time = time(2, 0)  # the daily schedule's time of day, UTC
     alert_webhook: str = field(default="", repr=False)  # "" = alerts are only written to disk
@@ -110,6 +129,7 @@ class Settings:
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
             "JOURNEYS_BENCH_DIR": str(self.bench_dir),
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
+            "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
             "JOURNEYS_LLM_CACHE": str(self.llm_cache),
             "JOURNEYS_DAILY_AT": self.daily_at.strftime("%H:%M"),
             "JOURNEYS_ALERT_WEBHOOK": self.alert_webhook,
@@ -133,6 +153,9 @@ class Settings:
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
             bench_dir=_path("JOURNEYS_BENCH_DIR", data_dir / "bench"),
             max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
+            max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
+            app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
+            app_roles=_optional_path("JOURNEYS_APP_ROLES"),
             llm_cache=_path("JOURNEYS_LLM_CACHE", data_dir / "llm_judge_cache.sqlite"),
             daily_at=_daily_at(os.environ.get("JOURNEYS_DAILY_AT", "02:00")),
             alert_webhook=os.environ.get("JOURNEYS_ALERT_WEBHOOK", ""),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import queries, transcript, widgets
 from app.data import columns
-from app.formatting import count
+from app.formatting import count, escape_markdown
 
 # One page of the list; the pages go back through the whole history, newest first.
 ROW_LIMIT = 500
@@ -89,7 +89,8 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
         )
         row = queries.conversation(snapshot, chosen)
         if row is None:
-            st.warning(f"Conversation `{chosen}` is not in the published snapshot.")
+            # `chosen` may come from the URL: plain text, never Markdown.
+            st.warning(f"Conversation {escape_markdown(str(chosen))} is not in the published snapshot.")
         else:
             prefixes = queries.evaluator_prefixes(columns(snapshot, "conversation_evaluations"))
             transcript.render(row, prefixes.items())

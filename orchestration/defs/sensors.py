@@ -119,7 +119,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResourc
             "backfill": run.tags.get(BACKFILL_ID_TAG),
             "message": context.failure_event.message or "run failed",
             "failed_steps": [e.step_key for e in context.get_step_failure_events()],
-        }
+        },
+        log=context.log,
     )
 
 

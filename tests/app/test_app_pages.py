@@ -7,6 +7,7 @@ independent path from the app's DuckDB queries, and looked for as the page forma
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -321,12 +322,32 @@ def test_a_missing_optional_mart_is_named_and_the_rest_of_the_page_works(open_pa
     assert "#### Biggest drop-off: **payment**" in texts(at)
 
 
+def _unescaped(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def test_a_bad_link_is_explained_not_a_traceback(open_page):
     at = open_page(journey=["nope", "billing_dispute"], **{"from": "yesterday"})
-    warnings = [w.value for w in at.sidebar.warning]
+    warnings = [_unescaped(w.value) for w in at.sidebar.warning]
     assert any("ignored unknown journey 'nope'" in w for w in warnings)
-    assert any("ignored `from=yesterday`: not a date" in w for w in warnings)
+    assert any("ignored from='yesterday': not a date" in w for w in warnings)
     assert at.query_params["journey"] == "billing_dispute"
+
+
+@pytest.mark.parametrize("key", ["from", "journey"])
+def test_link_values_are_shown_as_plain_text_not_markdown(open_page, key):
+    injected = "[x](http://evil.example) **bold** :red[red]"
+    at = open_page(**{key: injected})
+    (warning,) = [w.value for w in at.sidebar.warning]
+    assert injected not in warning  # every mark is escaped: no link, emphasis or colour
+    assert injected in _unescaped(warning)
+
+
+def test_a_conversation_id_from_the_link_is_shown_as_plain_text(open_page):
+    injected = "x` [click](http://evil.example) `"
+    at = open_page("conversations", conversation=injected)
+    (warning,) = [w.value for w in at.warning if "is not in the published snapshot" in w.value]
+    assert "](" not in warning and injected in _unescaped(warning)
 
 
 def test_a_newly_published_snapshot_is_read_on_the_next_run(open_page, tmp_path):

@@ -1,5 +1,6 @@
 import json
 import os
+import stat
 
 import duckdb
 import pytest
@@ -67,6 +68,27 @@ def test_without_a_routing_mart_there_is_no_signals_file(tmp_path):
     snap = publish_snapshot(con, tmp_path / "serving")
     assert snap.routing_signals is None
     assert not (tmp_path / "serving" / "routing_signals.json").exists()
+
+
+def test_the_snapshot_is_readable_by_owner_and_group_only_whatever_the_umask(con, tmp_path):
+    _conversation_mart(con, ["2026-11-01", "2026-11-02"])  # a partitioned mart: directories in the snapshot
+    previous = os.umask(0)  # the most permissive umask: the modes must not come from it
+    try:
+        serving = tmp_path / "serving"
+        publish_snapshot(con, serving)
+        publish_snapshot(con, serving)  # a re-publish links partitions and replaces routing_signals.json
+    finally:
+        os.umask(previous)
+    modes = {
+        path.relative_to(serving).as_posix(): stat.S_IMODE(path.lstat().st_mode)
+        for path in serving.rglob("*")
+        if not path.is_symlink()
+    }
+    assert modes["routing_signals.json"] == 0o640
+    assert {mode for name, mode in modes.items() if name.endswith((".parquet", ".json"))} == {0o640}
+    assert {mode for name, mode in modes.items() if (serving / name).is_dir()} == {0o750}
+    assert stat.S_IMODE(serving.stat().st_mode) == 0o750  # a serving directory it created
+    assert any(name.endswith("partition_date=2026-11-02") for name in modes)
 
 
 def _conversation_mart(con, days):
