@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,8 +80,8 @@ class AlertsResource(dg.ConfigurableResource):
     path: str
     webhook: str = ""
 
-    def send(self, alert: dict) -> dict:
-        return alerts.send_alert(alert, path=Path(self.path), webhook=self.webhook)
+    def send(self, alert: dict, log: logging.Logger = alerts.logger) -> dict:
+        return alerts.send_alert(alert, path=Path(self.path), webhook=self.webhook, log=log)
 
 
 class QualityGateResource(dg.ConfigurableResource):
