@@ -58,13 +58,6 @@ def test_importing_the_definitions_leaves_the_environment_alone():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-@pytest.fixture
-def landing(tmp_path, monkeypatch):
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("JOURNEYS_LANDING_DIR", str(landing))
-    return landing
-
 
 def _tick(instance: dg.DagsterInstance, cursor: str | None):
     resources = {"landing": platform_resources(Settings.from_env())["landing"]}

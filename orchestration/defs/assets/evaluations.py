@@ -15,7 +15,7 @@ from orchestration.defs.resources import (
     QualityGateResource,
     WarehouseResource,
 )
-from orchestration.quality import validate_conversations
+from orchestration.quality import validate_day
 from orchestration.scoring import ScoringReport, judge_failure_rates, score_partition
 from orchestration.settings import Settings
 
@@ -47,10 +47,7 @@ def _refuse_blocked_days(con, days: list[date], journey_map_file: JourneyMapReso
     jmap = journey_map_file.load()
     blocked: dict[str, str] = {}
     for day in days:
-        conversations = con.execute(
-            "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
-        ).df()
-        failed = [r.name for r in validate_conversations(conversations, jmap, tolerance=tolerance) if not r.passed]
+        failed = [r.name for r in validate_day(con, day, jmap, tolerance=tolerance) if not r.passed]
         if failed:
             blocked[day.isoformat()] = ", ".join(failed)
     if blocked:
