@@ -130,7 +130,15 @@ def evaluations(
     with warehouse.connect() as con:
         _refuse_blocked_days(con, days, journey_map_file, quality_gate.tolerance)
         reports = [
-            score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
+            score_partition(
+                con,
+                day,
+                engine=engine,
+                cohort_week=cohort_week,
+                segment=segment,
+                judge=evaluator.judge_config(engine),
+            )
+            for day in days
         ]
         # The day is evaluated: transcripts recording consent does not allow to keep go now.
         removed = sum(remove_unrecorded_transcripts(con, day) for day in days)
