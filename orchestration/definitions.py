@@ -24,7 +24,8 @@ from orchestration.defs.threshold_checks import closed_loop_watches
 from orchestration.settings import Settings
 
 # Resolve the defaults once and export them, so EnvVar resources and dbt's env_var() agree.
-Settings.from_env().export()
+settings = Settings.from_env()
+settings.export()
 
 dbt_partitioned_models, dbt_journey_marts = build_dbt_assets()
 
@@ -42,7 +43,12 @@ defs = dg.Definitions(
     schedules=[daily_journeys_schedule],
     sensors=[landing_files_sensor, related_days_sensor, run_failure_alert],
     resources={
-        "warehouse": WarehouseResource(path=dg.EnvVar("JOURNEYS_WAREHOUSE")),
+        "warehouse": WarehouseResource(
+            path=dg.EnvVar("JOURNEYS_WAREHOUSE"),
+            engine=dg.EnvVar("JOURNEYS_WAREHOUSE_ENGINE"),
+            lake_dir=dg.EnvVar("JOURNEYS_LAKE_DIR"),
+            spark_warehouse_dir=str(settings.spark_warehouse_dir),
+        ),
         "landing": LandingResource(directory=dg.EnvVar("JOURNEYS_LANDING_DIR")),
         "serving": ServingResource(
             directory=dg.EnvVar("JOURNEYS_SERVING_DIR"),

@@ -15,6 +15,23 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _location(name: str, default: Path) -> str:
+    """A local path (resolved like the others) or an object-storage URI such as s3a://bucket/lake."""
+    value = os.environ.get(name, "")
+    return value if "://" in value else str(_path(name, default))
+
+
+# Where dbt builds the marts. Not the evaluator engine (JOURNEYS_EVAL_ENGINE); the first is the default.
+WAREHOUSE_ENGINES = ("duckdb", "spark")
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -26,10 +43,19 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    warehouse_engine: str = "duckdb"  # where dbt builds the marts: duckdb | spark
+    lake_dir: str = ""  # the raw layer as hive-partitioned Parquet (engine spark): a path or a URI
+    spark_master: str = "local[*]"
 
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        """Where Spark keeps the tables dbt builds (the spark target in dbt_project/profiles.yml
+        puts it here too, beside its Derby metastore)."""
+        return self.data_dir / "spark" / "warehouse"
 
     def export(self) -> None:
         """Write the resolved values back to the environment, so that Dagster's `EnvVar`
@@ -49,6 +75,9 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_WAREHOUSE_ENGINE": self.warehouse_engine,
+            "JOURNEYS_LAKE_DIR": self.lake_dir,
+            "JOURNEYS_SPARK_MASTER": self.spark_master,
         }
 
     @classmethod
@@ -66,6 +95,9 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            warehouse_engine=_choice("JOURNEYS_WAREHOUSE_ENGINE", WAREHOUSE_ENGINES),
+            lake_dir=_location("JOURNEYS_LAKE_DIR", data_dir / "lake"),
+            spark_master=os.environ.get("JOURNEYS_SPARK_MASTER", "local[*]"),
         )
 
 

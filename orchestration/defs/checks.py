@@ -29,10 +29,7 @@ def conversation_quality_gates(
     quality_gate: QualityGateResource,
 ):
     day = date.fromisoformat(context.partition_key)
-    with warehouse.connect() as con:
-        conversations = con.execute(
-            "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
-        ).df()
+    conversations = warehouse.day_conversations(day)
     results = validate_conversations(conversations, journey_map_file.load(), tolerance=quality_gate.tolerance)
     selected = {key.name for key in context.selected_asset_check_keys}
     for result in results:

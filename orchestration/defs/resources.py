@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
-from orchestration import warehouse
+from orchestration import lake, warehouse
 from orchestration.journey_map import JourneyMap, load_journey_map
 
 # Every Dagster asset or check that opens the warehouse for writing runs in this pool; its
@@ -18,14 +20,40 @@ WAREHOUSE_POOL = "warehouse"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file."""
+    """The DuckDB warehouse file. With the spark engine (JOURNEYS_WAREHOUSE_ENGINE) it is the
+    Python side's working file: what the assets write there is exported to the Parquet lake
+    dbt-spark reads (orchestration/lake.py), and the marts are read from Spark's warehouse."""
 
     path: str
+    engine: str = "duckdb"
+    lake_dir: str = ""
+    spark_warehouse_dir: str = ""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with warehouse.warehouse(self.path) as con:
             yield con
+            if self.engine == "spark":
+                lake.sync_lake(con, self.lake_dir)
+
+    def day_conversations(self, day: date) -> pd.DataFrame:
+        """raw.conversations for one day, without the transcript, from the engine that holds it."""
+        if self.engine == "spark":
+            return lake.read_partition(self.lake_dir, "conversations", day, exclude=("turns",))
+        with warehouse.warehouse(self.path) as con:
+            return con.execute(
+                "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
+            ).df()
+
+    @contextmanager
+    def read_marts(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection on which `marts.<table>` are the marts dbt built, on either engine."""
+        if self.engine == "spark":
+            with lake.tables_reader(self.spark_warehouse_dir, "marts") as con:
+                yield con
+        else:
+            with self.connect() as con:
+                yield con
 
 
 class LandingResource(dg.ConfigurableResource):
