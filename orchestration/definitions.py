@@ -24,8 +24,7 @@ from orchestration.defs.threshold_checks import closed_loop_watches
 from orchestration.settings import Settings
 
 # Resolve the defaults once and export them, so EnvVar resources and dbt's env_var() agree.
-settings = Settings.from_env()
-settings.export()
+Settings.from_env().export()
 
 dbt_partitioned_models, dbt_journey_marts = build_dbt_assets()
 
@@ -47,7 +46,7 @@ defs = dg.Definitions(
             path=dg.EnvVar("JOURNEYS_WAREHOUSE"),
             engine=dg.EnvVar("JOURNEYS_WAREHOUSE_ENGINE"),
             lake_dir=dg.EnvVar("JOURNEYS_LAKE_DIR"),
-            spark_warehouse_dir=str(settings.spark_warehouse_dir),
+            data_dir=dg.EnvVar("JOURNEYS_DATA_DIR"),
         ),
         "landing": LandingResource(directory=dg.EnvVar("JOURNEYS_LANDING_DIR")),
         "serving": ServingResource(

@@ -170,6 +170,8 @@ def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: str | Path) -> SyncRepor
     removed: dict[str, list[str]] = {}
     for table in (*PARTITIONED_TABLES, *UNPARTITIONED_TABLES):
         partitioned = table in PARTITIONED_TABLES
+        # Spark declares a table over its directory, which must exist before its first row.
+        table_dir(lake_dir, table).mkdir(parents=True, exist_ok=True)
         _write_schema(con, lake_dir, table)
         previous = _read_manifest(lake_dir, table)
         current = _fingerprints(con, table, partitioned)
@@ -181,7 +183,11 @@ def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: str | Path) -> SyncRepor
                 query = f"select {select} from {RAW_SCHEMA}.{table} where {PARTITION_COLUMN} = ?"
                 target, params = partition_dir(lake_dir, table, date.fromisoformat(day)), [day]
             else:
-                query, target, params = f"select {select} from {RAW_SCHEMA}.{table}", table_dir(lake_dir, table), []
+                query, target, params = (
+                    f"select {select} from {RAW_SCHEMA}.{table}",
+                    table_dir(lake_dir, table),
+                    [],
+                )
             _replace_dir(target, lambda staging, q=query, p=params: _copy(con, q, p, staging / DATA_FILE))
             written.setdefault(table, []).append(day)
         for day in sorted(set(previous) - set(current)):
@@ -195,7 +201,9 @@ def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: str | Path) -> SyncRepor
     return SyncReport(written=written, removed=removed)
 
 
-def read_partition(lake_dir: str | Path, table: str, day: date, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_partition(
+    lake_dir: str | Path, table: str, day: date, exclude: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """One day of a lake table, partition_date included, as the DuckDB engine's raw table holds it."""
     path = partition_dir(lake_dir, table, day)
     drop = f" exclude ({', '.join(exclude)})" if exclude else ""

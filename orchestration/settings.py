@@ -21,6 +21,12 @@ def _location(name: str, default: Path) -> str:
     return value if "://" in value else str(_path(name, default))
 
 
+def spark_warehouse_dir(data_dir: str | Path) -> Path:
+    """Where Spark keeps the tables dbt builds: the spark target of dbt_project/profiles.yml
+    puts it there, beside its Derby metastore."""
+    return Path(data_dir) / "spark" / "warehouse"
+
+
 # Where dbt builds the marts. Not the evaluator engine (JOURNEYS_EVAL_ENGINE); the first is the default.
 WAREHOUSE_ENGINES = ("duckdb", "spark")
 
@@ -53,9 +59,7 @@ class Settings:
 
     @property
     def spark_warehouse_dir(self) -> Path:
-        """Where Spark keeps the tables dbt builds (the spark target in dbt_project/profiles.yml
-        puts it here too, beside its Derby metastore)."""
-        return self.data_dir / "spark" / "warehouse"
+        return spark_warehouse_dir(self.data_dir)
 
     def export(self) -> None:
         """Write the resolved values back to the environment, so that Dagster's `EnvVar`

@@ -13,6 +13,7 @@ import pandas as pd
 
 from orchestration import lake, warehouse
 from orchestration.journey_map import JourneyMap, load_journey_map
+from orchestration.settings import spark_warehouse_dir
 
 # Every Dagster asset or check that opens the warehouse for writing runs in this pool; its
 # limit of 1 (dagster.yaml) is what keeps parallel runs and backfills off each other's lock.
@@ -27,7 +28,7 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str
     engine: str = "duckdb"
     lake_dir: str = ""
-    spark_warehouse_dir: str = ""
+    data_dir: str = ""  # the spark engine's warehouse directory is under it
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -49,7 +50,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def read_marts(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection on which `marts.<table>` are the marts dbt built, on either engine."""
         if self.engine == "spark":
-            with lake.tables_reader(self.spark_warehouse_dir, "marts") as con:
+            with lake.tables_reader(spark_warehouse_dir(self.data_dir), "marts") as con:
                 yield con
         else:
             with self.connect() as con:
