@@ -18,8 +18,6 @@ from typing import NamedTuple
 
 from evals.text import FILLER, UPPER, GatedAlternatives, literal_alternation, lower, tokens_of, words
 
-KINDS = ("email", "phone", "id", "amount", "date", "time", "count", "name", "place", "preference")
-
 # How strongly a repeated value of this kind proves the agent lost it. An email or account id
 # is unique to the customer, so repeating it is unambiguous; small counts ("2") repeat by
 # coincidence, so they count for less. These are priors, not tuned on the calibration set.

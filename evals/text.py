@@ -11,14 +11,6 @@ from typing import Any
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def named_alternatives(**kinds: list[str]) -> re.Pattern[str]:
-    """One case-insensitive regex with a named group per kind, so a single scan of a turn finds
-    every kind (`match.lastgroup` says which). At one position the first kind listed wins."""
-    return re.compile(
-        "|".join(f"(?P<{kind}>{'|'.join(alts)})" for kind, alts in kinds.items()), re.IGNORECASE
-    )
-
-
 def literal_alternation(literals: Iterable[str]) -> str:
     """A regex group matching any of `literals`, as a prefix trie: "seven(?:teen)?" rather than
     "seventeen|seven". It matches the same strings and prefers the longer at one position, as a

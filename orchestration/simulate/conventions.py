@@ -26,7 +26,6 @@ from orchestration.simulate.otlp import AttrValue, Scope
 Message = tuple[str, str]  # (role: system | user | assistant, content)
 
 AI_CONVENTIONS = ("traceai", "openinference", "genai")
-ALL_CONVENTIONS = (*AI_CONVENTIONS, "livekit", "human")
 
 
 def tokens(text: str) -> int:
