@@ -227,9 +227,11 @@ def tables_reader(warehouse_dir: str | Path, schema: str) -> Iterator[duckdb.Duc
     try:
         con.execute(f"create schema {schema}")
         for table in sorted(p for p in (Path(warehouse_dir) / f"{schema}.db").glob("*") if p.is_dir()):
-            if any(table.glob("*.parquet")):
+            # A partitioned table keeps its days in partition_date=... subdirectories.
+            if any(table.rglob("*.parquet")):
                 con.execute(
-                    f"create view {schema}.{table.name} as select * from read_parquet('{table}/*.parquet')"
+                    f"create view {schema}.{table.name} as select * from "
+                    f"read_parquet('{table}/**/*.parquet', hive_partitioning = true)"
                 )
         yield con
     finally:

