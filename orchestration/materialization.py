@@ -10,6 +10,7 @@ cohort marts, the serving snapshot) run once. Every run is recorded in the Dagst
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+
+from orchestration.run_lifecycle import StopOnSignal, process_tags
 
 # Dagster's console logger would print every event of every run; the CLI shows progress and a
 # summary instead, and the full logs stay in the Dagster UI's run history.
@@ -188,12 +191,15 @@ def execute(
     partition_range: tuple[date, date] | None = None,
     tags: dict[str, str] | None = None,
     log_path: Path | None = None,
+    stopper: StopOnSignal | None = None,
 ) -> RunOutcome:
-    """One run of `job` over `asset_selection`, recorded in `instance` (the UI shows it).
+    """One run of `job` over `asset_selection`, recorded in `instance` (the UI shows it),
+    tagged with this process so that a later materialization can tell if it was killed.
 
     dbt's own output (hundreds of lines per build) goes to `log_path` rather than the
-    terminal; the Dagster UI keeps it too, in the run's compute logs."""
-    run_tags = {"journeys/trigger": "cli", **(tags or {})}
+    terminal; the Dagster UI keeps it too, in the run's compute logs. With a `stopper`, Ctrl-C
+    and SIGTERM cancel the run (`Interrupted` is raised)."""
+    run_tags = {"journeys/trigger": "cli", **(tags or {}), **process_tags()}
     if partition_range is not None:
         run_tags |= {RANGE_START_TAG: partition_range[0].isoformat(), RANGE_END_TAG: partition_range[1].isoformat()}
     started = time.monotonic()
@@ -201,7 +207,8 @@ def execute(
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(log_path, "a"))))
-        result = job.execute_in_process(
+        work = functools.partial(
+            job.execute_in_process,
             partition_key=partition_key,
             instance=instance,
             asset_selection=asset_selection,
@@ -209,4 +216,5 @@ def execute(
             run_config=QUIET_RUN_CONFIG,
             tags=run_tags,
         )
+        result = stopper.run(work) if stopper is not None else work()
     return _outcome(label, result, asset_selection, time.monotonic() - started)

@@ -50,13 +50,29 @@ def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in rows]
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as fh:
+def _fsync(path: Path) -> None:
+    """Flush a file's or a directory's entries to disk. A rename is durable only once the
+    renamed file's data and its directory are: without this a crash right after the swap could
+    leave `current` pointing at empty or missing files."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    _write_text(tmp, text)
     os.replace(tmp, path)
+    _fsync(path.parent)
 
 
 def _swap_current(serving_dir: Path, target: Path) -> None:
@@ -65,6 +81,7 @@ def _swap_current(serving_dir: Path, target: Path) -> None:
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(target.relative_to(serving_dir))
     os.replace(tmp_link, link)
+    _fsync(serving_dir)
 
 
 def _prune(snapshots_dir: Path, keep: int) -> None:
@@ -101,6 +118,7 @@ def publish_snapshot(
         con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out}' (format parquet)")
         (count,) = con.execute(f"select count(*) from {MARTS_SCHEMA}.{table}").fetchone()
         row_counts[table] = count
+        _fsync(out)
 
     routing = _routing_signals(con, published_at)
     manifest = {
@@ -108,10 +126,12 @@ def publish_snapshot(
         "journey_map_version": journey_map_version,
         "tables": row_counts,
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
     if routing is not None:
-        (staging / ROUTING_SIGNALS_FILE).write_text(json.dumps(routing, indent=2, default=str))
+        _write_text(staging / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
+    _fsync(staging)
     staging.rename(target)
+    _fsync(snapshots_dir)
     _swap_current(serving_dir, target)
     if routing is not None:
         _atomic_write_text(serving_dir / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))

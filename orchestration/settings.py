@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,40 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class ReceiverSettings:
+    """`journeys serve`'s token, limits and batching; each limit is also a `journeys serve` option."""
+
+    ingest_token: str = field(default="", repr=False)  # "" = no authentication (loopback use)
+    max_concurrent_requests: int = 64  # beyond: 429 with Retry-After
+    max_buffered_mb: float = 256.0  # request bodies held in memory at once; beyond: 429
+    body_timeout_seconds: float = 30.0  # a body not read in full by then: 408
+    batch_requests: int = 100  # one landing file per this many requests...
+    batch_seconds: float = 1.0  # ...or per this many seconds, whichever comes first
+
+    # The limits' environment variables (the token, a secret, is read but never written back).
+    LIMITS_ENV: ClassVar[dict[str, str]] = {
+        "max_concurrent_requests": "JOURNEYS_RECEIVER_MAX_CONCURRENT_REQUESTS",
+        "max_buffered_mb": "JOURNEYS_RECEIVER_MAX_BUFFERED_MB",
+        "body_timeout_seconds": "JOURNEYS_RECEIVER_BODY_TIMEOUT_SECONDS",
+        "batch_requests": "JOURNEYS_RECEIVER_BATCH_REQUESTS",
+        "batch_seconds": "JOURNEYS_RECEIVER_BATCH_SECONDS",
+    }
+
+    def as_env(self) -> dict[str, str]:
+        """The limits under their environment variables' names."""
+        return {name: f"{getattr(self, attribute):g}" for attribute, name in self.LIMITS_ENV.items()}
+
+    @classmethod
+    def from_env(cls) -> ReceiverSettings:
+        limits = {
+            attribute: type(getattr(cls, attribute))(os.environ[name])
+            for attribute, name in cls.LIMITS_ENV.items()
+            if os.environ.get(name)
+        }
+        return cls(ingest_token=os.environ.get("JOURNEYS_INGEST_TOKEN", ""), **limits)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     landing_dir: Path
@@ -49,9 +84,11 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
-    warehouse_engine: str = "duckdb"  # where dbt builds the marts: duckdb | spark
-    lake_dir: str = ""  # the raw layer as hive-partitioned Parquet (engine spark): a path or a URI
-    spark_master: str = "local[*]"
+    max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
+    warehouse_engine: str  # where dbt builds the marts: duckdb | spark
+    lake_dir: str  # the raw layer as hive-partitioned Parquet (engine spark): a path or a URI
+    spark_master: str
+    receiver: ReceiverSettings = ReceiverSettings()
 
     @property
     def dagster_home(self) -> Path:
@@ -79,9 +116,11 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
             "JOURNEYS_WAREHOUSE_ENGINE": self.warehouse_engine,
             "JOURNEYS_LAKE_DIR": self.lake_dir,
             "JOURNEYS_SPARK_MASTER": self.spark_master,
+            **self.receiver.as_env(),
         }
 
     @classmethod
@@ -99,6 +138,8 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
+            receiver=ReceiverSettings.from_env(),
             warehouse_engine=_choice("JOURNEYS_WAREHOUSE_ENGINE", WAREHOUSE_ENGINES),
             lake_dir=_location("JOURNEYS_LAKE_DIR", data_dir / "lake"),
             spark_master=os.environ.get("JOURNEYS_SPARK_MASTER", "local[*]"),

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
 
 from orchestration.settings import Settings
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from orchestration.run_lifecycle import StopOnSignal
 
 
 def run_materialize(days: list[date], select: str | None = None, tags: dict[str, str] | None = None) -> bool:
@@ -19,6 +26,37 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
     from dagster import DagsterInstance
 
     from orchestration.dagster_home import ensure_dagster_home
+    from orchestration.run_lifecycle import Interrupted, StopOnSignal, recover_orphaned_runs
+
+    settings = Settings.from_env()
+    settings.export()
+    ensure_dagster_home(settings)
+    instance = DagsterInstance.get()
+    try:
+        with StopOnSignal(instance) as stopper:
+            for line in recover_orphaned_runs(instance).lines():
+                click.echo(line, err=True)
+            return _materialize(days, select, tags, settings, instance, stopper)
+    except Interrupted as stop:
+        click.echo(f"\n{stop.message()}", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # A worker thread still inside native code would keep the interpreter from exiting.
+        if not stop.worker_stopped:
+            os._exit(stop.exit_code)
+        sys.exit(stop.exit_code)
+
+
+def _materialize(
+    days: list[date],
+    select: str | None,
+    tags: dict[str, str] | None,
+    settings: Settings,
+    instance: DagsterInstance,
+    stopper: StopOnSignal,
+) -> bool:
+    from orchestration.definitions import defs
+    from orchestration.defs.partitions import daily_partitions
     from orchestration.materialization import (
         consecutive_blocks,
         execute,
@@ -28,12 +66,6 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
     from orchestration.materialization import (
         summarize_keys as _summarize,
     )
-
-    settings = Settings.from_env()
-    settings.export()
-    ensure_dagster_home(settings)
-    from orchestration.definitions import defs
-    from orchestration.defs.partitions import daily_partitions
 
     valid = set(daily_partitions.get_partition_keys())
     outside = [d.isoformat() for d in days if d.isoformat() not in valid]
@@ -49,13 +81,12 @@ def run_materialize(days: list[date], select: str | None = None, tags: dict[str,
         raise click.UsageError(f"--select: {exc}") from exc
 
     job = defs.resolve_job_def("daily_journeys")
-    instance = DagsterInstance.get()
     log_path = settings.data_dir / "logs" / f"materialize-{days[0]}-{days[-1]}.log"
     log_path.unlink(missing_ok=True)
     failures = []
 
     def run(label: str, keys, write=click.echo, **kwargs):
-        outcome = execute(job, instance, label, keys, tags=tags, log_path=log_path, **kwargs)
+        outcome = execute(job, instance, label, keys, tags=tags, log_path=log_path, stopper=stopper, **kwargs)
         write(outcome.line())
         if not outcome.success:
             write(outcome.explain())

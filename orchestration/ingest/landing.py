@@ -3,13 +3,15 @@
 Trace files are `*.json` / `*.jsonl`, optionally gzip-compressed (`*.json.gz`, `*.jsonl.gz`),
 anywhere below the landing directory. Writers (the receiver, the file exporter) write a hidden
 temporary file, fsync it and rename it into place, so a reader never sees half a file; names
-starting with a dot are therefore never read. A symbolic link to a file is read as its target; a
+starting with a dot are therefore never read; a writer that dies leaves its hidden file behind, which
+`remove_abandoned_temporaries` deletes. A symbolic link to a file is read as its target; a
 broken one is listed under its own name, so that it is quarantined with the reason rather than
 silently passed over.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from dataclasses import dataclass
@@ -69,24 +71,82 @@ def list_landing_files(landing_dir: Path) -> list[LandingFile]:
     return sorted(found.values(), key=lambda f: f.path)
 
 
-def write_landing_file(landing_dir: Path, payload: bytes, *, prefix: str, suffix: str = ".jsonl") -> Path:
-    """Durably write `payload` as a new trace file below `landing_dir/<UTC date>/`: a hidden
-    temporary file, fsynced, then renamed into place (and the directory fsynced), so the file
-    either exists complete or not at all once this returns."""
-    now = datetime.now(UTC)
-    directory = landing_dir / now.strftime("%Y-%m-%d")
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{prefix}-{now.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:12]}{suffix}"
-    temporary = directory / f".{name}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    final = directory / name
-    os.replace(temporary, final)
+def landing_name(prefix: str, now: datetime, suffix: str = ".jsonl") -> str:
+    """A new trace file's name: the writer, the UTC time to the microsecond and a random part,
+    so that concurrent writers never collide and a listing sorts by time."""
+    return f"{prefix}-{now.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:12]}{suffix}"
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a creation or rename in `directory` durable."""
     descriptor = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def claim(path: Path) -> int | None:
+    """An open, exclusively locked descriptor on `path`, or None when a live writer holds it (or it
+    is gone). Writers hold this lock while a hidden file is theirs, so a cleaner never takes a
+    file from under a running process, and a crashed one's lock is released by the kernel."""
+    try:
+        descriptor = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def hidden_files(landing_dir: Path, suffix: str) -> list[Path]:
+    """Hidden files ending in `suffix` below `landing_dir` (writers' files in progress or abandoned)."""
+    found = []
+    for root, directories, names in os.walk(landing_dir):
+        directories[:] = [d for d in directories if not d.startswith(".")]
+        found += [Path(root) / name for name in names if name.startswith(".") and name.endswith(suffix)]
+    return sorted(found)
+
+
+def remove_abandoned_temporaries(landing_dir: Path) -> int:
+    """Delete the temporary files of single writes that no live writer holds (left by a crash),
+    and return how many: they were never renamed into place, so nobody was told they landed."""
+    removed = 0
+    for path in hidden_files(landing_dir, ".tmp"):
+        descriptor = claim(path)
+        if descriptor is None:
+            continue
+        try:
+            path.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            os.close(descriptor)
+    return removed
+
+
+def write_landing_file(landing_dir: Path, payload: bytes, *, prefix: str, suffix: str = ".jsonl") -> Path:
+    """Durably write `payload` as a new trace file below `landing_dir/<UTC date>/`: a hidden
+    temporary file, fsynced, then renamed into place (and the directory fsynced), so the file
+    either exists complete or not at all once this returns. A failed write removes its
+    temporary file before raising."""
+    now = datetime.now(UTC)
+    directory = landing_dir / now.strftime("%Y-%m-%d")
+    directory.mkdir(parents=True, exist_ok=True)
+    name = landing_name(prefix, now, suffix)
+    temporary = directory / f".{name}.tmp"
+    final = directory / name
+    try:
+        with open(temporary, "xb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # ours until renamed: see `claim`
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_directory(directory)
     return final

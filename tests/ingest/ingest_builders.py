@@ -6,6 +6,8 @@ unusual (wrong types, enum names, broken lines) is written out by the tests them
 
 from __future__ import annotations
 
+import base64
+import copy
 import gzip
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +15,8 @@ from typing import Any
 
 import duckdb
 import orjson
+from google.protobuf.json_format import Parse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from orchestration.simulate.otlp import AttrValue, key_values
 
@@ -66,6 +70,18 @@ def request(*spans: dict[str, Any], resource: dict[str, AttrValue] | None = None
             {"resource": {"attributes": resource_attrs}, "scopeSpans": [{"scope": {"name": "tests"}, "spans": list(spans)}]}
         ]
     }
+
+
+def protobuf_body(document: dict[str, Any]) -> bytes:
+    """An OTLP/JSON request (hex ids) as a protobuf `ExportTraceServiceRequest` body."""
+    document = copy.deepcopy(document)
+    for resource_spans in document["resourceSpans"]:
+        for scope_spans in resource_spans["scopeSpans"]:
+            for s in scope_spans["spans"]:
+                for field in ("traceId", "spanId", "parentSpanId"):
+                    if field in s:  # protobuf's own JSON mapping has base64 ids
+                        s[field] = base64.b64encode(bytes.fromhex(s[field])).decode()
+    return Parse(orjson.dumps(document), ExportTraceServiceRequest()).SerializeToString()
 
 
 def write_lines(path: Path, lines: list[dict[str, Any] | bytes | str]) -> Path:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +14,17 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
-from google.protobuf.json_format import Parse
 from google.rpc.status_pb2 import Status
-from ingest_builders import DAY, JOURNEY, request, rows, span, tid
+from ingest_builders import DAY, JOURNEY, protobuf_body, request, rows, span, tid
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from serve_process import journeys_serve
 
 from orchestration.ingest import ingest_partition
 from orchestration.ingest.landing import list_landing_files
@@ -83,7 +80,7 @@ def test_sdk_exporter_to_receiver_to_ingestion_round_trip(receiver, warehouse, c
 def test_traceai_path_takes_protobuf_requests_that_ingest(receiver, warehouse):
     """traceAI posts to `/tracer/v1/traces` on FI_BASE_URL's host: the same endpoint answers there."""
     document = request(span(1, 1, 0, 10, {**JOURNEY, "session.id": "fi-path", "input.value": "hello"}))
-    body = Parse(orjson.dumps(_base64_ids(document)), ExportTraceServiceRequest()).SerializeToString()
+    body = protobuf_body(document)
     answer = requests.post(f"{receiver.url}/tracer/v1/traces", data=body, headers=PROTOBUF, timeout=10)
     assert answer.status_code == 200
     assert ExportTraceServiceResponse.FromString(answer.content) == ExportTraceServiceResponse()
@@ -92,17 +89,6 @@ def test_traceai_path_takes_protobuf_requests_that_ingest(receiver, warehouse):
     report = ingest_partition(warehouse, receiver.landing, DAY)
     assert (report.spans, report.conversations, report.quarantined) == (1, 1, 0)
     assert rows(warehouse, "select conversation_id from raw.conversations") == [{"conversation_id": "fi-path"}]
-
-
-def _base64_ids(document: dict) -> dict:
-    """OTLP/JSON (hex ids) as protobuf's own JSON mapping (base64 ids), for `json_format.Parse`."""
-    for resource_spans in document["resourceSpans"]:
-        for scope_spans in resource_spans["scopeSpans"]:
-            for s in scope_spans["spans"]:
-                for field in ("traceId", "spanId", "parentSpanId"):
-                    if field in s:
-                        s[field] = base64.b64encode(bytes.fromhex(s[field])).decode()
-    return document
 
 
 _TRACEAI_SCRIPT = """
@@ -267,40 +253,30 @@ def test_a_failed_write_is_a_retryable_503_not_a_200(receiver):
     receiver.landing.write_text("a file where the landing directory should be")
     answer = requests.post(receiver.traces_url, data=orjson.dumps(request(span(1, 1, 0, 1))), headers=JSON, timeout=10)
     assert answer.status_code == 503
-    assert "cannot write to the landing directory" in answer.json()["message"]
+    assert answer.headers["Retry-After"] == "1"  # exporters wait this long before retrying
+    message = answer.json()["message"]
+    assert message.startswith("cannot write to the landing directory: ")
+    assert str(receiver.landing.parent) not in message  # no server path in an answer
 
 
-def test_health(receiver):
+def test_health_says_how_loaded_it_is_and_names_no_path(receiver):
     answer = requests.get(f"{receiver.url}/health", timeout=10)
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "landing_dir": str(receiver.landing.resolve())}
+    assert answer.json() == {"status": "ok", "in_flight_requests": 0, "buffered_bytes": 0, "open_batch_requests": 0}
 
 
 def test_journeys_serve_command_runs_the_receiver(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     landing = tmp_path / "landing"
-    journeys = Path(sys.executable).with_name("journeys")  # the console script pyproject.toml installs
-    command = [str(journeys), "serve", "--host", "127.0.0.1", "--port", str(port), "--landing-dir", str(landing),
-               "--max-body-mb", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stdout.read().decode()
-                assert time.monotonic() < deadline, "journeys serve did not come up"
-                time.sleep(0.2)
-        assert answer.json()["landing_dir"] == str(landing.resolve())
-        posted = requests.post(f"http://127.0.0.1:{port}/v1/traces", data=orjson.dumps(request(span(1, 1, 0, 1))),
-                               headers=JSON, timeout=10)
+    with journeys_serve("--host", "127.0.0.1", "--landing-dir", str(landing), "--max-body-mb", "1") as serving:
+        assert requests.get(f"{serving.url}/health", timeout=10).json()["status"] == "ok"
+        posted = requests.post(
+            f"{serving.url}/v1/traces", data=orjson.dumps(request(span(1, 1, 0, 1))), headers=JSON, timeout=10
+        )
         assert posted.status_code == 200
+        # Durable at once, in the open batch; published as a trace file when the batch's second is up.
+        deadline = time.monotonic() + 30
+        while not list_landing_files(landing):
+            assert time.monotonic() < deadline, "the batch was never published"
+            time.sleep(0.1)
         assert len(list_landing_files(landing)) == 1
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0].decode()
-    assert f"http://127.0.0.1:{port}/v1/traces" in output
+    assert f"http://127.0.0.1:{serving.port}/v1/traces" in serving.output

@@ -67,3 +67,35 @@ def test_without_a_routing_mart_there_is_no_signals_file(tmp_path):
     snap = publish_snapshot(con, tmp_path / "serving")
     assert snap.routing_signals is None
     assert not (tmp_path / "serving" / "routing_signals.json").exists()
+
+
+def test_everything_current_points_at_is_on_disk_before_the_swap(con, tmp_path, monkeypatch):
+    """Each Parquet file, the manifest and the routing signals are fsynced, then the snapshot's
+    directory; `current` is swapped only after, and its directory fsynced too."""
+    serving = tmp_path / "serving"
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def record_fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def record_replace(src, dst):
+        synced.append(f"replace {dst}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", record_fsync)
+    monkeypatch.setattr(os, "replace", record_replace)
+    snap = publish_snapshot(con, serving)
+
+    swap = synced.index(f"replace {serving / 'current'}")
+    before_swap = set(synced[:swap])
+    written = {str(snap.path / name) for name in os.listdir(snap.path)}
+    assert {"manifest.json", "routing_signals.json"} <= set(os.listdir(snap.path))
+    # The files were synced under the staging name the snapshot directory had before its rename.
+    staged = {p.replace(str(snap.path), str(snap.path.parent / f".{snap.path.name}.partial")) for p in written}
+    assert staged <= before_swap
+    assert str(snap.path.parent) in before_swap  # the rename of the snapshot directory
+    assert str(serving) in synced[swap + 1 :]  # the swap of `current`
+    signals = synced.index(f"replace {serving / 'routing_signals.json'}")
+    assert str(serving) in synced[signals + 1 :]
