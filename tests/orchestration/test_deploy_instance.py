@@ -58,8 +58,9 @@ def test_run_and_event_storage_are_postgres(instance_config):
     assert result.value["postgres_db"]["password"] == "not-a-secret"
 
 
-def test_the_warehouse_pool_admits_one_op_at_a_time(instance_config):
+def test_the_warehouse_pool_admits_one_op_at_a_time_and_dead_runs_free_it(instance_config):
     assert instance_config["concurrency"]["pools"] == {"granularity": "op", "default_limit": 1}
+    assert instance_config["run_monitoring"]["enabled"] is True
 
 
 def test_the_helm_values_match_the_instance():
