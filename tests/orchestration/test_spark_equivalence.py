@@ -14,6 +14,7 @@ side here and in tests/dbt, and the marts they check are shown equal below."""
 import datetime as dt
 import json
 import math
+import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -42,8 +43,20 @@ BUILD_TIME_COLUMNS = {"generated_at"}
 TOLERANCE = 1e-9
 
 
+def _require_java() -> None:
+    if shutil.which("java"):
+        return
+    message = (
+        "no java on PATH: install a Java 17 runtime (`apt-get install openjdk-17-jre-headless`) for Spark"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI=true: a missing Java is a failure)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
+    _require_java()
     landing = tmp_path_factory.mktemp("landing")
     simulate(landing, journeys=80, start=START, days=3, seed=23)
     (landing / "agent-without-stage.jsonl").write_text(
