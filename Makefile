@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev screenshots lint bench calibrate clean
+.PHONY: help demo test install install-dev screenshots lint bench bench-quick calibrate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,9 +39,11 @@ screenshots: $(VENV)/.installed-dev  ## refresh docs/screenshots from the browse
 lint: $(VENV)/.installed-dev  ## ruff
 	$(BIN)/ruff check orchestration evals app tests benchmarks
 
-bench: $(VENV)/.installed-dev  ## performance benchmarks (print figures; not tests)
-	$(BIN)/python benchmarks/bench_ingest.py
-	$(BIN)/python benchmarks/bench_evals.py
+bench: $(VENV)/.installed-dev  ## every benchmark (not pytest): a table, docs/benchmarks.md, benchmarks/results.json
+	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(VENV)/.installed-dev  ## the same at 0.1x the volume, in a few minutes
+	$(BIN)/python benchmarks/run_all.py --quick
 
 calibrate: $(VENV)/.installed  ## evaluator accuracy on ../shared/data/sgd_dev
 	$(BIN)/journeys calibrate ../shared/data/sgd_dev/dialogues.jsonl

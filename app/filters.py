@@ -76,7 +76,7 @@ def _parse_date(value: str | None, problems: list[str], key: str) -> date | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        problems.append(f"ignored `{key}={value}`: not a date (use YYYY-MM-DD)")
+        problems.append(f"ignored {key}={value!r}: not a date (use YYYY-MM-DD)")
         return None
 
 
@@ -171,6 +171,9 @@ def clause(
             if filters.end:
                 # Half-open at the day after `end`, so the whole last day counts for timestamps.
                 bounds.append((f"{prefix}{column} < ?", filters.end + timedelta(days=1)))
+            if "partition_date" in columns:  # the same days, named so a partitioned mart reads only theirs
+                bounds += [(f"{prefix}partition_date >= ?", filters.start)] if filters.start else []
+                bounds += [(f"{prefix}partition_date <= ?", filters.end)] if filters.end else []
             take(name, " and ".join(c for c, _ in bounds), *(v for _, v in bounds))
     sql = "where " + " and ".join(f"({c})" for c in conditions) if conditions else ""
     return Clause(sql, tuple(params), tuple(applied), tuple(not_applied))

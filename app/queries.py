@@ -298,8 +298,10 @@ def conversations(
     failing_only: bool,
     search: str,
     limit: int,
+    offset: int = 0,
 ) -> Result:
-    """The conversations behind a number: filtered list, newest first, at most `limit` rows."""
+    """The conversations behind a number: filtered list, newest first, `limit` rows from
+    `offset` (one more when there is a next page)."""
     cols = columns(snapshot, "conversation_evaluations")
     prefixes = evaluator_prefixes(cols)
     where = clause(filters, cols)
@@ -335,7 +337,7 @@ def conversations(
         select {", ".join(leading)} {scores}, {failing_expression(cols)} as failing, {", ".join(trailing)}
         from conversation_evaluations {{where}}
         order by started_at desc, conversation_id
-        limit {int(limit) + 1}
+        limit {int(limit) + 1} offset {int(offset)}
         """,
     )
 

@@ -1,14 +1,15 @@
 """Entry point: `streamlit run app/streamlit_app.py`.
 
-Resolves the serving snapshot once per run, renders the shared sidebar filters, and hands
-both to the page `st.navigation` selected.
+Signs the viewer in (app/auth.py) before anything else, resolves the serving snapshot once per
+run, renders the shared sidebar filters, and hands both to the page `st.navigation` selected,
+or says why the viewer's roles do not open it.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import widgets
+from app import auth, widgets
 from app.data import SnapshotError, current_snapshot, serving_dir
 
 st.set_page_config(page_title="Customer journeys", page_icon=":material/route:", layout="wide")
@@ -21,7 +22,17 @@ PAGES = [
     st.Page("app_pages/compliance.py", title="Compliance", icon=":material/shield_person:"),
     st.Page("app_pages/routing.py", title="Routing signals", icon=":material/call_split:"),
 ]
-page = st.navigation(PAGES)
+# Before the snapshot and the filters: a visitor not signed in sees the sign-in form and nothing
+# else, not even the page names. The navigation still resolves the page the link asked for, so
+# that a shared link opens that page after sign-in.
+viewer = auth.signed_in_viewer()
+page = st.navigation(PAGES, position="sidebar" if viewer else "hidden")
+if viewer is None:
+    auth.sign_in_form()
+auth.show_viewer(viewer)
+if not viewer.may_open(page.url_path):
+    auth.refuse(viewer, page.url_path, page.title)
+    st.stop()
 
 try:
     directory = serving_dir()

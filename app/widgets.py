@@ -21,6 +21,7 @@ from app.filters import (
     filters_from_query_params,
     restrict,
 )
+from app.formatting import escape_markdown
 
 CONVERSATIONS_PAGE = "app_pages/conversations.py"
 _CONTEXT_KEY = "_journeys_page_context"
@@ -65,7 +66,9 @@ def _seed_from_url(options: queries.FilterOptions) -> None:
         if start <= end:
             st.session_state[_DATES_KEY] = (start, end)
     for problem in problems + unknown:
-        st.sidebar.warning(f"Link: {problem}", icon=":material/link_off:")
+        # The problem quotes the URL, which anyone can write: plain text, never Markdown (a value
+        # like `[x](http://evil)` must not become a link on a trusted page).
+        st.sidebar.warning(f"Link: {escape_markdown(problem)}", icon=":material/link_off:")
 
 
 def _clear_filters() -> None:

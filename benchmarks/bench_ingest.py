@@ -1,6 +1,6 @@
 """Ingestion throughput beside a bare orjson parse of the same landing files.
 
-    .venv/bin/python benchmarks/bench_ingest.py [--spans 100000] [--days 1] [--repeat 3]
+    .venv/bin/python benchmarks/bench_ingest.py [--spans 100000] [--days 1] [--repeat 3] [--quick] [--json PATH]
 
 Generates representative traffic with `journeys simulate` (traceAI, OpenInference and GenAI LLM
 spans with cumulative histories, LiveKit and human-agent spans, CSAT answers; OTLP/JSON lines of
@@ -45,6 +45,9 @@ from orchestration.ingest import ingest_partition
 from orchestration.ingest.decode_pool import usable_cores
 from orchestration.ingest.landing import list_landing_files
 from orchestration.simulate import simulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from figures import Figure, write_figures
 
 SPANS_PER_JOURNEY = 16  # about what the demo scenario gives over one day; the actual count is printed
 TARGET_RATIO = 0.5
@@ -164,7 +167,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is reported")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="also time decoding and each SQL statement")
+    parser.add_argument("--quick", action="store_true", help="0.1x the spans")
+    parser.add_argument("--json", type=Path, help="also write the figures here (benchmarks/run_all.py reads them)")
     args = parser.parse_args()
+    if args.quick:
+        args.spans //= 10
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
@@ -208,6 +215,16 @@ def main() -> None:
     ratios = [p / i for p, i in zip(parse_times, ingest_times, strict=True)]
     print(f"ratio run by run: {min(ratios):.2f}-{max(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})")
     print(f"ingest rate / GC-paused bare-parse rate = {paused / ingest:.2f}")
+    cores = usable_cores()
+    print(f"ingest: {spans / ingest / cores:,.0f} spans/s per core ({cores} usable cores)")
+    if args.json:
+        write_figures(args.json, "ingest", [
+            Figure("ingestion / bare orjson parse of the same files", "x", [round(r, 3) for r in ratios],
+                   target=f">= {TARGET_RATIO}", note=f"{spans:,} spans over {args.days} day(s), {megabytes:.0f} MB"),
+            Figure("ingestion", "spans/s", [round(spans / t) for t in ingest_times]),
+            Figure("ingestion per core", "spans/s per core", [round(spans / t / cores) for t in ingest_times],
+                   note=f"the wall-time rate divided by the {cores} usable cores"),
+        ])
 
 
 if __name__ == "__main__":

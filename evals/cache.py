@@ -1,7 +1,8 @@
 """A persistent cache of LLM-judge verdicts, so re-scoring the same conversations costs nothing.
 
 The key is a hash of everything that determines the verdict: the evaluator, the rubric version,
-the model and the exact prompt (transcript and earlier context). Only successful, validated
+the model, the endpoint serving it (the same model name on two servers can be two models) and
+the exact prompt (transcript and earlier context). Only successful, validated
 verdicts are stored, so a failed call is retried on the next run. SQLite in WAL mode lets
 several processes share the file.
 """
@@ -45,8 +46,8 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def cache_key(evaluator: str, rubric_version: str, model: str, prompt: str) -> str:
-    return sha256(json.dumps([evaluator, rubric_version, model, sha256(prompt)]))
+def cache_key(evaluator: str, rubric_version: str, model: str, prompt: str, base_url: str | None) -> str:
+    return sha256(json.dumps([evaluator, rubric_version, model, base_url, sha256(prompt)]))
 
 
 @dataclass(frozen=True)

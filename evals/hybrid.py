@@ -4,7 +4,9 @@ A local verdict goes to the judge when it is completed with a confidence below t
 cutoff (`JudgeConfig.hybrid_confidence`): typically a conversation with no explicit outcome
 notice, or re-ask evidence that is only circumstantial. `not_applicable` verdicts stay local
 (there is nothing for the judge to add to "too short"). If the judge call fails, the local
-verdict is kept and its reason says so, and the failure is counted in the judge's statistics.
+verdict is kept, its reason says so and it stays `decided_by="local"`: it is not counted as
+judged, and the failure is counted in the judge's statistics, so an outage cannot pass for
+judged results.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def hybrid_results(
     thresholds: Mapping[str, float],
     local_latency_ms: float,
 ) -> tuple[dict[str, EvalResult], int]:
-    """Results per evaluator, and how many of them the judge decided."""
+    """Results per evaluator, and how many of them the judge decided (failed calls excluded)."""
     results: dict[str, EvalResult] = {}
     judged = 0
     for name, verdict in verdicts.items():
@@ -42,7 +44,6 @@ def hybrid_results(
                 name, engine=ENGINE, latency_ms=local_latency_ms, threshold=threshold
             )
             continue
-        judged += 1
         verdict_of_judge = judge.judge(name, turns, context, threshold=threshold)
         if verdict_of_judge.status == "failed":
             results[name] = verdict.to_result(
@@ -53,6 +54,7 @@ def hybrid_results(
                 reason_suffix=f" (LLM judge unavailable, local verdict kept: {verdict_of_judge.reason})",
             )
         else:
+            judged += 1
             results[name] = _as_hybrid(verdict_of_judge, local_latency_ms)
     return results, judged
 

@@ -9,7 +9,9 @@ score), temperature 0, token accounting and the persistent verdict cache.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -21,8 +23,9 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from evals.analysis import ContextLike, is_transcript
-from evals.cache import JudgeCache, cache_key, default_cache_path
+from evals.cache import CachedVerdict, JudgeCache, cache_key, default_cache_path
 from evals.rubrics import Rubric, load_rubric
+from evals.scrub import scrub_secrets
 from evals.types import (
     COMPLETED,
     FAILED,
@@ -37,6 +40,8 @@ from evals.types import (
 )
 
 ENGINE = "llm"
+
+logger = logging.getLogger(__name__)
 
 
 class JudgeConfigError(ValueError):
@@ -64,7 +69,7 @@ class JudgeConfig:
 
     model: str = "gpt-4o-mini"
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # a repr is logged and shown in tracebacks
     timeout_s: float = 60.0
     max_retries: int = 4
     concurrency: int = 4
@@ -217,6 +222,9 @@ class LLMJudge:
         )
 
     def _call(self, system: str, rubric: Rubric, prompt: str) -> tuple[dict[str, Any], TokenUsage]:
+        # Counted before the request, so that a call that fails is a call: failures / calls is the
+        # judge's failure rate.
+        self._count(calls=1)
         completion = self.client.chat.completions.create(
             model=self.config.model,
             messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
@@ -228,7 +236,7 @@ class LLMJudge:
             completion.usage.prompt_tokens if completion.usage else 0,
             completion.usage.completion_tokens if completion.usage else 0,
         )
-        self._count(calls=1, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+        self._count(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
         if not completion.choices or not completion.choices[0].message.content:
             raise ValueError("the judge returned an empty reply")
         reply = JudgeReply.model_validate_json(completion.choices[0].message.content)
@@ -244,25 +252,17 @@ class LLMJudge:
         rubric = self.rubric(evaluator)
         system, prompt = self._system_prompt(rubric), build_prompt(evaluator, turns, context)
         # The whole prompt is hashed: a changed instruction can never be served an old verdict.
-        key = cache_key(evaluator, rubric.version, self.config.model, f"{system}\n{prompt}")
-        cached = self.cache.get(key) if self.cache is not None else None
+        key = cache_key(
+            evaluator, rubric.version, self.config.model, f"{system}\n{prompt}", self.config.base_url
+        )
+        cached = self._cached(key)
         try:
             if cached is not None:
                 self._count(cache_hits=1)
                 reply, usage = cached.reply, TokenUsage(cached.prompt_tokens, cached.completion_tokens)
             else:
                 reply, usage = self._call(system, rubric, prompt)
-                if self.cache is not None:
-                    self.cache.put(
-                        key,
-                        evaluator=evaluator,
-                        rubric_version=rubric.version,
-                        model=self.config.model,
-                        prompt=prompt,
-                        reply=reply,
-                        prompt_tokens=usage.prompt_tokens,
-                        completion_tokens=usage.completion_tokens,
-                    )
+                self._store(key, evaluator, rubric.version, prompt, reply, usage)
         except (openai.OpenAIError, pydantic.ValidationError, ValueError, json.JSONDecodeError) as exc:
             self._count(failed_calls=1)
             return make_result(
@@ -271,9 +271,10 @@ class LLMJudge:
                 status=FAILED,
                 engine=ENGINE,
                 rubric_version=rubric.version,
-                reason=f"Judge call failed ({type(exc).__name__}): {_describe_error(exc)}",
+                reason=f"Judge call failed ({type(exc).__name__}): {_describe_error(exc, self.config.api_key)}",
                 latency_ms=(time.perf_counter() - started) * 1000,
                 threshold=threshold,
+                decided_by="llm",
             )
         status = COMPLETED if reply["applicable"] else NOT_APPLICABLE
         return make_result(
@@ -288,7 +289,46 @@ class LLMJudge:
             threshold=threshold,
             usage=usage,
             cached=cached is not None,
+            decided_by="llm",
         )
+
+    # The cache saves money; it must never cost a verdict. A cache that cannot be read is a miss,
+    # one that cannot be written leaves the verdict uncached, and both are logged.
+    def _cached(self, key: str) -> CachedVerdict | None:
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.get(key)
+        except sqlite3.Error as exc:
+            logger.warning("judge cache %s unreadable, calling the judge: %s", self.cache.path, exc)
+            return None
+
+    def _store(
+        self,
+        key: str,
+        evaluator: str,
+        rubric_version: str,
+        prompt: str,
+        reply: dict[str, Any],
+        usage: TokenUsage,
+    ) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.put(
+                key,
+                evaluator=evaluator,
+                rubric_version=rubric_version,
+                model=self.config.model,
+                prompt=prompt,
+                reply=reply,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+            )
+        except sqlite3.Error as exc:
+            logger.warning(
+                "judge cache %s not written, the verdict is kept uncached: %s", self.cache.path, exc
+            )
 
     def close(self) -> None:
         self.client.close()
@@ -296,11 +336,12 @@ class LLMJudge:
             self.cache.close()
 
 
-def _describe_error(exc: BaseException) -> str:
-    """A one-line error for the result's reason: the fields a malformed reply got wrong, or the
-    first line of the client's message."""
+def _describe_error(exc: BaseException, api_key: str | None) -> str:
+    """A one-line error for the result's reason, which is stored and shown: the fields a malformed
+    reply got wrong, or the first line of the client's message with any secret scrubbed (a
+    provider's 401 body may echo the key it was sent)."""
     if isinstance(exc, pydantic.ValidationError):
         problems = [f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors()]
         return "malformed reply (" + "; ".join(problems)[:300] + ")"
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else repr(exc)
+    text = scrub_secrets(str(exc), [api_key]).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

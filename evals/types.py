@@ -13,6 +13,7 @@ from typing import Any, Literal, NamedTuple
 
 Status = Literal["completed", "failed", "not_applicable"]
 Role = Literal["customer", "agent"]
+DecidedBy = Literal["local", "llm"]
 
 COMPLETED: Status = "completed"
 FAILED: Status = "failed"
@@ -156,7 +157,9 @@ class EvalResult:
 
     `score` is in [0, 1] when `status == "completed"` and None otherwise; `passed` follows
     `score >= threshold`. A failed judge call is `status="failed"` with the error in `reason`
-    (never a silent 0). `usage` and `cached` are set by the LLM judge."""
+    (never a silent 0). `usage` and `cached` are set by the LLM judge. `decided_by` says whose
+    verdict it is: `llm` for the judge's (a failed call included), `local` otherwise, such as a
+    `hybrid` result whose judge call failed and kept the local verdict."""
 
     eval_name: str
     score: float | None
@@ -170,6 +173,7 @@ class EvalResult:
     threshold: float = 0.5
     usage: TokenUsage | None = None
     cached: bool = False
+    decided_by: DecidedBy = "local"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -191,6 +195,7 @@ def make_result(
     threshold: float,
     usage: TokenUsage | None = None,
     cached: bool = False,
+    decided_by: DecidedBy = "local",
 ) -> EvalResult:
     """Build a result, enforcing the contract: a score only when completed, clipped to [0, 1]."""
     if status != COMPLETED:
@@ -212,13 +217,16 @@ def make_result(
         threshold=threshold,
         usage=usage,
         cached=cached,
+        decided_by=decided_by,
     )
 
 
 @dataclass
 class EngineStats:
     """What an engine spent. `judged` counts results the LLM judge decided (from cache or a
-    call); for `hybrid`, `judged / evaluated` is the share sent to the judge."""
+    call); for `hybrid`, `judged / evaluated` is the share the judge decided. `calls` counts
+    every request made to the judge (cache hits excluded), `failed_calls` those that gave no
+    verdict."""
 
     evaluated: int = 0
     judged: int = 0
@@ -235,6 +243,11 @@ class EngineStats:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def failure_rate(self) -> float:
+        """The judge's failed calls over its calls (0 when it was not called)."""
+        return self.failed_calls / self.calls if self.calls else 0.0
 
     def merge(self, other: EngineStats) -> None:
         self.evaluated += other.evaluated
@@ -253,6 +266,7 @@ class EngineStats:
             "calls": self.calls,
             "cache_hits": self.cache_hits,
             "failed_calls": self.failed_calls,
+            "failure_rate": round(self.failure_rate, 4),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,

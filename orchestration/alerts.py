@@ -3,43 +3,107 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
-import urllib.error
+import time
 import urllib.request
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evals.scrub import scrub_secrets
 from orchestration.settings import Settings
 
-WEBHOOK_TIMEOUT_S = 10
+WEBHOOK_TIMEOUT_S = 5.0
+# The waits before the three retries that follow a failed first try.
+WEBHOOK_BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0)
+
+logger = logging.getLogger(__name__)
 
 
 def alerts_file(settings: Settings | None = None) -> Path:
     return (settings or Settings.from_env()).data_dir / "alerts" / "alerts.jsonl"
 
 
-def _post(url: str, alert: dict[str, Any]) -> str:
-    request = urllib.request.Request(
-        url, data=json.dumps(alert).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:
-            return f"delivered ({response.status})"
-    except (urllib.error.URLError, TimeoutError) as exc:
-        return f"webhook failed: {exc}"
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def send_alert(alert: dict[str, Any], *, path: Path | None = None, webhook: str | None = None) -> dict[str, Any]:
-    """Record the alert, then post it to JOURNEYS_ALERT_WEBHOOK if set.
+def _json(record: dict[str, Any]) -> str:
+    """The record as JSON with secrets scrubbed: a failure message can quote a credential."""
+    return scrub_secrets(json.dumps(record, default=str))
 
-    A webhook outage must not take the sensor down with it, but it must not go unnoticed
-    either, so the delivery outcome is written into the record itself."""
-    record = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **alert}
-    webhook = webhook if webhook is not None else os.environ.get("JOURNEYS_ALERT_WEBHOOK")
-    record["webhook"] = _post(webhook, record) if webhook else "not configured"
-    path = path or alerts_file()
+
+def _append(path: Path, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as fh:
-        fh.write(json.dumps(record, default=str) + "\n")
+        fh.write(_json(record) + "\n")
+
+
+def _post(url: str, body: bytes, timeout_s: float) -> str:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        return f"delivered ({response.status})"
+
+
+def deliver(
+    url: str,
+    alert: dict[str, Any],
+    *,
+    backoff_s: Sequence[float] = WEBHOOK_BACKOFF_S,
+    timeout_s: float = WEBHOOK_TIMEOUT_S,
+    sleep: Callable[[float], None] = time.sleep,
+    log: logging.Logger = logger,
+) -> str:
+    """POST the alert, retrying after each wait of `backoff_s`; the outcome as one line.
+
+    Never raises: a webhook can fail in more ways than urllib's own errors (a closed connection
+    is `RemoteDisconnected`, a garbage answer `BadStatusLine`, a bad URL `ValueError`), and an
+    alert that cannot be delivered must still leave the sensor standing."""
+    body = _json(alert).encode()
+    error = ""
+    for attempt, wait in enumerate([0.0, *backoff_s], start=1):
+        if wait:
+            sleep(wait)
+        try:
+            return _post(url, body, timeout_s)
+        except Exception as exc:  # noqa: BLE001 - see the docstring: no failure may escape
+            error = scrub_secrets(f"{type(exc).__name__}: {exc}")
+            log.warning("alert webhook try %d of %d failed: %s", attempt, len(backoff_s) + 1, error)
+    log.error("alert webhook failed after %d tries; the alert is in the alerts file only", len(backoff_s) + 1)
+    return f"webhook failed after {len(backoff_s) + 1} tries: {error}"
+
+
+def send_alert(
+    alert: dict[str, Any],
+    *,
+    path: Path | None = None,
+    webhook: str | None = None,
+    log: logging.Logger = logger,
+    **delivery: Any,
+) -> dict[str, Any]:
+    """Record the alert, then post it to JOURNEYS_ALERT_WEBHOOK if set.
+
+    The record is written before any delivery is tried, so a webhook outage (or a process killed
+    while retrying) never loses the alert. The delivery outcome follows as its own line, naming
+    the alert's `id`. `delivery` passes `backoff_s`, `timeout_s` and `sleep` to `deliver`."""
+    webhook = webhook if webhook is not None else os.environ.get("JOURNEYS_ALERT_WEBHOOK")
+    path = path or alerts_file()
+    record = {
+        "at": _now(),
+        "id": uuid.uuid4().hex,
+        **alert,
+        "webhook": "pending" if webhook else "not configured",
+    }
+    _append(path, record)
+    if webhook:
+        outcome = deliver(webhook, record, log=log, **delivery)
+        _append(
+            path, {"at": _now(), "kind": "webhook_delivery", "alert_id": record["id"], "webhook": outcome}
+        )
+        record["webhook"] = outcome
     return record

@@ -14,10 +14,13 @@ one cohort after switching engine" needs.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from statistics import fmean
@@ -26,12 +29,25 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from evals import EVALUATOR_NAMES, BatchItem, EngineStats, EvalResult, JudgeConfig, evaluate_batch
+from evals import (
+    EVALUATOR_NAMES,
+    BatchItem,
+    BatchResult,
+    EngineStats,
+    EvalResult,
+    JudgeConfig,
+    evaluate_batch,
+)
 from evals.scorer import resolve_names
+from orchestration.ingest.decode_pool import usable_cores
 from orchestration.settings import Settings
 from orchestration.warehouse import RAW_SCHEMA, replace_partition
 
 ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
+# The local engine is pure Python: one core scores about 2,000 conversations a second, and a
+# worker process takes about a second to start (importing evals). Below this many conversations
+# a day is scored in this process.
+PARALLEL_MIN_CONVERSATIONS = 2000
 _ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
 
 _EVALUATION_SCHEMA = pa.schema(
@@ -48,6 +64,7 @@ _EVALUATION_SCHEMA = pa.schema(
         ("latency_ms", pa.float64()),
         ("evaluated_at", pa.timestamp("us")),
         ("partition_date", pa.date32()),
+        ("decided_by", pa.string()),
     ]
 )
 
@@ -125,6 +142,7 @@ class ScoringReport:
                     "judge.calls": stats.calls,
                     "judge.cache_hits": stats.cache_hits,
                     "judge.failed_calls": stats.failed_calls,
+                    "judge.failure_rate": round(stats.failure_rate, 4),
                     "judge.prompt_tokens": stats.prompt_tokens,
                     "judge.completion_tokens": stats.completion_tokens,
                     "judge.total_tokens": stats.total_tokens,
@@ -154,10 +172,16 @@ class ScoringReport:
         if self.engine != "local":
             s = self.stats
             lines.append(
-                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed, "
-                f"{s.total_tokens:,} tokens, {s.judged_share:.1%} of results sent to the judge"
+                f"  judge: {s.calls:,} calls, {s.cache_hits:,} cache hits, {s.failed_calls:,} failed "
+                f"({s.failure_rate:.1%}), {s.total_tokens:,} tokens, {s.judged_share:.1%} of results "
+                "decided by the judge"
             )
         return "\n".join(lines)
+
+
+def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
+    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call)."""
+    return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
 
 
 def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
@@ -287,11 +311,41 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
             "latency_ms": result.latency_ms,
             "evaluated_at": evaluated_at,
             "partition_date": day,
+            "decided_by": result.decided_by,
         }
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()
     ]
     return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+
+
+def _evaluate_local(items: list[BatchItem], names: tuple[str, ...]) -> BatchResult:
+    return evaluate_batch(items, names, engine="local")
+
+
+def _evaluate_in_workers(
+    items: list[BatchItem], journey_ids: list[str | None], names: tuple[str, ...], workers: int
+) -> BatchResult:
+    """`evaluate_batch` of the local engine over `workers` processes, results in input order.
+
+    A journey's conversations go to the same worker (grouped by a stable hash of the journey id),
+    so the worker's transcript cache, which holds the earlier stages it has analysed, still
+    serves the journey's later conversations. Several groups per worker even out their sizes."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, journey_id in enumerate(journey_ids):
+        groups[zlib.crc32((journey_id or "").encode()) % (workers * 4)].append(index)
+    ordered = [indices for _, indices in sorted(groups.items())]
+    # forkserver, not fork: the caller holds DuckDB's threads, which a fork would copy mid-flight.
+    context = multiprocessing.get_context("forkserver")
+    results: list[dict[str, EvalResult]] = [{} for _ in items]
+    stats = EngineStats()
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        parts = pool.map(_evaluate_local, [[items[i] for i in indices] for indices in ordered], [names] * len(ordered))
+        for indices, part in zip(ordered, parts, strict=True):
+            for index, result in zip(indices, part.results, strict=True):
+                results[index] = result
+            stats.merge(part.stats)
+    return BatchResult(results, stats)
 
 
 def score_partition(
@@ -304,13 +358,16 @@ def score_partition(
     segment: str | None = None,
     judge: JudgeConfig | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> ScoringReport:
     """Score the conversations of one partition and replace their rows in `raw.evaluations`.
 
     `engine` defaults to `$JOURNEYS_EVAL_ENGINE` (else `local`); `evaluators` to all three;
     `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
     cohort's conversations; `judge` configures the LLM judge (default: from the environment,
-    with the verdict cache in the data directory)."""
+    with the verdict cache in the data directory). The local engine scores a large day in
+    `workers` processes (default: one per usable core from PARALLEL_MIN_CONVERSATIONS
+    conversations up); the rows are the same as scoring it in this process."""
     engine = engine or os.environ.get(ENGINE_ENV) or "local"
     names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
     _check_cohort_week(cohort_week)
@@ -318,16 +375,16 @@ def score_partition(
 
     conversations = _day_conversations(con, day, cohort_week, segment)
     earlier = _earlier_transcripts(con, conversations)
-    batch = evaluate_batch(
-        [
-            BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
-            for c in conversations
-        ],
-        names,
-        engine=engine,
-        judge=_judge_config(engine, judge),
-        progress=progress,
-    )
+    items = [
+        BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
+        for c in conversations
+    ]
+    if workers is None:
+        workers = usable_cores() if len(items) >= PARALLEL_MIN_CONVERSATIONS else 1
+    if engine == "local" and workers > 1:
+        batch = _evaluate_in_workers(items, [c["journey_id"] for c in conversations], names, workers)
+    else:  # the judge engines wait on HTTP, which the judge's own thread pool already overlaps
+        batch = evaluate_batch(items, names, engine=engine, judge=_judge_config(engine, judge), progress=progress)
     rows = _rows(conversations, batch.results, day)
 
     evaluator_list = ", ".join(f"'{n}'" for n in names)  # names are validated: safe to inline

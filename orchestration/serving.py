@@ -4,6 +4,12 @@ The Streamlit app and routing orchestrators must keep reading while a Dagster ru
 warehouse, and DuckDB never allows a reader beside a writer. So after each successful dbt
 build the marts are exported to Parquet in a fresh directory, and a `current` symlink is
 swapped to it with an atomic rename: readers see the old snapshot or the new one, never a mix.
+
+Conversation-level marts grow with the history, so they are hive-partitioned directories
+(`<mart>/partition_date=YYYY-MM-DD/*.parquet`) and a publish writes only the partitions whose
+rows changed since the previous snapshot: the others are hard links to its files. Each
+partition's fingerprint (row count and an order-independent hash of its rows) is kept in the
+manifest for the next publish to compare with.
 """
 
 from __future__ import annotations
@@ -20,9 +26,16 @@ import duckdb
 
 MARTS_SCHEMA = "marts"
 ROUTING_SIGNALS_FILE = "routing_signals.json"
+# Marts with one row per conversation: published hive-partitioned on this column.
+PARTITIONED_MARTS = ("conversation_evaluations",)
+PARTITION_COLUMN = "partition_date"
 # Old snapshots are kept briefly: a reader that resolved `current` just before a swap may
 # still be opening files in the previous one.
 SNAPSHOTS_KEPT = 3
+# Owner and group only, whatever the umask: the marts hold customer data. Readers (the app, an
+# orchestrator polling routing signals) run as the owner or in its group.
+DIR_MODE = 0o750
+FILE_MODE = 0o640
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ def _write_text(path: Path, text: str) -> None:
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     _write_text(tmp, text)
+    tmp.chmod(FILE_MODE)
     os.replace(tmp, path)
     _fsync(path.parent)
 
@@ -82,6 +96,12 @@ def _swap_current(serving_dir: Path, target: Path) -> None:
     tmp_link.symlink_to(target.relative_to(serving_dir))
     os.replace(tmp_link, link)
     _fsync(serving_dir)
+
+
+def _restrict(directory: Path) -> None:
+    directory.chmod(DIR_MODE)
+    for path in directory.rglob("*"):  # partitioned marts hold directories of their own
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
 
 
 def _prune(snapshots_dir: Path, keep: int) -> None:
@@ -99,21 +119,100 @@ def _routing_signals(con: duckdb.DuckDBPyConnection, published_at: str) -> dict[
     return {"published_at": published_at, "count": len(signals), "signals": signals}
 
 
+def published_marts(snapshot: Path) -> frozenset[str]:
+    """The marts a published snapshot directory holds: `<mart>.parquet` files and, for the
+    conversation-level marts, `<mart>/` partitioned directories."""
+    return frozenset(
+        p.stem if p.suffix == ".parquet" else p.name
+        for p in snapshot.iterdir()
+        if (p.is_file() and p.suffix == ".parquet") or (p.is_dir() and p.name in PARTITIONED_MARTS)
+    )
+
+
+def mart_reader(snapshot: Path, mart: str) -> str:
+    """The DuckDB table function reading one mart of a published snapshot (the reader contract
+    of docs/architecture.md). A filter on partition_date prunes the partitions read."""
+    directory = snapshot / mart
+    if directory.is_dir():
+        pattern = str(directory / "**" / "*.parquet").replace("'", "''")
+        return f"read_parquet('{pattern}', hive_partitioning = true)"
+    path = str(snapshot / f"{mart}.parquet").replace("'", "''")
+    return f"read_parquet('{path}')"
+
+
+def _previous_manifest(serving_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The current snapshot's directory and manifest, if one is published and readable."""
+    try:
+        current = (serving_dir / "current").resolve(strict=True)
+        return current, json.loads((current / "manifest.json").read_text())
+    except (OSError, RuntimeError, json.JSONDecodeError):
+        return None
+
+
+def _publish_partitioned(
+    con: duckdb.DuckDBPyConnection, table: str, staging: Path, previous: tuple[Path, dict[str, Any]] | None
+) -> dict[str, list[int]]:
+    """Write `table` as `staging/<table>/partition_date=.../*.parquet`, linking the partitions
+    the previous snapshot already holds with the same rows; returns each partition's
+    fingerprint [rows, hash]. A mart without rows is one empty file, so readers see its columns."""
+    out = staging / table
+    out.mkdir()
+    fingerprints = {
+        day.isoformat(): [count, digest]
+        for day, count, digest in con.execute(
+            f"select {PARTITION_COLUMN}, count(*), bit_xor(hash(t)) from {MARTS_SCHEMA}.{table} as t group by 1"
+        ).fetchall()
+    }
+    if not fingerprints:
+        con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out / 'empty.parquet'}' (format parquet)")
+        _fsync(out / "empty.parquet")
+        _fsync(out)
+        return {}
+    before = previous[1].get("partitions", {}).get(table, {}) if previous else {}
+    changed = []
+    for day, fingerprint in sorted(fingerprints.items()):
+        held = previous[0] / table / f"{PARTITION_COLUMN}={day}" if previous else None
+        if before.get(day) == fingerprint and held is not None and held.is_dir():
+            linked = out / held.name
+            linked.mkdir()
+            for file in held.iterdir():
+                os.link(file, linked / file.name)
+        else:
+            changed.append(day)
+    if changed:
+        con.execute(
+            f"copy (select * from {MARTS_SCHEMA}.{table} where {PARTITION_COLUMN} in "
+            f"(select unnest(?::date[]))) to '{out}' (format parquet, partition_by ({PARTITION_COLUMN}), "
+            "overwrite_or_ignore true)",
+            [changed],
+        )
+    for entry in out.rglob("*"):  # partition directories and files, linked or written
+        _fsync(entry)
+    _fsync(out)
+    return fingerprints
+
+
 def publish_snapshot(
     con: duckdb.DuckDBPyConnection, serving_dir: Path, *, journey_map_version: str | None = None
 ) -> Snapshot:
     """Export every `marts.*` table to Parquet and make it the current snapshot."""
-    serving_dir.mkdir(parents=True, exist_ok=True)
+    serving_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     snapshots_dir = serving_dir / "snapshots"
-    snapshots_dir.mkdir(exist_ok=True)
+    snapshots_dir.mkdir(mode=DIR_MODE, exist_ok=True)
     now = datetime.now(UTC)
     published_at = now.isoformat(timespec="seconds")
     target = snapshots_dir / now.strftime("%Y%m%dT%H%M%S%fZ")
     staging = snapshots_dir / f".{target.name}.partial"
     staging.mkdir()
 
+    previous = _previous_manifest(serving_dir)
     row_counts: dict[str, int] = {}
+    partitions: dict[str, dict[str, list[int]]] = {}
     for table in _mart_tables(con):
+        if table in PARTITIONED_MARTS:
+            partitions[table] = _publish_partitioned(con, table, staging, previous)
+            row_counts[table] = sum(count for count, _ in partitions[table].values())
+            continue
         out = staging / f"{table}.parquet"
         con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out}' (format parquet)")
         (count,) = con.execute(f"select count(*) from {MARTS_SCHEMA}.{table}").fetchone()
@@ -125,10 +224,12 @@ def publish_snapshot(
         "published_at": published_at,
         "journey_map_version": journey_map_version,
         "tables": row_counts,
+        "partitions": partitions,
     }
     _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
     if routing is not None:
         _write_text(staging / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
+    _restrict(staging)
     _fsync(staging)
     staging.rename(target)
     _fsync(snapshots_dir)

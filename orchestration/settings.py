@@ -11,9 +11,24 @@ from typing import ClassVar
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _path(name: str, default: Path) -> Path:
+def _optional_path(name: str) -> Path | None:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default.resolve()
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _path(name: str, default: Path) -> Path:
+    return _optional_path(name) or default.resolve()
+
+
+def _rate(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        rate = float(value) if value else default
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name}={value!r} must be a number between 0 and 1")
+    return rate
 
 
 def _location(name: str, default: Path) -> str:
@@ -84,7 +99,12 @@ class Settings:
     eval_engine: str
     missing_journey_tolerance: int
     evaluation_events_endpoint: str  # "" when routing signals are not written back as OTel events
+    bench_dir: Path  # benchmarks/ keeps simulated days and materialized histories here
     max_run_seconds: int  # run monitoring cancels a daemon-launched run that runs longer
+    max_judge_failure_rate: float  # a day whose judge failures / calls exceed it fails its check
+    # The dashboard's sign-in (docs/access.md); read by the app alone, so not exported.
+    app_password: str = field(repr=False)  # "" when the dashboard has no shared password
+    app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
     warehouse_engine: str  # where dbt builds the marts: duckdb | spark
     lake_dir: str  # the raw layer as hive-partitioned Parquet (engine spark): a path or a URI
     spark_master: str
@@ -116,7 +136,9 @@ class Settings:
             "JOURNEYS_EVAL_ENGINE": self.eval_engine,
             "JOURNEYS_MISSING_JOURNEY_TOLERANCE": str(self.missing_journey_tolerance),
             "JOURNEYS_EVALUATION_EVENTS_ENDPOINT": self.evaluation_events_endpoint,
+            "JOURNEYS_BENCH_DIR": str(self.bench_dir),
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
+            "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
             "JOURNEYS_WAREHOUSE_ENGINE": self.warehouse_engine,
             "JOURNEYS_LAKE_DIR": self.lake_dir,
             "JOURNEYS_SPARK_MASTER": self.spark_master,
@@ -138,7 +160,11 @@ class Settings:
             eval_engine=os.environ.get("JOURNEYS_EVAL_ENGINE", "local"),
             missing_journey_tolerance=int(os.environ.get("JOURNEYS_MISSING_JOURNEY_TOLERANCE", "0")),
             evaluation_events_endpoint=os.environ.get("JOURNEYS_EVALUATION_EVENTS_ENDPOINT", ""),
+            bench_dir=_path("JOURNEYS_BENCH_DIR", data_dir / "bench"),
             max_run_seconds=int(os.environ.get("JOURNEYS_MAX_RUN_SECONDS", "21600")),
+            max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
+            app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
+            app_roles=_optional_path("JOURNEYS_APP_ROLES"),
             receiver=ReceiverSettings.from_env(),
             warehouse_engine=_choice("JOURNEYS_WAREHOUSE_ENGINE", WAREHOUSE_ENGINES),
             lake_dir=_location("JOURNEYS_LAKE_DIR", data_dir / "lake"),

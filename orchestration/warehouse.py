@@ -106,7 +106,8 @@ RAW_TABLES: dict[str, str] = {
         rubric_version VARCHAR,
         latency_ms DOUBLE,
         evaluated_at TIMESTAMP NOT NULL,
-        partition_date DATE NOT NULL
+        partition_date DATE NOT NULL,
+        decided_by VARCHAR
     """,
     "journey_map_stages": """
         journey_name VARCHAR NOT NULL,

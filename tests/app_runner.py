@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -14,10 +15,20 @@ APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 RUN_TIMEOUT = 90
 
 
-def run_app(page: str = "overview", **params: str | list[str]) -> AppTest:
-    """The app on `page`, with `params` in the URL."""
+def run_app(
+    page: str = "overview",
+    *,
+    secrets: dict[str, Any] | None = None,
+    user: dict[str, Any] | None = None,
+    **params: str | list[str],
+) -> AppTest:
+    """The app on `page`, with `params` in the URL; `secrets` stand for `.streamlit/secrets.toml`
+    and `user` for what an OIDC provider said (`st.user`)."""
     at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
     at.query_params.update(params)
+    at.secrets.update(secrets or {})
+    if user is not None:
+        at.user = user
     at.run()
     if page != "overview":
         at.switch_page(f"app_pages/{page}.py").run()

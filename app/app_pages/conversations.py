@@ -7,9 +7,9 @@ import streamlit as st
 
 from app import queries, transcript, widgets
 from app.data import columns
-from app.formatting import count
+from app.formatting import count, escape_markdown
 
-# Enough to browse; a larger set is narrowed with the filters or the search box.
+# One page of the list; the pages go back through the whole history, newest first.
 ROW_LIMIT = 500
 TRUE_WORDS = ("1", "true", "yes")
 
@@ -31,21 +31,30 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
     )
     widgets.url_state("conv_search", "q", lambda values: values[-1] if values else "")
     widgets.url_state("conv_open", "conversation", lambda values: values[-1] if values else None)
+    widgets.url_state("conv_page", "list_page", lambda values: max(1, int(values[-1])) if values and values[-1].isdigit() else 1)
     st.session_state["conv_stages"] = [s for s in st.session_state["conv_stages"] if s in stage_options]
 
-    stage_col, failing_col, search_col = st.columns([3, 2, 3], vertical_alignment="bottom")
+    stage_col, failing_col, search_col, page_col = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
     stages = stage_col.multiselect("Stage", stage_options, key="conv_stages", placeholder="All stages")
     failing = failing_col.toggle(
         "Failing only", key="conv_failing", help="Only conversations that fail at least one evaluator."
     )
     search = search_col.text_input("Search ids and transcript text", key="conv_search").strip()
+    page = page_col.number_input("Page", min_value=1, step=1, key="conv_page")
 
-    result = queries.conversations(snapshot, filters, stages, failing, search, ROW_LIMIT)
+    result = queries.conversations(snapshot, filters, stages, failing, search, ROW_LIMIT, (page - 1) * ROW_LIMIT)
     frame = result.frame.head(ROW_LIMIT)
     more = len(result.frame) > ROW_LIMIT
-    st.markdown(
-        f"**{count(len(frame))}{'+ (showing the newest ' + str(ROW_LIMIT) + ')' if more else ''} conversations**"
-    )
+    first = (page - 1) * ROW_LIMIT
+    if frame.empty and page > 1:
+        st.markdown(f"**No conversations on page {page}**: go back to an earlier page.")
+    elif page > 1 or more:
+        st.markdown(
+            f"**Conversations {count(first + 1)}–{count(first + len(frame))}**, newest first"
+            + (f"; page {page + 1} has more" if more else "")
+        )
+    else:
+        st.markdown(f"**{count(len(frame))} conversations**")
     widgets.table(frame, key="conversation-table")
     widgets.filter_note(result.clause)
 
@@ -67,6 +76,7 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
             "failing": ["1"] if failing else [],
             "q": [search] if search else [],
             "conversation": [st.session_state["conv_open"]] if st.session_state["conv_open"] else [],
+            "list_page": [str(page)] if page > 1 else [],
         }
     )
 
@@ -79,7 +89,8 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
         )
         row = queries.conversation(snapshot, chosen)
         if row is None:
-            st.warning(f"Conversation `{chosen}` is not in the published snapshot.")
+            # `chosen` may come from the URL: plain text, never Markdown.
+            st.warning(f"Conversation {escape_markdown(str(chosen))} is not in the published snapshot.")
         else:
             prefixes = queries.evaluator_prefixes(columns(snapshot, "conversation_evaluations"))
             transcript.render(row, prefixes.items())

@@ -9,13 +9,22 @@ import click
 
 from orchestration.settings import Settings
 
+DEFAULT_JOURNEYS = 600
+
 
 @click.command(name="simulate")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Landing directory for the trace files.  [default: $JOURNEYS_LANDING_DIR]",
 )
-@click.option("--journeys", default=600, show_default=True, type=click.IntRange(min=1), help="Journeys to simulate.")
+@click.option(
+    "--journeys", default=None, type=click.IntRange(min=1),
+    help=f"Journeys to simulate.  [default: {DEFAULT_JOURNEYS}]",
+)
+@click.option(
+    "--spans-per-day", default=None, type=click.IntRange(min=1),
+    help="Instead of --journeys: simulate journeys until the window holds about this many spans a day.",
+)
 @click.option(
     "--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
     help="First day (UTC), YYYY-MM-DD.  [default: DAYS days ago, so the window ends yesterday]",
@@ -27,19 +36,28 @@ from orchestration.settings import Settings
     help="Where to write the ground truth JSON (outside the landing directory).  "
     "[default: simulation-truth.json beside the landing directory]",
 )
-def command(out_dir: Path | None, journeys: int, start: datetime | None, days: int, seed: int, truth_path: Path | None):
+def command(
+    out_dir: Path | None, journeys: int | None, spans_per_day: int | None, start: datetime | None, days: int,
+    seed: int, truth_path: Path | None,
+):
     """Write realistic contact-center journeys (onboarding and billing disputes over chat, voice,
     email and SMS, with AI and human agents and planted friction) as OTLP/JSON trace files."""
     from orchestration.journey_map import JourneyMapError
     from orchestration.simulate import simulate
 
+    if journeys is not None and spans_per_day is not None:
+        raise click.UsageError("--journeys and --spans-per-day are mutually exclusive")
+    if spans_per_day is None:
+        journeys = journeys or DEFAULT_JOURNEYS
     out_dir = out_dir or Settings.from_env().landing_dir
     first_day = start.date() if start else datetime.now(UTC).date() - timedelta(days=days)
     truth_path = truth_path or out_dir.resolve().parent / "simulation-truth.json"
-    click.echo(f"Simulating {journeys:,} journeys over {days} days from {first_day} (seed {seed}) into {out_dir}")
+    volume = f"{journeys:,} journeys" if journeys else f"{spans_per_day:,} spans a day"
+    click.echo(f"Simulating {volume} over {days} days from {first_day} (seed {seed}) into {out_dir}")
     try:
         result = simulate(
-            out_dir, journeys=journeys, start=first_day, days=days, seed=seed, progress=True, truth_path=truth_path
+            out_dir, journeys=journeys, spans_per_day=spans_per_day, start=first_day, days=days, seed=seed,
+            progress=True, truth_path=truth_path,
         )
     except (ValueError, FileExistsError, JourneyMapError) as exc:
         raise click.ClickException(str(exc)) from exc

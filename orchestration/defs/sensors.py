@@ -120,7 +120,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
             "backfill": run.tags.get(BACKFILL_ID_TAG),
             "message": context.failure_event.message or "run failed",
             "failed_steps": [e.step_key for e in context.get_step_failure_events()],
-        }
+        },
+        log=context.log,
     )
 
 

@@ -18,10 +18,12 @@ Planted frictions (`scenario.Friction`) are drawn per matching conversation and 
 from __future__ import annotations
 
 import random
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
 from faker import Faker
 
 from orchestration.journey_map import Journey, JourneyMap
@@ -126,6 +128,11 @@ class JourneyPlanner:
         self.window_end_ns = midnight_ns(start + timedelta(days=days))
         self.journey_mix = [(n, w) for n, w in scenario.journey_mix.items() if w > 0 and journey_map.journey(n)]
         self.customers: list[_Customer] = []
+        # Each customer's first contact and journey (as an index into journey_mix), kept as arrays
+        # so finding the earlier customers of other journeys is one vectorised scan, not a Python
+        # loop over every customer so far (which made a large day quadratic).
+        self._first_contacts = array("q")
+        self._journey_codes = array("b")
         fake = Faker("en_US")
         fake.seed_instance(f"{seed}/agents")
         self.human_agents = [fake.first_name() for _ in range(HUMAN_AGENTS)]
@@ -159,17 +166,30 @@ class JourneyPlanner:
         return plan
 
     def _customer(self, rng: random.Random, journey: str, segment: str, first_ns: int) -> _Customer:
-        earlier = [
-            c for c in self.customers
-            if c.journey_name != journey and c.first_contact_ns < first_ns - RETURNING_CUSTOMER_MIN_AGE_NS
-        ]
-        if segment != "new" and earlier and rng.random() < self.scenario.returning_customer_share:
-            return rng.choice(earlier)
+        if segment != "new" and len(earlier := self._earlier_customers(journey, first_ns)) and (
+            rng.random() < self.scenario.returning_customer_share
+        ):
+            return self.customers[int(rng.choice(earlier))]
         customer_id = f"cus_{rng.getrandbits(48):012x}"
         slots = customer_slots(f"{self.seed}/{customer_id}", random.Random(f"{self.seed}/{customer_id}"))
         customer = _Customer(customer_id, slots, journey, first_ns)
         self.customers.append(customer)
+        self._first_contacts.append(first_ns)
+        self._journey_codes.append(self._journey_code(journey))
         return customer
+
+    def _journey_code(self, journey: str) -> int:
+        return next(i for i, (name, _) in enumerate(self.journey_mix) if name == journey)
+
+    def _earlier_customers(self, journey: str, first_ns: int) -> np.ndarray:
+        """Indices, in order of arrival, of the customers of other journeys whose first contact is
+        old enough for them to come back as a returning customer of this one."""
+        if not self.customers:
+            return np.empty(0, dtype=np.int64)
+        first_contacts = np.frombuffer(self._first_contacts, dtype=np.int64)
+        journey_codes = np.frombuffer(self._journey_codes, dtype=np.int8)
+        old_enough = first_contacts < first_ns - RETURNING_CUSTOMER_MIN_AGE_NS
+        return np.flatnonzero(old_enough & (journey_codes != self._journey_code(journey)))
 
     def _unfold(self, s: _State, t: int) -> None:
         stages, sc, rng = s.journey.stages, self.scenario, s.rng

@@ -24,8 +24,14 @@ STATUS_ERROR = 2
 AttrValue = str | bool | int | float | Sequence["AttrValue"] | Mapping[str, "AttrValue"]
 
 
+_SCALAR_KEYS: dict[type, str] = {str: "stringValue", bool: "boolValue", float: "doubleValue"}
+
+
 def any_value(value: AttrValue) -> dict[str, Any]:
     """A Python value as an OTLP/JSON `AnyValue` (bool before int: bool is an int in Python)."""
+    # Exact-type lookup first: this runs for every attribute of every span of a simulated day.
+    if key := _SCALAR_KEYS.get(type(value)):
+        return {key: value}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int):

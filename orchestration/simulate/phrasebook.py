@@ -32,9 +32,10 @@ def phrasebook() -> dict[str, Any]:
 def render(template: str, slots: Mapping[str, str], rng: random.Random) -> str:
     """Expand alternatives, fill slots, and tidy the spacing empty alternatives leave behind."""
     text = template
-    while match := _INNERMOST_CHOICE.search(text):
+    while "[" in text and (match := _INNERMOST_CHOICE.search(text)):
         text = text[: match.start()] + rng.choice(match.group(1).split("|")) + text[match.end() :]
-    text = text.format_map(slots)
+    if "{" in text or "}" in text:  # most alternatives have no slot (and no "}}" escape)
+        text = text.format_map(slots)
     return _RUNS_OF_SPACES.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text)).strip()
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
+from itertools import count
 from pathlib import Path
 
 from tqdm import tqdm
@@ -84,7 +86,8 @@ class SimulationResult:
 def simulate(
     out_dir: Path,
     *,
-    journeys: int = 600,
+    journeys: int | None = 600,
+    spans_per_day: int | None = None,
     start: date,
     days: int = 30,
     seed: int = 7,
@@ -95,14 +98,23 @@ def simulate(
 ) -> SimulationResult:
     """Simulate `journeys` customer journeys starting in the `days` from `start` (UTC) and write
     them to `out_dir` as OTLP/JSON trace files; optionally write the ground truth to `truth_path`.
+    With `spans_per_day` instead of `journeys`, journeys are simulated in index order until the
+    window holds `spans_per_day * days` spans (the journey that reaches it is the last one).
 
     The journey map defaults to the configured one (`JOURNEYS_JOURNEY_MAP`). Raises ValueError for
     bad arguments or a scenario that contradicts the map, and FileExistsError when `out_dir` holds
     files of a different simulation.
     """
     out_dir, truth_path = Path(out_dir), Path(truth_path) if truth_path else None
-    if journeys < 1 or days < 1:
-        raise ValueError(f"journeys and days must be at least 1 (got journeys={journeys}, days={days})")
+    if (journeys is None) == (spans_per_day is None):
+        raise ValueError("give either journeys or spans_per_day, not both")
+    volume = journeys if journeys is not None else spans_per_day
+    if volume is None or volume < 1 or days < 1:
+        raise ValueError(
+            f"journeys (or spans_per_day) and days must be at least 1 (got journeys={journeys}, "
+            f"spans_per_day={spans_per_day}, days={days})"
+        )
+    span_target = spans_per_day * days if spans_per_day is not None else None
     if truth_path and truth_path.resolve().is_relative_to(out_dir.resolve()):
         raise ValueError(f"the truth file {truth_path} must not be inside the landing directory {out_dir}")
     journey_map = journey_map or load_journey_map(Settings.from_env().journey_map)
@@ -113,7 +125,11 @@ def simulate(
     conversations: list[ConversationTruth] = []
     journey_truths: list[JourneyTruth] = []
     csat: list[CsatTruth] = []
-    for index in tqdm(range(journeys), desc="Simulating journeys", unit="journey", disable=not progress):
+    spans_so_far = 0
+    indices: Iterable[int] = range(journeys) if journeys is not None else count()
+    bar = tqdm(total=journeys or span_target, desc="Simulating", unit="journey" if journeys else "span",
+               disable=not progress)
+    for index in indices:
         plan = planner.plan(index)
         rng, ids = random.Random(f"{seed}/render/{index}"), IdSource(random.Random(f"{seed}/ids/{index}"))
         journey_convs = _render_conversations(plan, rng, ids, spans_by_day)
@@ -127,6 +143,12 @@ def simulate(
         csat += answers
         if journey_convs:
             journey_truths.append(_journey_truth(plan, journey_convs, answers))
+        added = sum(c.span_count for c in journey_convs) + len(answers)
+        spans_so_far += added
+        bar.update(1 if journeys is not None else added)
+        if span_target is not None and spans_so_far >= span_target:
+            break
+    bar.close()
 
     files = write_trace_files(out_dir, spans_by_day, random.Random(f"{seed}/files"))
     all_spans = [s for spans in spans_by_day.values() for s in spans]
@@ -134,7 +156,7 @@ def simulate(
         seed=seed,
         start=start,
         days=days,
-        journeys_requested=journeys,
+        journeys_requested=index + 1,
         scenario=scenario.name,
         frictions=tuple({**asdict(f), "kind": str(f.kind)} for f in scenario.frictions),
         files=tuple(f.path.name for f in files),

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from app_runner import run_app
 from fixture_marts import build_fixture_snapshot
 from streamlit.testing.v1 import AppTest
+
+from orchestration.serving import mart_reader
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +27,7 @@ def serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mart(serving: Path) -> Callable[[str], pd.DataFrame]:
     """Read a fixture mart straight from Parquet with pandas: the tests' independent path to
     the numbers the app computes with DuckDB."""
-    return lambda name: pd.read_parquet(serving / "current" / f"{name}.parquet")
+    return lambda name: duckdb.sql(f"select * from {mart_reader(serving / 'current', name)}").df()
 
 
 PageRunner = Callable[..., AppTest]

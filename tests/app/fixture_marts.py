@@ -226,7 +226,8 @@ MART_SQL: dict[str, str] = {
                coalesce(not resolution_passed, false) or coalesce(not quality_passed, false)
                    or coalesce(not context_retention_passed, false) as failed_any_evaluator,
                strftime(first_value(started_at) over (partition by journey_id order by started_at),
-                        '%G-W%V') as cohort_week
+                        '%G-W%V') as cohort_week,
+               started_at::date as partition_date
         from conv
     """,
     "journeys": """

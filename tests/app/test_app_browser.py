@@ -2,107 +2,32 @@
 through Debian's Chromium. Clicks through every page and a drill-down into a transcript, and
 saves a full-page screenshot of each page: into the test's temporary directory, or into
 docs/screenshots/ (which the README shows) with JOURNEYS_UPDATE_SCREENSHOTS=1 (`make screenshots`),
-so that a test run never leaves the checkout modified.
-
-Chromium comes from Debian (`apt-get install chromium`; `.ci/run` installs it): Playwright
-cannot download its own browser here, and this test installs nothing.
+so that a test run never leaves the checkout modified. tests/app/browser.py starts the server
+and the browser.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import REPO, chromium, new_page, require_chromium, streamlit_server
 from fixture_marts import build_fixture_snapshot
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
-STARTUP_TIMEOUT_S = 90
-# Generous: the machine is shared, and a page's first run imports plotly and pandas.
-STEP_TIMEOUT_MS = 60_000
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} not found: install Debian's Chromium (`apt-get install chromium`) to run the browser test"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (CI=true: a missing browser is a failure)")
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"streamlit was not healthy after {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require_chromium()
+    require_chromium()
     serving = tmp_path_factory.mktemp("browser-serving")
     build_fixture_snapshot(serving)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**os.environ, "JOURNEYS_SERVING_DIR": str(serving)}
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "streamlit_app.py"),
-                "--server.headless", "true",
-                "--server.port", str(port),
-                "--server.address", "127.0.0.1",
-                "--server.fileWatcherType", "none",
-                "--browser.gatherUsageStats", "false",
-                "--client.toolbarMode", "viewer",
-            ],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log)
+    with streamlit_server(serving, tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -114,16 +39,8 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page(viewport={"width": 1440, "height": 1000})
-            tab.set_default_timeout(STEP_TIMEOUT_MS)
-            yield tab
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield new_page(browser)
 
 
 MAIN_HEIGHT = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"

@@ -7,6 +7,7 @@ independent path from the app's DuckDB queries, and looked for as the page forma
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,9 @@ from app_runner import main_module_kept
 from apptest_helpers import metric, page_links, plotly_figures, texts
 from fixture_marts import build_fixture_snapshot
 
+from app import queries
+from app.data import current_snapshot
+from app.filters import Filters
 from app.formatting import count, escape_markdown, pct, signed
 from orchestration.ingest import decode_pool
 
@@ -318,12 +322,32 @@ def test_a_missing_optional_mart_is_named_and_the_rest_of_the_page_works(open_pa
     assert "#### Biggest drop-off: **payment**" in texts(at)
 
 
+def _unescaped(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def test_a_bad_link_is_explained_not_a_traceback(open_page):
     at = open_page(journey=["nope", "billing_dispute"], **{"from": "yesterday"})
-    warnings = [w.value for w in at.sidebar.warning]
+    warnings = [_unescaped(w.value) for w in at.sidebar.warning]
     assert any("ignored unknown journey 'nope'" in w for w in warnings)
-    assert any("ignored `from=yesterday`: not a date" in w for w in warnings)
+    assert any("ignored from='yesterday': not a date" in w for w in warnings)
     assert at.query_params["journey"] == "billing_dispute"
+
+
+@pytest.mark.parametrize("key", ["from", "journey"])
+def test_link_values_are_shown_as_plain_text_not_markdown(open_page, key):
+    injected = "[x](http://evil.example) **bold** :red[red]"
+    at = open_page(**{key: injected})
+    (warning,) = [w.value for w in at.sidebar.warning]
+    assert injected not in warning  # every mark is escaped: no link, emphasis or colour
+    assert injected in _unescaped(warning)
+
+
+def test_a_conversation_id_from_the_link_is_shown_as_plain_text(open_page):
+    injected = "x` [click](http://evil.example) `"
+    at = open_page("conversations", conversation=injected)
+    (warning,) = [w.value for w in at.warning if "is not in the published snapshot" in w.value]
+    assert "](" not in warning and injected in _unescaped(warning)
 
 
 def test_a_newly_published_snapshot_is_read_on_the_next_run(open_page, tmp_path):
@@ -386,3 +410,24 @@ def test_decode_workers_start_after_a_dashboard_run(open_page, tmp_path, monkeyp
         path.write_text(json.dumps({"resourceSpans": []}) + "\n")
     monkeypatch.setattr(decode_pool, "PARALLEL_MIN_BYTES", 0)
     assert [decoded.path for decoded in decode_pool.decode_files(paths)] == paths
+
+
+def test_the_conversation_list_pages_through_every_conversation_newest_first(serving, mart):
+    snapshot = current_snapshot(serving)
+    newest_first = mart("conversation_evaluations").sort_values(
+        ["started_at", "conversation_id"], ascending=[False, True]
+    )
+    seen: list[str] = []
+    while True:
+        page = queries.conversations(snapshot, Filters(), [], False, "", 40, len(seen)).frame
+        seen += list(page["conversation_id"].head(40))
+        if len(page) <= 40:
+            break
+    assert seen == list(newest_first["conversation_id"])
+    assert len(seen) > 40
+
+
+def test_a_page_past_the_last_conversation_says_so(open_page, mart):
+    at = open_page("conversations", list_page="99")
+    assert "**No conversations on page 99**: go back to an earlier page." in texts(at)
+    assert at.query_params["list_page"] == "99"

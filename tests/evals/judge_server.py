@@ -23,7 +23,7 @@ COMPLETION_TOKENS = 30
 class Reply:
     status: int = 200
     verdict: dict[str, Any] | None = None  # the judge's JSON; None means the default verdict
-    raw_content: str | None = None  # message content sent as is (to send malformed JSON)
+    raw_content: str | None = None  # message content sent as is (to send malformed JSON); an error's message
     delay_s: float = 0.0
 
 
@@ -44,6 +44,7 @@ class JudgeServer:
     in_flight: int = 0
     peak_in_flight: int = 0
     delay_s: float = 0.0  # applied to every request, to make concurrency observable
+    outage: Reply | None = None  # when set, every request gets it: the judge is down
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -57,7 +58,7 @@ class JudgeServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server._lock:
                     server.requests.append(body)
-                    reply = server.script.pop(0) if server.script else Reply()
+                    reply = server.outage or (server.script.pop(0) if server.script else Reply())
                     server.in_flight += 1
                     server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
                 try:
@@ -69,9 +70,8 @@ class JudgeServer:
 
             def _answer(self, reply: Reply, body: dict[str, Any]) -> None:
                 if reply.status != 200:
-                    payload = json.dumps(
-                        {"error": {"message": f"scripted {reply.status}", "type": "test"}}
-                    ).encode()
+                    message = reply.raw_content or f"scripted {reply.status}"
+                    payload = json.dumps({"error": {"message": message, "type": "test"}}).encode()
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))

@@ -5,6 +5,8 @@ The real `openai` client speaks HTTP to `judge_server.JudgeServer`; only the mod
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -29,7 +31,7 @@ def test_verdict_is_completed_with_token_accounting_and_a_deterministic_request(
         True,
         "Partly resolved.",
     )
-    assert result.engine == "llm" and result.rubric_version == "resolution.v1"
+    assert result.engine == "llm" and result.rubric_version == "resolution.v1" and result.decided_by == "llm"
     assert result.usage is not None and (result.usage.prompt_tokens, result.usage.completion_tokens) == (
         PROMPT_TOKENS,
         COMPLETION_TOKENS,
@@ -164,14 +166,81 @@ def test_hybrid_sends_only_unsure_verdicts_and_reports_the_share(
     assert by_item[0].rubric_version.startswith("local") and by_item[1].rubric_version == "resolution.v1"
 
 
-def test_hybrid_keeps_the_local_verdict_when_the_judge_fails(
+def test_hybrid_keeps_the_local_verdict_when_the_judge_fails_but_does_not_count_it_as_judged(
     judge_server: JudgeServer, judge_config: JudgeConfig
 ) -> None:
-    judge_server.script = [Reply(status=500)] * 4
+    judge_server.outage = Reply(status=500)
+    clear, unsure = CONVERSATION, "Customer: What are your opening hours?\nAgent: We open at 9 am."
+    batch = evaluate_batch(
+        [clear, unsure], RESOLUTION, engine="hybrid", judge=replace(judge_config, max_retries=0)
+    )
+    kept = batch.results[1][RESOLUTION]
+    assert kept.status == "completed" and kept.score is not None
+    assert "LLM judge unavailable" in kept.reason
+    assert [r[RESOLUTION].decided_by for r in batch.results] == ["local", "local"]
+    assert batch.stats.judged == 0 and batch.stats.judged_share == 0.0
+    assert (batch.stats.calls, batch.stats.failed_calls, batch.stats.failure_rate) == (1, 1, 1.0)
+
+
+def test_every_result_says_who_decided_it(judge_server: JudgeServer, judge_config: JudgeConfig) -> None:
+    judge_server.outage = Reply(status=500)
+    failed = evaluate(
+        RESOLUTION, conversation=CONVERSATION, engine="llm", judge=replace(judge_config, max_retries=0)
+    )
+    assert failed.status == "failed" and failed.decided_by == "llm"
+    assert evaluate(RESOLUTION, conversation=CONVERSATION).decided_by == "local"
+    judge_server.outage = None
     unsure = "Customer: What are your opening hours?\nAgent: We open at 9 am."
-    result = evaluate(RESOLUTION, conversation=unsure, engine="hybrid", judge=judge_config)
-    assert result.status == "completed" and result.score is not None
-    assert "LLM judge unavailable" in result.reason
+    assert evaluate(RESOLUTION, conversation=unsure, engine="hybrid", judge=judge_config).decided_by == "llm"
+
+
+@pytest.mark.parametrize("echoed", ["sk-live-0123456789abcdefXYZ", "sk-proj-someoneElsesKey0123456789"])
+def test_a_key_echoed_in_a_401_body_is_scrubbed_from_the_reason(
+    judge_server: JudgeServer, judge_config: JudgeConfig, echoed: str
+) -> None:
+    """The first key is the one configured; the second one the process never held."""
+    judge_server.outage = Reply(status=401, raw_content=f"Incorrect API key provided: {echoed}.")
+    config = replace(judge_config, api_key="sk-live-0123456789abcdefXYZ", max_retries=0)
+    result = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=config)
+    assert result.status == "failed" and "AuthenticationError" in result.reason
+    assert echoed not in result.reason and "Incorrect API key provided: [REDACTED]" in result.reason
+
+
+def test_the_config_repr_hides_the_key(judge_config: JudgeConfig) -> None:
+    assert "test-key" not in repr(judge_config) and "test-key" not in str(judge_config)
+
+
+def test_cache_key_includes_the_endpoint(judge_server: JudgeServer, judge_config: JudgeConfig) -> None:
+    other = JudgeServer()
+    try:
+        evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+        evaluate(
+            RESOLUTION,
+            conversation=CONVERSATION,
+            engine="llm",
+            judge=replace(judge_config, base_url=other.base_url),
+        )
+    finally:
+        other.stop()
+    assert len(judge_server.requests) == 1 and len(other.requests) == 1  # same model name, another server
+
+
+def test_a_cache_write_error_keeps_the_verdict_and_the_batch(
+    judge_server: JudgeServer, judge_config: JudgeConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    judge = LLMJudge(judge_config)
+    with sqlite3.connect(judge_config.cache_path) as con:  # the disk is full, as far as the cache knows
+        con.execute(
+            "create trigger full before insert on judge_cache begin select raise(abort, 'disk full'); end"
+        )
+    items = [CONVERSATION, CONVERSATION.replace("password", "PIN")]
+    with caplog.at_level(logging.WARNING, "evals.llm"):
+        batch = evaluate_batch(items, RESOLUTION, engine="llm", judge=judge)
+    cached = len(judge.cache)
+    judge.close()
+    assert [r[RESOLUTION].status for r in batch.results] == ["completed", "completed"]
+    assert batch.stats.failed_calls == 0 and cached == 0
+    assert sum("not written" in r.getMessage() for r in caplog.records) == 2
 
 
 def test_missing_endpoint_configuration_is_a_clear_error() -> None:

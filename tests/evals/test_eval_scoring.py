@@ -223,3 +223,27 @@ def test_an_empty_partition_clears_its_rows(con: duckdb.DuckDBPyConnection) -> N
 def test_a_malformed_cohort_week_is_rejected(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ValueError, match="ISO week"):
         score_partition(con, DAY, cohort_week="2026-45")
+
+
+def test_scoring_in_worker_processes_writes_the_same_rows_as_in_process(con: duckdb.DuckDBPyConnection) -> None:
+    earlier = [("customer", "Sign me up, my email is lee@example.com"), ("agent", "Your account has been created.")]
+    reask = [("agent", "What's your email address?"), ("customer", "lee@example.com"), ("agent", "Payment added.")]
+    for j in range(6):
+        add_conversation(con, f"e{j}", f"j{j}", datetime(2026, 11, 3, 9, j), earlier)
+        for k, turns in enumerate((RESOLVED, FAILED, reask)):
+            add_conversation(con, f"c{j}-{k}", f"j{j}", datetime(2026, 11, 4, 9 + k, j), turns, stage="payment")
+    add_conversation(con, "no-journey", None, datetime(2026, 11, 4, 12), RESOLVED)
+
+    def written() -> list[tuple]:
+        return con.execute(
+            "select conversation_id, evaluator, score, passed, status, reason, evidence, engine, rubric_version "
+            "from raw.evaluations order by all"
+        ).fetchall()
+
+    serial = score_partition(con, DAY, workers=1)
+    in_process = written()
+    parallel = score_partition(con, DAY, workers=2)
+    assert written() == in_process
+    assert len(in_process) == 19 * 3
+    assert (parallel.status_counts, parallel.mean_scores) == (serial.status_counts, serial.mean_scores)
+    assert parallel.stats.evaluated == serial.stats.evaluated > 0

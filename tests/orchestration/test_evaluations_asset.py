@@ -6,20 +6,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from asset_resources import asset_resources
 
 from orchestration.defs.assets.evaluations import EVALUATIONS_KEY, evaluations
 from orchestration.defs.assets.ingest import ingest_traces
-from orchestration.defs.resources import (
-    EvaluatorResource,
-    JourneyMapResource,
-    LandingResource,
-    QualityGateResource,
-    WarehouseResource,
-)
 from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.simulate import simulate
 
-JOURNEY_MAP = Path(__file__).resolve().parents[2] / "journey_map.yaml"
 DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]
 
 
@@ -29,14 +22,7 @@ def range_run(tmp_path_factory) -> tuple[dg.DagsterInstance, Path]:
     asset's single-run policy (or `journeys materialize`) does."""
     data = tmp_path_factory.mktemp("evaluations")
     simulate(data / "landing", journeys=40, start=date.fromisoformat(DAYS[0]), days=len(DAYS), seed=5)
-    warehouse = str(data / "warehouse.duckdb")
-    resources = {
-        "warehouse": WarehouseResource(path=warehouse),
-        "landing": LandingResource(directory=str(data / "landing")),
-        "evaluator": EvaluatorResource(engine="local"),
-        "journey_map_file": JourneyMapResource(path=str(JOURNEY_MAP)),
-        "quality_gate": QualityGateResource(tolerance=0),
-    }
+    resources = asset_resources(data)
     instance = dg.DagsterInstance.ephemeral()
     for day in DAYS:
         assert dg.materialize([ingest_traces], partition_key=day, instance=instance, resources=resources).success
@@ -88,12 +74,7 @@ def test_a_range_run_records_the_ranges_figures_on_every_day(range_run):
 
 def test_a_one_day_run_records_that_days_own_figures(range_run):
     instance, data = range_run
-    resources = {
-        "warehouse": WarehouseResource(path=str(data / "warehouse.duckdb")),
-        "evaluator": EvaluatorResource(engine="local"),
-        "journey_map_file": JourneyMapResource(path=str(JOURNEY_MAP)),
-        "quality_gate": QualityGateResource(tolerance=0),
-    }
+    resources = asset_resources(data)
     assert dg.materialize([evaluations], partition_key=DAYS[1], instance=instance, resources=resources).success
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         conversations = con.execute(

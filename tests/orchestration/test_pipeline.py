@@ -11,6 +11,7 @@ from app_runner import run_app
 from click.testing import CliRunner
 
 from orchestration.cli import main
+from orchestration.serving import published_marts
 from orchestration.simulate import simulate
 
 PAGES = ["overview", "stages", "channel_mix", "conversations", "compliance", "routing"]
@@ -222,7 +223,7 @@ def test_stage_csat_and_eval_fail_rate_match_the_truth_and_the_verdicts(material
 def test_the_snapshot_serves_every_mart_and_routing_signals(materialized):
     _, _, data = materialized
     current = data / "serving" / "current"
-    published = {p.stem for p in current.glob("*.parquet")}
+    published = published_marts(current)
     assert {
         "stage_funnel",
         "channel_mix",

@@ -1,5 +1,6 @@
 import json
 import os
+import stat
 
 import duckdb
 import pytest
@@ -67,6 +68,82 @@ def test_without_a_routing_mart_there_is_no_signals_file(tmp_path):
     snap = publish_snapshot(con, tmp_path / "serving")
     assert snap.routing_signals is None
     assert not (tmp_path / "serving" / "routing_signals.json").exists()
+
+
+def test_the_snapshot_is_readable_by_owner_and_group_only_whatever_the_umask(con, tmp_path):
+    _conversation_mart(con, ["2026-11-01", "2026-11-02"])  # a partitioned mart: directories in the snapshot
+    previous = os.umask(0)  # the most permissive umask: the modes must not come from it
+    try:
+        serving = tmp_path / "serving"
+        publish_snapshot(con, serving)
+        publish_snapshot(con, serving)  # a re-publish links partitions and replaces routing_signals.json
+    finally:
+        os.umask(previous)
+    modes = {
+        path.relative_to(serving).as_posix(): stat.S_IMODE(path.lstat().st_mode)
+        for path in serving.rglob("*")
+        if not path.is_symlink()
+    }
+    assert modes["routing_signals.json"] == 0o640
+    assert {mode for name, mode in modes.items() if name.endswith((".parquet", ".json"))} == {0o640}
+    assert {mode for name, mode in modes.items() if (serving / name).is_dir()} == {0o750}
+    assert stat.S_IMODE(serving.stat().st_mode) == 0o750  # a serving directory it created
+    assert any(name.endswith("partition_date=2026-11-02") for name in modes)
+
+
+def _conversation_mart(con, days):
+    con.execute(
+        "create or replace table marts.conversation_evaluations as select 'c' || i as conversation_id, "
+        "d::date as partition_date, 0.5::double as resolution_score "
+        "from unnest(?::varchar[]) as u(d), range(3) as r(i)",
+        [days],
+    )
+
+
+def _read_conversations(current):
+    return duckdb.sql(
+        f"select partition_date::varchar, conversation_id, resolution_score from read_parquet("
+        f"'{current}/conversation_evaluations/**/*.parquet', hive_partitioning = true) order by all"
+    ).fetchall()
+
+
+def test_conversation_marts_are_hive_partitioned_and_only_changed_days_are_rewritten(con, tmp_path):
+    serving = tmp_path / "serving"
+    _conversation_mart(con, ["2026-11-01", "2026-11-02"])
+    first = publish_snapshot(con, serving)
+    days = sorted(p.name for p in (first.path / "conversation_evaluations").iterdir())
+    assert days == ["partition_date=2026-11-01", "partition_date=2026-11-02"]
+    assert json.loads((first.path / "manifest.json").read_text())["tables"]["conversation_evaluations"] == 6
+
+    con.execute("update marts.conversation_evaluations set resolution_score = 0.9 where partition_date = '2026-11-02'")
+    con.execute(
+        "insert into marts.conversation_evaluations values ('c9', '2026-11-03', 0.1)"
+    )
+    second = publish_snapshot(con, serving)
+
+    def inode(snapshot, day):
+        (file,) = (snapshot.path / "conversation_evaluations" / f"partition_date={day}").iterdir()
+        return file.stat().st_ino
+
+    assert inode(second, "2026-11-01") == inode(first, "2026-11-01")  # unchanged: linked, not rewritten
+    assert inode(second, "2026-11-02") != inode(first, "2026-11-02")
+    rows = _read_conversations(serving / "current")
+    assert [r for r in rows if r[0] == "2026-11-02"] == [("2026-11-02", f"c{i}", 0.9) for i in range(3)]
+    assert ("2026-11-03", "c9", 0.1) in rows and len(rows) == 7
+    # Republishing the same rows rewrites nothing and reads the same.
+    third = publish_snapshot(con, serving)
+    assert inode(third, "2026-11-02") == inode(second, "2026-11-02")
+    assert _read_conversations(serving / "current") == rows
+
+
+def test_an_empty_conversation_mart_keeps_its_columns(con, tmp_path):
+    _conversation_mart(con, [])
+    snap = publish_snapshot(con, tmp_path / "serving")
+    columns = duckdb.sql(
+        f"describe select * from read_parquet('{snap.path}/conversation_evaluations/**/*.parquet', "
+        "hive_partitioning = true)"
+    ).fetchall()
+    assert [c[0] for c in columns] == ["conversation_id", "partition_date", "resolution_score"]
 
 
 def test_everything_current_points_at_is_on_disk_before_the_swap(con, tmp_path, monkeypatch):

@@ -41,3 +41,14 @@ def test_bad_options_give_a_clear_error(tmp_path):
     assert inside.exit_code == 1 and "must not be inside the landing directory" in inside.output
     zero = CliRunner().invoke(main, ["simulate", "--out", str(out), "--journeys", "0"])
     assert zero.exit_code == 2 and "--journeys" in zero.output
+
+
+def test_spans_per_day_and_journeys_are_mutually_exclusive(tmp_path):
+    out = tmp_path / "landing"
+    both = CliRunner().invoke(main, ["simulate", "--out", str(out), "--journeys", "5", "--spans-per-day", "100"])
+    assert both.exit_code == 2 and "mutually exclusive" in both.output
+    spans = CliRunner().invoke(main, ["simulate", "--out", str(out), "--spans-per-day", "100", "--days", "2",
+                                      "--truth", str(tmp_path / "truth.json")])
+    assert spans.exit_code == 0, spans.output
+    assert "100 spans a day" in spans.output
+    assert GroundTruth.read(tmp_path / "truth.json").span_count >= 200

@@ -139,3 +139,20 @@ def test_span_trees_are_well_formed(small_run):
             parent = by_id[span.parent_span_id]
             assert parent.trace_id == span.trace_id
             assert parent.start <= span.start and span.end <= parent.end, (span.name, parent.name)
+
+
+def test_spans_per_day_fills_the_window_deterministically(tmp_path, journey_map):
+    first = _tiny(tmp_path, journey_map, "a", journeys=None, spans_per_day=300)
+    second = _tiny(tmp_path, journey_map, "b", journeys=None, spans_per_day=300)
+    assert _bytes(first.out_dir) == _bytes(second.out_dir)
+    assert first.truth.to_json() == second.truth.to_json()
+    # Journeys stop as soon as the window holds the spans asked for: one journey fewer would not.
+    assert first.span_count >= 300 * 4
+    assert _tiny(tmp_path, journey_map, "d", journeys=first.truth.journeys_requested - 1).span_count < 300 * 4
+    same_journeys = _tiny(tmp_path, journey_map, "c", journeys=first.truth.journeys_requested)
+    assert _bytes(same_journeys.out_dir) == _bytes(first.out_dir)
+
+
+def test_journeys_and_spans_per_day_are_mutually_exclusive(tmp_path, journey_map):
+    with pytest.raises(ValueError, match="not both"):
+        _tiny(tmp_path, journey_map, spans_per_day=300)

@@ -16,9 +16,11 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.quality import validate_conversations
-from orchestration.scoring import ScoringReport, score_partition
+from orchestration.scoring import ScoringReport, judge_failure_rates, score_partition
+from orchestration.settings import Settings
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
+JUDGE_FAILURE_CHECK = "judge_failure_rate"
 
 # `backfill_policy` on @asset is marked beta, though dagster-dbt's own assets rely on it; the
 # notice would otherwise print on every load of the code location and every CLI command.
@@ -71,6 +73,26 @@ def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
     }
 
 
+def judge_failure_check(reports: list[ScoringReport], max_rate: float) -> dg.AssetCheckResult:
+    """Blocking: a judge outage must stop the marts, not pass for judged results (in `hybrid` a
+    failed call silently keeps the local verdict; in `llm` it is a `failed` row)."""
+    rates = judge_failure_rates(reports)
+    over = [day for day, rate in rates.items() if rate > max_rate + 1e-9]
+    return dg.AssetCheckResult(
+        check_name=JUDGE_FAILURE_CHECK,
+        asset_key=EVALUATIONS_KEY,
+        passed=not over,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "judge failures above "
+            f"{max_rate:.1%} of its calls on {', '.join(f'{day} ({rates[day]:.1%})' for day in over)}"
+            if over
+            else f"judge failures at most {max_rate:.1%} of its calls on every day"
+        ),
+        metadata={"max_judge_failure_rate": max_rate, "days_over": over, **rates},
+    )
+
+
 @dg.asset(
     key=EVALUATIONS_KEY,
     deps=[CONVERSATIONS_KEY],
@@ -79,6 +101,16 @@ def _metadata(reports: list[ScoringReport]) -> dict[str, Any]:
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="evaluations",
     pool=WAREHOUSE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            JUDGE_FAILURE_CHECK,
+            asset=EVALUATIONS_KEY,
+            blocking=True,
+            description="Fails when on any day of the run the LLM judge's failed calls exceed "
+            "JOURNEYS_MAX_JUDGE_FAILURE_RATE (default 0.05) of its calls; each day's share is in "
+            "the metadata.",
+        )
+    ],
     description=(
         "One row per conversation and evaluator: ConversationResolution, "
         "CustomerAgentConversationQuality, CustomerAgentContextRetention."
@@ -110,5 +142,6 @@ def evaluations(
             "cohort_week": cohort_week or "all",
             "segment": segment or "all",
             **_metadata(reports),
-        }
+        },
+        check_results=[judge_failure_check(reports, Settings.from_env().max_judge_failure_rate)],
     )
