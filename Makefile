@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test install install-dev screenshots lint bench bench-quick calibrate clean
+.PHONY: help demo test install install-dev screenshots lint bench bench-quick calibrate train-evaluators clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,8 +45,11 @@ bench: $(VENV)/.installed-dev  ## every benchmark (not pytest): a table, docs/be
 bench-quick: $(VENV)/.installed-dev  ## the same at 0.1x the volume, in a few minutes
 	$(BIN)/python benchmarks/run_all.py --quick
 
-calibrate: $(VENV)/.installed  ## evaluator accuracy on ../shared/data/sgd_dev
-	$(BIN)/journeys calibrate ../shared/data/sgd_dev/dialogues.jsonl
+calibrate: $(VENV)/.installed-dev  ## evaluator accuracy on ../shared/data/{sgd_dev,stc3_dev}, beside baselines
+	$(BIN)/journeys calibrate
+
+train-evaluators: $(VENV)/.installed-dev  ## refit evals/local/weights/*.json on the dev sets (reproducible)
+	$(BIN)/python -m evals.training
 
 clean:  ## remove generated data (keeps .venv)
 	rm -rf data dbt_project/target dbt_project/logs

@@ -58,19 +58,9 @@ def evaluator_prefixes(cols: frozenset[str]) -> dict[Evaluator, str]:
     return found
 
 
-def failing_expression(cols: frozenset[str], alias: str = "") -> str:
-    """True when any evaluator failed the conversation. The mart's own `failed_any_evaluator`
-    is the definition when it is there; otherwise any `<evaluator>_passed = false` (an
-    evaluator that did not score the conversation does not count as a failure)."""
-    if "failed_any_evaluator" in cols:
-        return f"coalesce({alias}failed_any_evaluator, false)"
-    terms = [f"coalesce(not {alias}{p}_passed, false)" for p in evaluator_prefixes(cols).values()]
-    return "(" + " or ".join(terms) + ")" if terms else "false"
-
-
 def _run(snapshot: Snapshot, where: Clause, sql: str) -> Result:
-    """Run `sql` with the filters' clause in place of its `{where}`."""
-    return Result(query(snapshot, sql.replace("{where}", where.sql), where.params), where)
+    """Run `sql`, an f-string that placed `where.sql`, with the clause's parameters."""
+    return Result(query(snapshot, sql, where.params), where)
 
 
 def _stage_order_source(snapshot: Snapshot) -> str:
@@ -118,14 +108,14 @@ def funnel(snapshot: Snapshot, filters: Filters) -> Result:
     return _run(
         snapshot,
         where,
-        """
+        f"""
         select journey_name, stage, min(stage_order) as stage_order,
                sum(entered)::bigint as entered, sum(completed)::bigint as completed,
                sum(completed) / nullif(sum(entered), 0) as completion_rate,
                sum(reentered)::bigint as reentered,
                sum(reentered) / nullif(sum(entered), 0) as reentry_rate,
                sum(conversations)::bigint as conversations
-        from stage_funnel {where}
+        from stage_funnel {where.sql}
         group by journey_name, stage
         order by journey_name, stage_order
         """,
@@ -137,10 +127,10 @@ def funnel_by_cohort(snapshot: Snapshot, filters: Filters) -> Result:
     return _run(
         snapshot,
         where,
-        """
+        f"""
         select journey_name, stage, stage_order, cohort_week, entered, completed, completion_rate,
                reentry_rate
-        from stage_funnel {where}
+        from stage_funnel {where.sql}
         order by journey_name, cohort_week, stage_order
         """,
     )
@@ -152,10 +142,10 @@ def csat_trend(snapshot: Snapshot, filters: Filters) -> Result:
     return _run(
         snapshot,
         where,
-        """
+        f"""
         select journey_name, cohort_week, count(*) as journeys, count(csat) as journeys_with_csat,
                avg(csat) as avg_csat
-        from journeys {where}
+        from journeys {where.sql}
         group by journey_name, cohort_week
         order by journey_name, cohort_week
         """,
@@ -174,7 +164,6 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
         f" as {ev.short}_pass_rate"
         for ev, p in prefixes.items()
     )
-    failing = failing_expression(cols, "c.")
     return _run(
         snapshot,
         where,
@@ -182,11 +171,11 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
         with stage_order as ({_stage_order_source(snapshot)})
         select c.journey_name, c.stage, coalesce(min(o.stage_order), 99) as stage_order,
                count(*) as conversations {per_evaluator},
-               count(*) filter (where {failing}) as failing,
-               avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
+               count(*) filter (where c.failed_any_evaluator) as failing,
+               avg(case when c.failed_any_evaluator then 1.0 else 0.0 end) as eval_fail_rate
         from conversation_evaluations c
         left join stage_order o on o.journey_name = c.journey_name and o.stage = c.stage
-        {{where}}
+        {where.sql}
         group by c.journey_name, c.stage
         order by c.journey_name, stage_order, c.stage
         """,
@@ -196,7 +185,6 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
 def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
     """Eval-fail-rate per stage and ISO week ('2026-W45', like cohorts) of the conversation's start."""
     cols = columns(snapshot, "conversation_evaluations")
-    failing = failing_expression(cols)
     where = clause(filters, cols)
     return _run(
         snapshot,
@@ -204,23 +192,18 @@ def fail_rate_trend(snapshot: Snapshot, filters: Filters) -> Result:
         f"""
         select journey_name, stage, strftime(started_at, '%G-W%V') as week,
                count(*) as conversations,
-               avg(case when {failing} then 1.0 else 0.0 end) as eval_fail_rate
-        from conversation_evaluations {{where}}
+               avg(case when failed_any_evaluator then 1.0 else 0.0 end) as eval_fail_rate
+        from conversation_evaluations {where.sql}
         group by all
         order by journey_name, stage, week
         """,
     )
 
 
-# The journey map's default `min_context_retention`, for marts built before the column existed.
-DEFAULT_MIN_CONTEXT_RETENTION = 0.70
-
-
 def handoffs(snapshot: Snapshot, filters: Filters) -> Result:
     """Hand-offs between stages with their retention and the journey map's threshold for it."""
     cols = columns(snapshot, "stage_handoffs")
     where = clause(filters, cols, prefix="h.")
-    threshold = "h.min_context_retention" if "min_context_retention" in cols else "null"
     return _run(
         snapshot,
         where,
@@ -228,11 +211,11 @@ def handoffs(snapshot: Snapshot, filters: Filters) -> Result:
         with stage_order as ({_stage_order_source(snapshot)})
         select h.journey_name, h.from_stage, h.to_stage, h.transitions, h.avg_context_retention,
                h.retention_fail_rate, f.stage_order as from_order, t.stage_order as to_order,
-               coalesce({threshold}, {DEFAULT_MIN_CONTEXT_RETENTION}) as min_context_retention
+               h.min_context_retention
         from stage_handoffs h
         left join stage_order f on f.journey_name = h.journey_name and f.stage = h.from_stage
         left join stage_order t on t.journey_name = h.journey_name and t.stage = h.to_stage
-        {{where}}
+        {where.sql}
         order by h.journey_name, from_order, to_order, h.from_stage, h.to_stage
         """,
     )
@@ -243,10 +226,10 @@ def channel_mix(snapshot: Snapshot, filters: Filters) -> Result:
     return _run(
         snapshot,
         where,
-        """
+        f"""
         select journey_name, channel_sequence, journeys, completion_rate, journeys_with_csat,
                avg_csat, csat_lift
-        from channel_mix {where}
+        from channel_mix {where.sql}
         order by journey_name, journeys desc, channel_sequence
         """,
     )
@@ -263,11 +246,11 @@ def observed_transitions(snapshot: Snapshot, filters: Filters) -> Result:
     return _run(
         snapshot,
         where,
-        """
+        f"""
         with steps as (
             select journey_id, journey_name, stage, channel, started_at,
                    lag(stage) over w as prev_stage, lag(channel) over w as prev_channel
-            from conversation_evaluations {where}
+            from conversation_evaluations {where.sql}
             window w as (partition by journey_id order by started_at, conversation_id)
         )
         select journey_name, prev_stage as from_stage, prev_channel as from_channel,
@@ -308,7 +291,7 @@ def conversations(
     if stages:
         where = where.and_("list_contains(?::varchar[], stage)", stages)
     if failing_only:
-        where = where.and_(failing_expression(cols))
+        where = where.and_("failed_any_evaluator")
     if search:
         text = "array_to_string(list_transform(turns, lambda t: t.text), ' ')" if "turns" in cols else "''"
         ids = [c for c in ("conversation_id", "journey_id", "customer_id") if c in cols]
@@ -334,8 +317,8 @@ def conversations(
         snapshot,
         where,
         f"""
-        select {", ".join(leading)} {scores}, {failing_expression(cols)} as failing, {", ".join(trailing)}
-        from conversation_evaluations {{where}}
+        select {", ".join(leading)} {scores}, failed_any_evaluator as failing, {", ".join(trailing)}
+        from conversation_evaluations {where.sql}
         order by started_at desc, conversation_id
         limit {int(limit) + 1} offset {int(offset)}
         """,
@@ -356,4 +339,4 @@ def per_mart(snapshot: Snapshot, mart: str, filters: Filters) -> Result:
     """Every column of a mart, filtered where it can be (compliance, friction, routing); a row
     without a channel, cohort or segment holds for every one."""
     where = clause(filters, columns(snapshot, mart), null_is_any=True)
-    return _run(snapshot, where, f"select * from {mart} {{where}}")
+    return _run(snapshot, where, f"select * from {mart} {where.sql}")

@@ -7,6 +7,16 @@ or says why the viewer's roles do not open it.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# `app` is not installed into site-packages (the name is too generic to claim there), and
+# Streamlit puts only this script's folder on sys.path: put the repository root there too, so
+# `import app` finds this folder however and from wherever the app is started.
+_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
 import streamlit as st
 
 from app import auth, widgets

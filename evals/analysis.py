@@ -67,7 +67,12 @@ _OUTCOMES = frozenset({"success", "failure", "soft_failure", "escalation"})
 _REPEAT_JACCARD = 0.8
 _REPEAT_MIN_WORDS = 5
 
-ContextLike = Any  # None, a transcript, a list of transcripts, or a list of facts (see `read_context`)
+# What a caller may give as the earlier context (see `read_context`): nothing, one transcript,
+# or a list whose items are transcripts (earlier stages, oldest first), fact strings
+# ("email: ann@example.com"), `Fact`s or stated facts ({"kind": "email", "value": "..."}).
+StatedFact = Mapping[str, str]
+ContextItem = ConversationLike | Fact | StatedFact
+ContextLike = ConversationLike | Sequence[ContextItem] | None
 
 
 class GivenFact(NamedTuple):

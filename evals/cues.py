@@ -115,6 +115,41 @@ _AGENT_KINDS = {
         r"\bsomeone\s+(?:will|should|is\s+going\s+to)\s+(?:call|contact|reach|get\s+back|follow\s+up|be\s+in\s+touch)",
         r"\b(?:call|contact|email)\s+(?:our|the)\s+(?:support|billing|technical|customer\s+service)\b",
     ],
+    # Sending the customer somewhere else instead of acting: another channel, a hotline, a store.
+    "deflection": [
+        r"\b(?:private|direct)\s+messages?\b|\bdm\s+(?:us|me)\b|\bvia\s+(?:pm|dm)\b",
+        (
+            r"\b(?:call|dial|phone|contact|visit|consult|reach|go\s+to|ask)\s+(?:our|the|your|a|an)\s+(?:\w+\s+){0,2}?"
+            r"(?:hotline|hot\s+line|helpline|customer\s+service|service\s+(?:center|centre|desk|hall)|store|shop|branch|"
+            r"outlet|dealer|retailer|website|app|counter|office|carrier|provider|bank|seller|merchant|manufacturer)\b"
+        ),
+        r"\b(?:call|dial)\s+(?:us\s+)?(?:at\s+|on\s+)?\d",
+    ],
+    # A concrete step for the customer to take: the agent offers a solution, not only sympathy.
+    "instruction": [
+        (
+            r"\b(?:please|you\s+(?:can|could|may|need\s+to|should|have\s+to)|try\s+to|suggest(?:ed)?\s+(?:you\s+)?(?:to\s+)?)\s+"
+            r"(?:\w+\s+)?(?:try|check|go\s+to|click|tap|select|choose|open|restart|reboot|reinstall|install|update|upgrade|"
+            r"reset|clear|delete|remove|turn|switch|enable|disable|log\s+(?:in|out)|sign\s+(?:in|out)|download|apply|set|"
+            r"change|enter|use|follow)\b"
+        ),
+    ],
+    # A promise to act later instead of an answer now: the request is still open.
+    "promise": [
+        (
+            r"\b(?:we|i|our\s+\w+|they)(?:'ll|\s+will|\s+are\s+going\s+to|\s+shall)\s+(?:\w+\s+)?"
+            r"(?:contact|reply|respond|get\s+back|call|follow\s+up|check|handle|look\s+into|inform|notify|verify|investigate)\b"
+        ),
+        r"\b(?:is|are)\s+(?:being|currently)\s+(?:handled|processed|investigated|checked|reviewed)\b|\bplease\s+(?:wait|be\s+patient)\b",
+    ],
+    # Words instead of action: feedback noted, service to be improved.
+    "placation": [
+        r"\bthanks?\s+(?:you\s+)?for\s+your\s+(?:feedback|suggestion|attention|support|understanding|patience)\b",
+        (
+            r"\b(?:we|i)(?:'ll|\s+will)\s+(?:\w+\s+){0,2}?(?:improve|optimi[sz]e|record|note|feed\s*back|pass\s+(?:it|this)\s+on|"
+            r"take\s+(?:it|this|your\s+\w+)\s+(?:into\s+account|seriously)|work\s+harder|do\s+better|study)\b"
+        ),
+    ],
     "confirm_request": [
         r"\bis\s+(?:that|this|it)\s+(?:right|correct|ok(?:ay)?)\b",
         r"\b(?:correct|right)\s*\?",
@@ -200,6 +235,16 @@ _CUSTOMER_KINDS = {
         r"\bswitch(?:ing)?\s+(?:to\s+)?(?:another|a\s+different)\s+(?:provider|company|bank|carrier)\b",
         r"\bdone\s+with\s+(?:this|you)\b|\bi\s+give\s+up\b",
     ],
+    # A threat to leave or to take the matter further: the relationship, not only the request, is at risk.
+    "threat": [
+        r"\b(?:complain|complaint|report)\w*\s+(?:\w+\s+){0,3}?to\b",
+        r"\b(?:sue|lawyer|legal\s+action|court|regulator|ombudsman|consumer\s+association)\b",
+        r"\bnever\s+(?:\w+\s+)?(?:buy|use|recommend|choose|come\s+back|return|again)\b",
+        (
+            r"\b(?:switch|change|move|go|transfer)\w*\s+to\s+(?:another|a\s+different|other|some\s+other|your\s+competitor)"
+            r"\b|\b(?:cancel|close|terminate|quit)\w*\s+(?:my|the|this)\s+(?:account|subscription|contract|plan|service|card)\b"
+        ),
+    ],
     "persists": [
         (
             r"\bstill\s+(?:\w+\s+)?(?:not|doesn't|does\s+not|isn't|is\s+not|can't|cannot|won't|haven't|hasn't|broken|down|"
@@ -222,8 +267,24 @@ _CUSTOMER_KINDS = {
         r"\bthat\s+(?:worked|works|helped|helps|fixed\s+it|solved\s+it|did\s+it|did\s+the\s+trick)\b",
         r"\b(?:it|everything)\s+works\b|\bproblem\s+solved\b|\ball\s+(?:good|sorted|fixed)\b",
         r"\b(?:perfect|great|awesome|excellent|wonderful|fantastic|brilliant|sounds\s+good|works\s+for\s+me)\b",
+        # The problem is gone: "it's solved", "works now", "back to normal", "no problem any more".
+        (
+            r"\b(?:it|that|this|everything|problem|issue)(?:'s|\s+is|\s+has\s+been|\s+was|\s+got|\s+gets)\s+(?:now\s+|all\s+)?"
+            r"(?:solved|resolved|fixed|sorted|normal|working|right|better)\b"
+        ),
+        r"\b(?:works|working)\s+(?:now|again|fine|well)\b|\bback\s+to\s+normal\b|\b(?:worked|figured|sorted)\s+it\s+out\b",
+        r"\bno\s+(?:more\s+)?(?:problems?|issues?)\s+(?:now|any\s*more|since|up\s+to\s+now|so\s+far)\b",
+        r"\b(?:satisfied|thumbs?\s+up|well\s+done|good\s+job|helpful)\b",
     ],
     "gratitude": [r"\b(?:thanks?|thank\s+you|thx|appreciated?|cheers)\b"],
+    # The customer takes the answer in: the exchange closes without a new complaint.
+    "acknowledge": [
+        (
+            r"\b(?:got\s+it|i\s+see|(?:i\s+)?understood|i\s+understand|noted|(?:i(?:'ve)?\s+)?(?:received|learned)\s+(?:it|that)?|"
+            r"makes\s+sense|i(?:'ll|\s+will)\s+(?:try|wait|check|have\s+a\s+try)|looking\s+forward|no\s+problem|"
+            r"(?:it|that)(?:'s|\s+is)\s+(?:ok|okay|fine|alright)(?:\s+now)?)\b"
+        ),
+    ],
 }
 
 # Gates: the words every match of a kind contains (see `GatedAlternatives`).
@@ -250,6 +311,14 @@ _AGENT = GatedAlternatives(
             colleague technician engineer team department representative ticket case complaint someone support
             billing technical customer"""
         ),
+        "deflection": words(
+            "private direct message messages dm pm call dial phone contact visit consult reach go ask"
+        ),
+        "instruction": words("please can could may need should have try suggest suggested"),
+        "promise": words("we i our they ll will going shall being currently please"),
+        "placation": words(
+            "thank thanks feedback suggestion improve optimize optimise record note study harder better pass"
+        ),
         "confirm_request": words("right correct ok okay confirm confirming"),
         "alternative": words("about instead alternatively another try"),
         "apology": words("sorry apologize apologise apologies unfortunately regret regretfully afraid"),
@@ -270,6 +339,11 @@ _CUSTOMER = GatedAlternatives(
         "abandon": words(
             "never nevermind forget else elsewhere back cancel close switch switching done give"
         ),
+        "threat": words(
+            """complain complaint complained complaints report reported reporting to sue lawyer legal court regulator
+            ombudsman consumer never switch switching switched change changing changed move moving go going transfer
+            transferring cancel cancelling canceling close closing terminate terminating quit"""
+        ),
         "persists": words("still work help fix solve not same difference changed change"),
         "frustration": words(
             """ridiculous unacceptable frustrated frustrating frustration frustrates annoy annoys annoyed
@@ -278,9 +352,13 @@ _CUSTOMER = GatedAlternatives(
         ),
         "satisfied": words(
             "worked works helped helps fixed solved did good sorted perfect great awesome excellent wonderful "
-            "fantastic brilliant"
+            "fantastic brilliant resolved normal working right better figured problem problems issue issues "
+            "satisfied thumb thumbs done job helpful"
         ),
         "gratitude": words("thanks thank thx appreciate appreciated cheers"),
+        "acknowledge": words(
+            "got see understood understand noted received learned makes ll will looking problem ok okay fine alright"
+        ),
     },
     ignore_case=False,
 )

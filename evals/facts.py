@@ -140,11 +140,24 @@ _PREFERENCE_LEAD = (
 _PREFERENCE_LEAD_RE = re.compile(_PREFERENCE_LEAD, re.IGNORECASE)
 
 
+# Redaction replaces personal values with typed placeholders ("[EMAIL]", "[PHONE]", "[CARD]",
+# "[IBAN]", "[ADDRESS]"). A placeholder is still a value of its kind that the customer gave, so
+# an agent asking for it again is still a re-ask; two placeholders of one type count as the same
+# value (the redacted values cannot be compared, and a re-ask is the agent asking at all).
+PLACEHOLDER_KINDS = {"EMAIL": "email", "PHONE": "phone", "CARD": "id", "IBAN": "id", "ADDRESS": "place"}
+_PLACEHOLDER = re.compile(r"\[(" + "|".join(PLACEHOLDER_KINDS) + r")\]")
+
+
+def _placeholder(kind: str) -> str:
+    return r"\[(?:" + "|".join(p for p, k in PLACEHOLDER_KINDS.items() if k == kind) + r")\]"
+
+
 # Order matters: at one position the first alternative wins, so the more specific kinds
 # (email, phone, clock times) come before the looser ones (ids, counts).
 _CANDIDATE_KINDS = {
-    "email": [r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"],
+    "email": [r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _placeholder("email")],
     "phone": [
+        _placeholder("phone"),
         r"\b(?:\d{1,3}[\s.-]?)?\d{3}[\s.-]?\d{3}[\s.-]?\d{4}\b",
         r"\(\d{3}\)\s?\d{3}[\s.-]?\d{4}\b",
     ],
@@ -182,6 +195,7 @@ _CANDIDATE_KINDS = {
         ),
         r"\b(?-i:(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,})\b",
         r"\b\d{6,}\b",
+        _placeholder("id"),
     ],
     "count": [
         rf"\b(?:\d{{1,3}}|{_NUM_WORD}|a\s+couple\s+of)\s+(?:more\s+|adult\s+|extra\s+)?{_COUNT_UNIT}\b",
@@ -202,6 +216,7 @@ _CANDIDATE_KINDS = {
             r"|court|ct|place|pl)\b"
         ),
         rf"\b(?:in|to|from|near|around|at)\s+(?:the\s+)?{_CAP_PHRASE}",
+        _placeholder("place"),
     ],
 }
 _DIGITS = frozenset("0123456789")
@@ -221,8 +236,8 @@ _TIME_MARKERS = words(
 _CANDIDATES = GatedAlternatives(
     _CANDIDATE_KINDS,
     {
-        "email": frozenset("@"),
-        "phone": _DIGITS,
+        "email": frozenset({"@", "email"}),
+        "phone": _DIGITS | {"phone"},
         "amount": (_DIGITS, _CURRENCY_TOKENS),
         "time": (_NUMBER_TOKENS | {"noon", "midday", "midnight"}, _TIME_MARKERS),
         "date": _DIGITS
@@ -230,10 +245,10 @@ _CANDIDATES = GatedAlternatives(
         | frozenset(_ORDINAL_WORDS)
         | frozenset(_WEEKDAYS)
         | {"today", "tonight", "tomorrow", "weekend"},
-        "id": _DIGITS,
+        "id": _DIGITS | {"card", "iban"},
         "count": _NUMBER_TOKENS | {"couple", "wife", "husband", "partner", "friend", "son", "daughter"},
         "name": (frozenset({"name", "this", "call", "under"}), frozenset({UPPER})),
-        "place": frozenset({UPPER}),
+        "place": frozenset({UPPER, "address"}),
     },
     ignore_case=True,
 )
@@ -397,6 +412,8 @@ _HAS_DIGIT = re.compile(r"\d")
 
 def _make_fact(kind: str, span: str) -> Fact | None:
     key: Hashable | None
+    if placeholder := _PLACEHOLDER.fullmatch(span.strip()):
+        return Fact(kind, ("redacted", placeholder.group(1).upper()), span.strip())
     if kind == "email":
         key = span.lower()
     elif kind == "phone":
@@ -448,6 +465,13 @@ def same_fact(a: Fact, b: Fact) -> bool:
     """Whether two mentions state the same value of the same kind."""
     if a.kind != b.kind:
         return False
+    if (
+        isinstance(a.key, tuple)
+        and a.key[0] == "redacted"
+        or isinstance(b.key, tuple)
+        and b.key[0] == "redacted"
+    ):
+        return a.key == b.key
     if a.kind == "time":
         return bool(a.key & b.key)  # type: ignore[operator]
     if a.kind == "date":
@@ -496,6 +520,7 @@ _REQUESTED_KINDS = {
             r"|tracking|customer|serial|claim)(?:\s+(?:number|no\b|id|code|reference)|\s*\#)"
         ),
         r"\b(?:zip|postal|post)\s*code\b",
+        r"\b(?:card|iban)(?:\s+(?:number|no\b|details))?\b",
     ],
     "amount": [
         r"\bhow\s+much\b",
@@ -545,7 +570,19 @@ _REQUESTED = GatedAlternatives(
             {"phone", "mobile", "cell", "cellphone", "telephone", "contact", "call", "callback", "number"}
         ),
         "id": frozenset(
-            {"number", "no", "id", "code", "reference", "zipcode", "postcode", "postalcode", "#"}
+            {
+                "number",
+                "no",
+                "id",
+                "code",
+                "reference",
+                "zipcode",
+                "postcode",
+                "postalcode",
+                "#",
+                "card",
+                "iban",
+            }
         ),
         "amount": frozenset({"much", "amount", "budget", "price"}),
         "count": frozenset({"many", "party", "number"}),

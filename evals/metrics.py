@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import mannwhitneyu
+import numpy as np
+from scipy.stats import mannwhitneyu, rankdata
 
 
 def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
@@ -57,3 +58,23 @@ def detection(flags: Sequence[bool], labels: Sequence[bool]) -> Detection:
         false_negative=sum(not f and y for f, y in pairs),
         true_negative=sum(not f and not y for f, y in pairs),
     )
+
+
+def auroc_of(labels: np.ndarray, scores: np.ndarray) -> float:
+    """AUROC of `scores` for binary `labels` (1 positive), ties counting one half; NaN when a
+    class is empty (a bootstrap draw may miss one)."""
+    positives = labels == 1
+    n_pos = int(positives.sum())
+    n_neg = len(labels) - n_pos
+    if not n_pos or not n_neg:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def spearman(target: np.ndarray, scores: np.ndarray) -> float:
+    """Spearman's rank correlation (NaN when either side is constant)."""
+    a, b = rankdata(target), rankdata(scores)
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])

@@ -19,6 +19,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.assets.ingest import CONVERSATIONS_KEY
 from orchestration.run_lifecycle import StopOnSignal, process_tags
 
 # Dagster's console logger would print every event of every run; the CLI shows progress and a
@@ -27,7 +28,6 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-CONVERSATIONS_KEY = dg.AssetKey(["raw", "conversations"])
 
 
 @dataclass

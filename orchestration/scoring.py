@@ -7,7 +7,7 @@ earlier days).
 
 Re-running replaces exactly the rows it is responsible for: the partition's rows of the selected
 evaluators and, when a cohort (`cohort_week`, the ISO week of the journey's first conversation)
-or a `segment` is given, only the rows of that cohort's conversations. That is what "re-score
+or a `segment` is given, only the rows of that cohort's conversations, as the marts show them. That is what "re-score
 one cohort after switching engine" needs.
 """
 
@@ -40,6 +40,7 @@ from evals import (
 )
 from evals.scorer import resolve_names
 from orchestration.ingest.decode_pool import usable_cores
+from orchestration.serving import MARTS_SCHEMA
 from orchestration.settings import Settings
 from orchestration.warehouse import RAW_SCHEMA, replace_partition
 
@@ -207,38 +208,54 @@ def _records(
 
 
 def _cohort_query(columns: str, day: date | None, cohort_week: str | None, segment: str | None) -> tuple[str, list]:
-    """Conversations (of one day, or all) whose journey belongs to the cohort: `cohort_week` is
-    the ISO week of the journey's first conversation, `segment` the customer segment."""
+    """Conversations (of one day, or all) in the cohort as the marts show it: the conversations
+    `marts.conversation_evaluations` holds (the rollup-eligible ones) whose journey's cohort_week
+    in `marts.journeys` is `cohort_week`, and whose customer segment is `segment`. The cohort is
+    read back from the marts, never recomputed here (its one definition is the dbt macro
+    `journey_cohorts`). Without either, the whole day: no marts are needed."""
     filters, params = ["true"], []
     if day is not None:
         filters.append("c.partition_date = ?")
         params.append(day)
+    scope = ""
+    if cohort_week is not None or segment is not None:
+        scope = f"""
+        inner join {MARTS_SCHEMA}.conversation_evaluations as shown
+            on c.conversation_id = shown.conversation_id
+        inner join {MARTS_SCHEMA}.journeys as journeys
+            on shown.journey_id = journeys.journey_id"""
     if cohort_week is not None:
-        filters.append("strftime(coalesce(j.first_started_at, c.started_at), '%G-W%V') = ?")
+        filters.append("journeys.cohort_week = ?")
         params.append(cohort_week)
     if segment is not None:
-        filters.append("c.segment = ?")
+        filters.append("shown.segment = ?")
         params.append(segment)
     query = f"""
-        with journey_start as (
-            select journey_id, min(started_at) as first_started_at
-            from {RAW_SCHEMA}.conversations
-            where journey_id is not null
-            group by journey_id
-        )
         select {columns}
-        from {RAW_SCHEMA}.conversations as c
-        left join journey_start as j on j.journey_id = c.journey_id
+        from {RAW_SCHEMA}.conversations as c{scope}
         where {" and ".join(filters)}
     """
     return query, params
+
+
+def _cohort_records(
+    con: duckdb.DuckDBPyConnection, query: str, params: list[Any]
+) -> list[dict[str, Any]]:
+    try:
+        return _records(con, query, params)
+    except duckdb.CatalogException as error:
+        raise ValueError(
+            "a cohort or segment re-score reads the cohort from marts.journeys and "
+            "marts.conversation_evaluations, which this warehouse does not have yet: "
+            f"materialize the days first ({error})"
+        ) from error
 
 
 def _day_conversations(
     con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None
 ) -> list[dict[str, Any]]:
     query, params = _cohort_query("c.conversation_id, c.journey_id, c.started_at, c.turns", day, cohort_week, segment)
-    return _records(con, query + " order by c.started_at, c.conversation_id", params)
+    return _cohort_records(con, query + " order by c.started_at, c.conversation_id", params)
 
 
 def cohort_days(
@@ -247,7 +264,7 @@ def cohort_days(
     """The partitions holding the cohort's conversations: what a cohort re-score must re-run."""
     _check_cohort_week(cohort_week)
     query, params = _cohort_query("distinct c.partition_date", None, cohort_week, segment)
-    return [day for (day,) in con.execute(query + " order by 1", params).fetchall()]
+    return [row["partition_date"] for row in _cohort_records(con, query + " order by 1", params)]
 
 
 def _check_cohort_week(cohort_week: str | None) -> None:

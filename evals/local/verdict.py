@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from evals.types import COMPLETED, NOT_APPLICABLE, EvalResult, Evidence, Status, make_result
 
 # Bump when a scorer's logic or weights change, so stored scores say which version made them.
-LOCAL_VERSION = "local-3"
+LOCAL_VERSION = "local-4"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from importlib.resources import files
 
 # evaluator -> (rubric file stem, the raw scores the rubric allows)
 RUBRICS: dict[str, tuple[str, tuple[float, ...]]] = {
-    "conversation_resolution": ("resolution.v1", (0.0, 0.5, 1.0)),
-    "customer_agent_context_retention": ("retention.v1", (0.0, 0.5, 1.0)),
-    "customer_agent_conversation_quality": ("quality.v1", (1.0, 2.0, 3.0, 4.0, 5.0)),
+    "conversation_resolution": ("resolution.v2", (0.0, 0.5, 1.0)),
+    "customer_agent_context_retention": ("retention.v2", (0.0, 0.5, 1.0)),
+    "customer_agent_conversation_quality": ("quality.v2", (1.0, 2.0, 3.0, 4.0, 5.0)),
 }
 
 

@@ -201,11 +201,31 @@ def landing_file_days(path: Path) -> set[date]:
     """The partition days a landing file contributes to, as the file alone tells them: the start
     days of its conversations, and the day its quarantined lines are reported on. (A file holding
     only the tail of a conversation begun in another file names the tail's day; ingesting that day
-    lists the conversation's real day in `IngestReport.related_days`.)"""
-    stat = Path(path).stat()
-    file = LandingFile(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
-    with duckdb.connect() as con:
-        install_macros(con)
-        with tqdm(disable=True) as bar:
-            _Run(con, bar, None).read([file])
-        return file_days(con, [file])[file.path][1]
+    lists the conversation's real day in `IngestReport.related_days`.)
+
+    Never raises: a file that is gone has no days, a broken symbolic link the day of its own mtime
+    (where ingestion reports it unreadable), and bad content is quarantined on the file's day."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        file = LandingFile(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        try:
+            link = path.lstat()
+        except OSError:
+            return set()  # removed since it was listed
+        file = LandingFile(str(path.parent.resolve() / path.name), 0, link.st_mtime_ns)
+    return landing_files_days([file])[file.path]
+
+
+def landing_files_days(files: list[LandingFile]) -> dict[str, set[date]]:
+    """`landing_file_days` of each listed file, by path: read in batches, each in one in-memory
+    database, rather than one database per file (a few hundred milliseconds each)."""
+    days: dict[str, set[date]] = {}
+    for batch in _batches(files):
+        with duckdb.connect() as con:
+            install_macros(con)
+            with tqdm(disable=True) as bar:
+                _Run(con, bar, None).read(batch)
+            days |= {path: contributes for path, (_, contributes) in file_days(con, batch).items()}
+    return days

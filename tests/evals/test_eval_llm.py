@@ -31,7 +31,7 @@ def test_verdict_is_completed_with_token_accounting_and_a_deterministic_request(
         True,
         "Partly resolved.",
     )
-    assert result.engine == "llm" and result.rubric_version == "resolution.v1" and result.decided_by == "llm"
+    assert result.engine == "llm" and result.rubric_version == "resolution.v2" and result.decided_by == "llm"
     assert result.usage is not None and (result.usage.prompt_tokens, result.usage.completion_tokens) == (
         PROMPT_TOKENS,
         COMPLETION_TOKENS,
@@ -81,7 +81,7 @@ def test_exhausted_retries_give_a_failed_result_with_the_error_never_a_zero(
         ("this is not JSON", "ValidationError"),
         (
             '{"applicable": true, "score": 0.7, "reason": "x", "evidence": []}',
-            "not on the resolution.v1 scale",
+            "not on the resolution.v2 scale",
         ),
         ('{"applicable": true, "score": 1, "evidence": []}', "ValidationError"),
         ('{"applicable": true, "score": 1, "reason": " ", "evidence": []}', "the reason is empty"),
@@ -139,7 +139,7 @@ def test_cache_key_includes_model_and_earlier_context(
 def test_quality_rating_maps_from_1_5_and_not_applicable_has_no_score(
     judge_server: JudgeServer, judge_config: JudgeConfig
 ) -> None:
-    judge_server.default_verdicts = {"quality.v1": verdict(4), "retention.v1": verdict(0, applicable=False)}
+    judge_server.default_verdicts = {"quality.v2": verdict(4), "retention.v2": verdict(0, applicable=False)}
     results = evaluate([QUALITY, RETENTION], conversation=CONVERSATION, engine="llm", judge=judge_config)
     assert results[QUALITY].score == 0.75
     assert results[RETENTION].status == "not_applicable" and results[RETENTION].score is None
@@ -163,7 +163,7 @@ def test_hybrid_sends_only_unsure_verdicts_and_reports_the_share(
     assert batch.stats.judged == 1 and batch.stats.judged_share == 0.5
     by_item = [r[RESOLUTION] for r in batch.results]
     assert [r.engine for r in by_item] == ["hybrid", "hybrid"]
-    assert by_item[0].rubric_version.startswith("local") and by_item[1].rubric_version == "resolution.v1"
+    assert by_item[0].rubric_version.startswith("local") and by_item[1].rubric_version == "resolution.v2"
 
 
 def test_hybrid_keeps_the_local_verdict_when_the_judge_fails_but_does_not_count_it_as_judged(

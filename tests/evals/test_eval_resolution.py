@@ -55,14 +55,15 @@ Agent: Thanks for trying."""
 
 def test_resolved_conversation_passes_with_the_completion_turn_as_evidence() -> None:
     result = _resolve(RESOLVED)
-    assert result.status == "completed" and result.passed is True and result.score == 1.0
+    # A completion notice and a thankful close: near-certain, not exactly 1 (a probability).
+    assert result.status == "completed" and result.passed is True and result.score >= 0.9
     assert any(e.turn == 3 and "refunded" in e.quote for e in result.evidence)
     assert result.engine == "local" and result.rubric_version.startswith("local")
 
 
 def test_unresolved_conversation_fails_and_says_where() -> None:
     result = _resolve(UNRESOLVED)
-    assert result.passed is False and result.score == 0.0
+    assert result.passed is False and result.score <= 0.1
     assert "turn 1" in result.reason
     assert any("couldn't change" in e.quote for e in result.evidence)
 
@@ -104,7 +105,9 @@ def test_unanswered_last_question_is_not_resolved() -> None:
 @pytest.mark.parametrize("apostrophe", ["'", "\u2019"])
 def test_contractions_with_either_apostrophe_read_as_failures(apostrophe: str) -> None:
     text = f"Customer: Book me a cab to the airport.\nAgent: Sorry, I can{apostrophe}t book a cab right now.\nCustomer: Ok."
-    assert _resolve(text).score == 0.0
+    result = _resolve(text)
+    assert result.passed is False
+    assert any(e.note == "failure not recovered" and "book a cab" in e.quote for e in result.evidence)
 
 
 def test_a_read_back_for_confirmation_is_not_a_completion() -> None:
@@ -140,8 +143,10 @@ def test_a_request_after_the_greeting_is_judged() -> None:
 
 
 def test_threshold_is_configurable() -> None:
-    partial = ConversationResolution(threshold=0.2).evaluate(output=PARTIAL)
-    assert partial.passed is True and partial.threshold == 0.2
+    score = _resolve(PARTIAL).score
+    assert score is not None and score < 0.5
+    partial = ConversationResolution(threshold=score / 2).evaluate(output=PARTIAL)
+    assert partial.passed is True and partial.threshold == score / 2
 
 
 @pytest.mark.parametrize(

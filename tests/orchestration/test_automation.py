@@ -6,7 +6,6 @@ import os
 from datetime import UTC, datetime
 
 import dagster as dg
-import pytest
 from otlp_lines import conversation_line
 
 from orchestration.definitions import defs
@@ -25,14 +24,6 @@ def test_daily_schedule_targets_yesterdays_partition():
     requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2026-11-09"]
     assert schedule.job_name == "daily_journeys"
-
-
-@pytest.fixture
-def landing(tmp_path, monkeypatch):
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("JOURNEYS_LANDING_DIR", str(landing))
-    return landing
 
 
 def _tick(instance: dg.DagsterInstance, cursor: str | None):

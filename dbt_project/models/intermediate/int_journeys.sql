@@ -53,6 +53,12 @@ first_segments as (
 
 ),
 
+cohorts as (
+
+    {{ journey_cohorts() }}
+
+),
+
 activity as (
 
     select
@@ -73,13 +79,15 @@ joined as (
         first_conversations.journey_name,
         first_segments.segment,
         first_conversations.started_at,
-        {{ iso_week('first_conversations.started_at') }} as cohort_week,
+        cohorts.cohort_week,
         activity.conversations,
         activity.last_activity_at
 
     from first_conversations
     inner join activity
         on first_conversations.journey_id = activity.journey_id
+    inner join cohorts
+        on first_conversations.journey_id = cohorts.journey_id
     left join first_segments
         on first_conversations.journey_id = first_segments.journey_id
 

@@ -2,7 +2,7 @@
 
 -- The conversation-level fact with every evaluator's verdict, for drill-downs and transcript
 -- views. The conversation's own attributes are kept as recorded; cohort_week is the journey's
--- (ISO week of its first conversation, over all history at build time).
+-- (macros/journey_cohorts.sql, over all history at build time).
 
 with
 
@@ -14,15 +14,9 @@ conversations as (
 
 ),
 
-journey_starts as (
+cohorts as (
 
-    select
-        journey_id,
-        min(started_at) as journey_started_at
-
-    from {{ ref('stg_conversations') }}
-    where is_rollup_eligible
-    group by journey_id
+    {{ journey_cohorts() }}
 
 ),
 
@@ -43,7 +37,7 @@ final as (
         conversations.channel,
         conversations.agent_type,
         conversations.segment,
-        {{ iso_week('journey_starts.journey_started_at') }} as cohort_week,
+        cohorts.cohort_week,
         conversations.consent,
         conversations.consent_status,
         conversations.started_at,
@@ -66,8 +60,8 @@ final as (
         conversations.partition_date
 
     from conversations
-    inner join journey_starts
-        on conversations.journey_id = journey_starts.journey_id
+    inner join cohorts
+        on conversations.journey_id = cohorts.journey_id
     left join scores
         on conversations.conversation_id = scores.conversation_id
 
