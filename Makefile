@@ -20,12 +20,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark,k8s]'
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed  ## create .venv and install the project
 
-install-dev: $(VENV)/.installed-dev  ## create .venv with the dev extras
+install-dev: $(VENV)/.installed-dev  ## create .venv with the dev, spark and k8s extras
 
 demo: $(VENV)/.installed  ## simulate a month, materialize it, start the Dagster UI (:3000) and Streamlit (:8501)
 	$(BIN)/journeys demo

@@ -49,6 +49,22 @@ def _rate(name: str, default: float) -> float:
     return rate
 
 
+def _location(name: str, default: Path) -> str:
+    """A local path (resolved like the others) or an object-storage URI such as s3a://bucket/lake."""
+    value = os.environ.get(name, "")
+    return value if "://" in value else str(_path(name, default))
+
+
+def spark_warehouse_dir(data_dir: str | Path) -> Path:
+    """Where Spark keeps the tables dbt builds: the spark target of dbt_project/profiles.yml
+    puts it there, beside its Derby metastore."""
+    return Path(data_dir) / "spark" / "warehouse"
+
+
+# Where dbt builds the marts. Not the evaluator engine (JOURNEYS_EVAL_ENGINE); the first is the default.
+WAREHOUSE_ENGINES = ("duckdb", "spark")
+
+
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
     """The variable's value, one of `allowed` (the first is the default)."""
     value = os.environ.get(name, allowed[0]).strip().lower()
@@ -109,6 +125,9 @@ class Settings:
     app_password: str = field(repr=False)  # "" when the dashboard has no shared password
     app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
     llm_cache: Path  # the LLM judge's verdict cache (default: in the data directory)
+    warehouse_engine: str  # where dbt builds the marts: duckdb | spark
+    lake_dir: str  # the raw layer as hive-partitioned Parquet (engine spark): a path or a URI
+    spark_master: str
     daily_at: time = time(2, 0)  # the daily schedule's time of day, UTC
     alert_webhook: str = field(default="", repr=False)  # "" = alerts are only written to disk
     receiver: ReceiverSettings = ReceiverSettings()
@@ -119,6 +138,10 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        return spark_warehouse_dir(self.data_dir)
 
     def export(self) -> None:
         """Write the resolved values to the environment, for the child processes an entry point
@@ -144,6 +167,9 @@ class Settings:
             "JOURNEYS_LLM_CACHE": str(self.llm_cache),
             "JOURNEYS_DAILY_AT": self.daily_at.strftime("%H:%M"),
             "JOURNEYS_ALERT_WEBHOOK": self.alert_webhook,
+            "JOURNEYS_WAREHOUSE_ENGINE": self.warehouse_engine,
+            "JOURNEYS_LAKE_DIR": self.lake_dir,
+            "JOURNEYS_SPARK_MASTER": self.spark_master,
             **self.receiver.as_env(),
             "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
             "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
@@ -177,6 +203,9 @@ class Settings:
             pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
             consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
             declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
+            warehouse_engine=_choice("JOURNEYS_WAREHOUSE_ENGINE", WAREHOUSE_ENGINES),
+            lake_dir=_location("JOURNEYS_LAKE_DIR", data_dir / "lake"),
+            spark_master=os.environ.get("JOURNEYS_SPARK_MASTER", "local[*]"),
         )
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from evals import JudgeConfig
-from orchestration import alerts, scoring, warehouse
+from orchestration import alerts, lake, scoring, warehouse
 from orchestration.journey_map import JourneyMap, load_journey_map
-from orchestration.settings import Settings
+from orchestration.settings import Settings, spark_warehouse_dir
 
 # Every Dagster asset or check that opens the warehouse for writing runs in this pool; its
 # limit of 1 (dagster.yaml) is what keeps parallel runs and backfills off each other's lock.
@@ -21,14 +23,40 @@ WAREHOUSE_POOL = "warehouse"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file."""
+    """The DuckDB warehouse file. With the spark engine (JOURNEYS_WAREHOUSE_ENGINE) it is the
+    Python side's working file: what the assets write there is exported to the Parquet lake
+    dbt-spark reads (orchestration/lake.py), and the marts are read from Spark's warehouse."""
 
     path: str
+    engine: str = "duckdb"
+    lake_dir: str = ""
+    data_dir: str = ""  # the spark engine's warehouse directory is under it
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with warehouse.warehouse(self.path) as con:
             yield con
+            if self.engine == "spark":
+                lake.sync_lake(con, self.lake_dir)
+
+    def day_conversations(self, day: date) -> pd.DataFrame:
+        """raw.conversations for one day, without the transcript, from the engine that holds it."""
+        if self.engine == "spark":
+            return lake.read_partition(self.lake_dir, "conversations", day, exclude=("turns",))
+        with warehouse.warehouse(self.path) as con:
+            return con.execute(
+                "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
+            ).df()
+
+    @contextmanager
+    def read_marts(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection on which `marts.<table>` are the marts dbt built, on either engine."""
+        if self.engine == "spark":
+            with lake.tables_reader(spark_warehouse_dir(self.data_dir), "marts") as con:
+                yield con
+        else:
+            with self.connect() as con:
+                yield con
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -95,7 +123,12 @@ def platform_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]
     """Every resource the assets, checks and sensors use, from one `Settings` (dbt's is added
     by the definitions, which own the dbt project)."""
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse)),
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse),
+            engine=settings.warehouse_engine,
+            lake_dir=settings.lake_dir,
+            data_dir=str(settings.data_dir),
+        ),
         "landing": LandingResource(directory=str(settings.landing_dir)),
         "serving": ServingResource(
             directory=str(settings.serving_dir),
