@@ -59,7 +59,7 @@ class _Run:
     """The files one ingestion run reads; span, resource and scope keys are unique within the run."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None, redactor: Redactor | None
+        self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None, redactor: Redactor | None = None
     ) -> None:
         # No redactor: the run only tells which days files hold (the sensor) and writes nothing.
         self.con, self.bar, self.cache, self.redactor = con, bar, cache, redactor
