@@ -70,7 +70,7 @@ class _Run:
         con: duckdb.DuckDBPyConnection,
         bar: tqdm,
         cache: DecodeCache | None,
-        redactor: Redactor | None,
+        redactor: Redactor | None = None,
         keep_raw_pii: bool = False,
     ) -> None:
         # No redactor: the run only tells which days files hold (the sensor) and writes nothing.
