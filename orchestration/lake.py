@@ -29,7 +29,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.warehouse import RAW_SCHEMA, RAW_TABLES, column_definitions
+import pyarrow as pa
+
+from orchestration.raw_tables import RAW_SCHEMA, RAW_TABLES
 from orchestration.raw_tables import RAW_PII_COLUMNS
 
 PARTITION_COLUMN = "partition_date"
@@ -74,10 +76,11 @@ def _select_list(table: str, partitioned: bool) -> str:
     files leave out partition_date, which their directory name carries, and raw.spans' files the
     unredacted originals (JOURNEYS_KEEP_RAW_PII keeps them in the DuckDB file only)."""
     columns = []
-    for name, definition in column_definitions(RAW_TABLES[table]):
+    for field in RAW_TABLES[table].schema:
+        name = field.name
         if (partitioned and name == PARTITION_COLUMN) or (table, name) in RAW_PII_COLUMNS:
             continue
-        is_json = definition.split()[0].upper() == "JSON"
+        is_json = field.type == pa.json_()
         columns.append(f'cast("{name}" as varchar) as "{name}"' if is_json else f'"{name}"')
     return ", ".join(columns)
 
