@@ -28,15 +28,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-
 import pyarrow as pa
 
-from orchestration.raw_tables import RAW_SCHEMA, RAW_TABLES
-from orchestration.raw_tables import RAW_PII_COLUMNS
+from orchestration.raw_tables import PARTITION_COLUMN, RAW_PII_COLUMNS, RAW_SCHEMA, RAW_TABLES
 
-PARTITION_COLUMN = "partition_date"
-PARTITIONED_TABLES = ("spans", "conversations", "journey_events", "ingest_quarantine", "evaluations")
-UNPARTITIONED_TABLES = ("journey_map_stages", "journey_map_channels", "landing_files", "landing_traces")
+PARTITIONED_TABLES = tuple(name for name, table in RAW_TABLES.items() if table.partition_column)
+UNPARTITIONED_TABLES = tuple(name for name, table in RAW_TABLES.items() if not table.partition_column)
 DATA_FILE = "part-00000.parquet"
 # One zero-row Parquet file per table carrying its current columns: the dbt hook declares the
 # Spark table from it, so a table with no rows yet still has a schema (and RAW_TABLES stays the
@@ -77,11 +74,10 @@ def _select_list(table: str, partitioned: bool) -> str:
     unredacted originals (JOURNEYS_KEEP_RAW_PII keeps them in the DuckDB file only)."""
     columns = []
     for field in RAW_TABLES[table].schema:
-        name = field.name
-        if (partitioned and name == PARTITION_COLUMN) or (table, name) in RAW_PII_COLUMNS:
+        if (partitioned and field.name == PARTITION_COLUMN) or (table, field.name) in RAW_PII_COLUMNS:
             continue
         is_json = field.type == pa.json_()
-        columns.append(f'cast("{name}" as varchar) as "{name}"' if is_json else f'"{name}"')
+        columns.append(f'cast("{field.name}" as varchar) as "{field.name}"' if is_json else f'"{field.name}"')
     return ", ".join(columns)
 
 
