@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import queries
 from app.formatting import escape_markdown, score
+from evals.registry import EvaluatorSpec
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _is_false(row: pd.Series, column: str) -> bool:
 
 
 def render(
-    row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]], *, show_declined: bool = False
+    row: pd.Series, evaluators: Iterable[tuple[EvaluatorSpec, str]], *, show_declined: bool = False
 ) -> None:
     """Show one conversation (a `conversation_evaluations` row): header facts, one card per
     evaluator with score, status and reason, then the turns with evidence highlighted. The turns

@@ -18,14 +18,18 @@ out-of-fold: each dialogue is scored by weights fitted without it, on all the se
 Retention is not fitted and is scored by the engine as shipped. Every figure has a bootstrap
 95 % interval (1,000 resamples, seed 0, percentile method) and is printed beside the baseline of
 `evals.baselines`; a figure that does not beat its baseline says so.
+
+With `--redact`, each dialogue's turns first go through `evals.redaction` (as ingestion redacts
+before storing), so the figures are those of the evaluators on what the warehouse holds.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +37,8 @@ import numpy as np
 from evals import baselines
 from evals.devsets import CalibrationDataError, Dialogue, default_paths, load_sets
 from evals.metrics import auroc_of, spearman
+from evals.redaction import Redactor
+from evals.registry import RETENTION
 from evals.scorer import Scorer
 from evals.training import (
     DATA_DIR,
@@ -48,7 +54,6 @@ from evals.training import (
     satisfaction_label,
 )
 
-RETENTION = "customer_agent_context_retention"
 RESAMPLES = 1000
 SEED = 0
 CONFIDENCE = 0.95
@@ -215,8 +220,23 @@ def format_report(figures: Sequence[Figure], counts: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def calibrate(paths: Sequence[Path], echo: Callable[[str], None] = print) -> int:
-    """Read the sets (skipping missing ones with a message), print the report; the exit code."""
+def redact_dialogues(dialogues: Sequence[Dialogue], redactor: Redactor) -> tuple[list[Dialogue], Counter[str]]:
+    """The dialogues with every turn's text redacted, and the values replaced, by type."""
+    replaced: Counter[str] = Counter()
+    redacted = []
+    for d in dialogues:
+        turns = []
+        for turn in d.turns:
+            result = redactor.redact(str(turn.get("text") or ""))
+            replaced.update(str(t) for t in result.counts().elements())
+            turns.append({**turn, "text": result.text} if result.found else turn)
+        redacted.append(replace(d, turns=turns))
+    return redacted, replaced
+
+
+def calibrate(paths: Sequence[Path], echo: Callable[[str], None] = print, *, redact: bool = False) -> int:
+    """Read the sets (skipping missing ones with a message), redact them when asked, print the
+    report; the exit code."""
     if importlib.util.find_spec("sklearn") is None:
         echo(
             "error: calibration refits the weights per fold and needs scikit-learn: pip install 'journeys[dev]'"
@@ -233,6 +253,11 @@ def calibrate(paths: Sequence[Path], echo: Callable[[str], None] = print) -> int
     counts: dict[str, int] = {}
     for d in dialogues:
         counts[d.source] = counts.get(d.source, 0) + 1
+    if redact:
+        redactor = Redactor()
+        dialogues, replaced = redact_dialogues(dialogues, redactor)
+        by_type = ", ".join(f"{t} {n}" for t, n in sorted(replaced.items())) or "none"
+        echo(f"Redacted (evals/redaction.py, region {redactor.region}) before scoring; values replaced: {by_type}.")
     echo(format_report(run_calibration(dialogues), counts))
     return 0
 
@@ -240,9 +265,10 @@ def calibrate(paths: Sequence[Path], echo: Callable[[str], None] = print) -> int
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):
-        print("usage: python -m evals.calibration [PATH/TO/dialogues.jsonl ...]")
+        print("usage: python -m evals.calibration [--redact] [PATH/TO/dialogues.jsonl ...]")
         return 0
-    return calibrate([Path(a) for a in args])
+    redact = "--redact" in args
+    return calibrate([Path(a) for a in args if a != "--redact"], redact=redact)
 
 
 if __name__ == "__main__":

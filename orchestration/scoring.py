@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 import zlib
 from collections import Counter, defaultdict
@@ -23,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from statistics import fmean
 from typing import Any
 
@@ -30,7 +30,6 @@ import duckdb
 import pyarrow as pa
 
 from evals import (
-    EVALUATOR_NAMES,
     BatchItem,
     BatchResult,
     EngineStats,
@@ -42,11 +41,11 @@ from evals.scorer import resolve_names
 from evals.types import NOT_APPLICABLE
 from orchestration.ingest.consent import CONSENT_DEFAULTS
 from orchestration.ingest.decode_pool import usable_cores
+from orchestration.raw_tables import EVALUATIONS, RAW_SCHEMA
 from orchestration.serving import MARTS_SCHEMA
 from orchestration.settings import Settings
-from orchestration.warehouse import RAW_SCHEMA, replace_partition
+from orchestration.warehouse import replace_partition
 
-ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
 # The local engine is pure Python: one core scores about 2,000 conversations a second, and a
 # worker process takes about a second to start (importing evals). Below this many conversations
 # a day is scored in this process.
@@ -54,25 +53,6 @@ PARALLEL_MIN_CONVERSATIONS = 2000
 # raw.evaluations.reason of a conversation whose customer declined AI evaluation.
 CONSENT_REASON = "consent"
 _ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
-
-_EVALUATION_SCHEMA = pa.schema(
-    [
-        ("conversation_id", pa.string()),
-        ("evaluator", pa.string()),
-        ("score", pa.float64()),
-        ("passed", pa.bool_()),
-        ("status", pa.string()),
-        ("reason", pa.string()),
-        ("evidence", pa.string()),
-        ("engine", pa.string()),
-        ("rubric_version", pa.string()),
-        ("latency_ms", pa.float64()),
-        ("evaluated_at", pa.timestamp("us")),
-        ("partition_date", pa.date32()),
-        ("decided_by", pa.string()),
-    ]
-)
-
 
 @dataclass
 class ScoringReport:
@@ -196,18 +176,13 @@ def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
     return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
 
 
-def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
+def judge_config(engine: str, cache_path: Path) -> JudgeConfig | None:
+    """How to reach the judge for `engine` (None for the local engine, which calls none): the
+    evaluator library's configuration, with the verdict cache at the platform's `cache_path`
+    (`Settings.llm_cache`)."""
     if engine == "local":
         return None
-    if judge is not None:
-        return judge
-    # The verdict cache lives with the rest of the platform's state unless configured.
-    overrides = (
-        {}
-        if os.environ.get("JOURNEYS_LLM_CACHE")
-        else {"cache_path": Settings.from_env().data_dir / "llm_judge_cache.sqlite"}
-    )
-    return JudgeConfig.from_env(**overrides)
+    return JudgeConfig.from_env(cache_path=cache_path)
 
 
 def _records(
@@ -356,7 +331,7 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()
     ]
-    return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+    return EVALUATIONS.rows(records)
 
 
 def _evaluate_local(items: list[BatchItem], names: tuple[str, ...]) -> BatchResult:
@@ -428,7 +403,7 @@ def _declined_rows(conversations: list[dict[str, Any]], names: Sequence[str], da
         for c in conversations
         for name in names
     ]
-    return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+    return EVALUATIONS.rows(records)
 
 
 def score_partition(
@@ -442,27 +417,29 @@ def score_partition(
     judge: JudgeConfig | None = None,
     progress: bool = False,
     workers: int | None = None,
+    settings: Settings | None = None,
 ) -> ScoringReport:
     """Score the conversations of one partition and replace their rows in `raw.evaluations`.
 
-    `engine` defaults to `$JOURNEYS_EVAL_ENGINE` (else `local`); `evaluators` to all three;
-    `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
-    cohort's conversations; `judge` configures the LLM judge (default: from the environment,
-    with the verdict cache in the data directory). The local engine scores a large day in
+    `engine` defaults to `settings.eval_engine` (JOURNEYS_EVAL_ENGINE); `evaluators` to all
+    three; `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
+    cohort's conversations; `judge` configures the LLM judge (default: `judge_config`, with the
+    verdict cache at `settings.llm_cache`). `settings` defaults to `Settings.from_env()`. The local engine scores a large day in
     `workers` processes (default: one per usable core from PARALLEL_MIN_CONVERSATIONS
     conversations up); the rows are the same as scoring it in this process."""
-    engine = engine or os.environ.get(ENGINE_ENV) or "local"
-    names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
+    settings = settings or Settings.from_env()
+    engine = engine or settings.eval_engine
+    judge = judge or judge_config(engine, settings.llm_cache)
+    names = resolve_names(evaluators)
     _check_cohort_week(cohort_week)
     report = ScoringReport(day, engine, names, cohort_week, segment)
 
-    settings = Settings.from_env()
     conversations = _day_conversations(con, day, cohort_week, segment, CONSENT_DEFAULTS[settings.consent_default])
     # A customer who declined AI evaluation: never sent to the judge, whatever the engine; scored
     # by the local engine or marked not_applicable with the reason `consent` (JOURNEYS_DECLINED_EVALUATION).
     allowed = [c for c in conversations if c["ai_evaluation"]]
     declined = [c for c in conversations if not c["ai_evaluation"]]
-    batch = _evaluate(con, allowed, names, engine, _judge_config(engine, judge), progress, workers)
+    batch = _evaluate(con, allowed, names, engine, judge, progress, workers)
     if declined and settings.declined_evaluation == "local":
         declined_batch = _evaluate(con, declined, names, "local", None, progress, workers)
         rows = pa.concat_tables([_rows(allowed, batch.results, day), _rows(declined, declined_batch.results, day)])

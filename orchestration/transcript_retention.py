@@ -75,6 +75,11 @@ def _strip(con: duckdb.DuckDBPyConnection) -> None:
             f"update {RAW_SCHEMA}.spans s set attributes = x.attributes::json, events = null "
             "from _stripped x where s.trace_id = x.trace_id and s.span_id = x.span_id"
         )
+        # the originals JOURNEYS_KEEP_RAW_PII keeps are the customer's words too
+        con.execute(
+            f"update {RAW_SCHEMA}.spans set attributes_raw = null, events_raw = null "
+            "where conversation_id in (select conversation_id from _unrecorded) and attributes_raw is not null"
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

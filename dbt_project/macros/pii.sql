@@ -34,7 +34,7 @@
     {%- if kind not in patterns -%}
         {{ exceptions.raise_compiler_error("unknown PII pattern " ~ kind ~ "; known: " ~ patterns.keys() | list) }}
     {%- endif -%}
-    '{{ patterns[kind] }}'
+    {{ regex_literal(patterns[kind]) }}
 {%- endmacro %}
 
 

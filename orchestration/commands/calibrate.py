@@ -9,11 +9,16 @@ import click
 
 @click.command(name="calibrate")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-def command(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Redact each dialogue's turns (evals/redaction.py, as ingestion does) before scoring.",
+)
+def command(paths: tuple[Path, ...], redact: bool) -> None:
     """Resolution, quality and retention accuracy per source, with bootstrap 95% intervals, beside
     trivial baselines, on PATHS (default: ../shared/data/sgd_dev and stc3_dev). A missing set
-    is skipped with a message."""
+    is skipped with a message. With --redact, the figures are those on redacted text."""
     from evals.calibration import calibrate
 
-    if calibrate(list(paths), echo=click.echo):
+    if calibrate(list(paths), echo=click.echo, redact=redact):
         raise click.ClickException("the annotated data could not be read")

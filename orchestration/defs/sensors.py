@@ -8,15 +8,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.alerts import send_alert
 from orchestration.defs.assets.ingest import CONVERSATIONS_KEY
 from orchestration.defs.jobs import daily_journeys_job
 from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import AlertsResource, LandingResource
 from orchestration.ingest import landing_files_days
 from orchestration.ingest.arrivals import arrivals
 from orchestration.ingest.landing import scan_landing
 from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.settings import Settings
 
 BACKFILL_ID_TAG = "dagster/backfill"
 
@@ -68,8 +67,8 @@ def days_to_refresh(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the landing directory; new or changed trace files re-materialize the days they contain.",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    landing_dir = Settings.from_env().landing_dir
+def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingResource) -> dg.SensorResult:
+    landing_dir = landing.path
     due, cursor = days_to_refresh(context.instance, landing_dir, context.cursor, time.time_ns())
     requests = [
         # The run key names the deliveries, so a day re-runs once per new or changed file set.
@@ -97,9 +96,9 @@ def _partitions(tags: Mapping[str, str]) -> str | None:
     description="Writes an alert record for each failed run of this code location and posts it to "
     "JOURNEYS_ALERT_WEBHOOK when set.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
+def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResource) -> None:
     run = context.dagster_run
-    send_alert(
+    alerts.send(
         {
             "kind": "run_failure",
             "job": run.job_name,

@@ -29,7 +29,13 @@ from orchestration.ingest.index import (
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import replace_day
-from orchestration.ingest.redact import FINDINGS_SCHEMA, redact_records, redact_tables
+from orchestration.ingest.redact import (
+    FINDINGS_SCHEMA,
+    ORIGINALS_SCHEMA,
+    originals,
+    redact_records,
+    redact_tables,
+)
 from orchestration.ingest.report import IngestReport
 from orchestration.ingest.scratch import append, scalar
 from orchestration.settings import Settings
@@ -51,6 +57,7 @@ _SCRATCH_TABLES = (
     "_day_events",
     "_day_quarantine",
     "_pii_findings",
+    "_pii_originals",
     "_day_redactions",
 )
 
@@ -59,10 +66,16 @@ class _Run:
     """The files one ingestion run reads; span, resource and scope keys are unique within the run."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None, redactor: Redactor | None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        bar: tqdm,
+        cache: DecodeCache | None,
+        redactor: Redactor | None = None,
+        keep_raw_pii: bool = False,
     ) -> None:
         # No redactor: the run only tells which days files hold (the sensor) and writes nothing.
         self.con, self.bar, self.cache, self.redactor = con, bar, cache, redactor
+        self.keep_raw_pii = keep_raw_pii
         self.next_span_key = self.next_resource_key = self.next_scope_key = 0
         self.bytes_read = 0
         self.redaction_seconds = 0.0
@@ -71,12 +84,14 @@ class _Run:
 
     def read(self, files: list[LandingFile]) -> list[DecodedFile]:
         """Decode the files, or take them from the decode cache, redact them (redact.py), and append
-        their spans to `_spans` (flatten.py) and what was redacted to `_pii_findings`. The files
+        their spans to `_spans` (flatten.py), what was redacted to `_pii_findings` and, with
+        JOURNEYS_KEEP_RAW_PII, the changed spans' originals to `_pii_originals`. The files
         come back redacted, with keys unique within the run; the decode cache keeps them as decoded."""
         cached = {f.path: hit for f in files if self.cache and (hit := self.cache.get(f)) is not None}
         decoded = decode_files([Path(f.path) for f in files if f.path not in cached])
         read = []
         findings: list[pa.Table] = []
+        kept_originals: list[pa.Table] = []
         for file in files:
             self.bar.set_postfix_str(Path(file.path).name, refresh=False)
             if file.path in cached:
@@ -95,17 +110,23 @@ class _Run:
                 started = time.perf_counter()
                 redacted = redact_tables(self.con, tables, self.redactor)
                 findings.append(redacted.findings)
+                if self.keep_raw_pii:
+                    kept_originals.append(originals(tables, redacted.tables))
                 read.append(
                     replace(this, tables=redacted.tables, quarantine=redact_records(this.quarantine, self.redactor))
                 )
                 self.redaction_seconds += time.perf_counter() - started
             self.bar.update()
         flatten(self.con, SpanTables.concat([r.tables for r in read]))
-        self.con.register("_findings", pa.concat_tables([FINDINGS_SCHEMA.empty_table(), *findings]))
-        try:
-            append(self.con, "_pii_findings", "select * from _findings")
-        finally:
-            self.con.unregister("_findings")
+        for scratch, schema, parts in (
+            ("_pii_findings", FINDINGS_SCHEMA, findings),
+            ("_pii_originals", ORIGINALS_SCHEMA, kept_originals),
+        ):
+            self.con.register("_parts", pa.concat_tables([schema.empty_table(), *parts]))
+            try:
+                append(self.con, scratch, "select * from _parts")
+            finally:
+                self.con.unregister("_parts")
         return read
 
     def keep(self, file: LandingFile, days: set[date]) -> None:
@@ -162,7 +183,7 @@ def _ingest(
     report.files_listed, report.files_indexed = len(files), len(stale)
     cache = DecodeCache.beside(con)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
-        run = _Run(con, bar, cache, Redactor(settings.pii_default_region))
+        run = _Run(con, bar, cache, Redactor(settings.pii_default_region), settings.keep_raw_pii)
         run.read([])  # creates `_spans`, even for a day without files
         kept: dict[str, DecodedFile] = {}
         for batch in _batches(stale):

@@ -143,8 +143,10 @@ _WRITES: dict[str, str] = {
     "spans": f"""
         select trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,
             status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,
-            scope_version, scope_attributes, links, trace_state, flags
-        from ({payload_sql("_day_spans", "d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, d.kind, d.start_time, d.end_time, d.source_file, d.source_line")})""",
+            scope_version, scope_attributes, links, trace_state, flags, o.attributes_raw, o.events_raw
+        from ({payload_sql("_day_spans", "d.span_key, d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, d.kind, d.start_time, d.end_time, d.source_file, d.source_line")}) p
+        -- originals exist only with JOURNEYS_KEEP_RAW_PII (load.py), for the spans redaction changed
+        left join _pii_originals o using (span_key)""",
     "conversations": "select * from _day_conversations",
     "journey_events": "select * from _day_events",
     "ingest_quarantine": "select * from _day_quarantine",
@@ -156,7 +158,7 @@ _WRITES: dict[str, str] = {
 _COLUMNS: dict[str, str] = {
     "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
     " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,"
-    " scope_version, scope_attributes, links, trace_state, flags",
+    " scope_version, scope_attributes, links, trace_state, flags, attributes_raw, events_raw",
     "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
     " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files,"
     f" {', '.join(CONSENT_ATTRIBUTES)}, transcript_kept",

@@ -44,6 +44,11 @@ _ROW_KEYS = {"spans": "span_key", "messages": "span_key", "resources": "resource
 FINDINGS_SCHEMA = pa.schema(
     [("span_key", pa.int64()), ("pii_type", pa.string()), ("value_hash", pa.int64())]
 )
+# With JOURNEYS_KEEP_RAW_PII (opt-in), the spans' attributes and events as decoded, for the spans
+# redaction changed: raw.spans keeps them beside the redacted ones until purged (docs/privacy.md).
+ORIGINALS_SCHEMA = pa.schema(
+    [("span_key", pa.int64()), ("attributes_raw", pa.string()), ("events_raw", pa.string())]
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,32 @@ def redact_tables(con: duckdb.DuckDBPyConnection, tables: SpanTables, redactor: 
     return Redacted(replace(tables, **redacted), _findings(tables, found))
 
 
+def originals(decoded: SpanTables, redacted: SpanTables) -> pa.Table:
+    """ORIGINALS_SCHEMA rows: the decoded attributes and events of the spans whose attributes or
+    events redaction changed (the other spans have nothing to keep)."""
+    columns = {c: _storage(decoded.spans.column(c)).cast(pa.string()) for c in ("attributes", "events")}
+    changed = pa.array(np.zeros(decoded.spans.num_rows, dtype=bool))
+    for name, before in columns.items():
+        after = _storage(redacted.spans.column(name)).cast(pa.string())
+        changed = pc.or_(changed, pc.fill_null(pc.not_equal(before, after), False))
+    return pa.table(
+        {
+            "span_key": decoded.spans.column("span_key").filter(changed),
+            "attributes_raw": columns["attributes"].filter(changed),
+            "events_raw": columns["events"].filter(changed),
+        }
+    ).cast(ORIGINALS_SCHEMA)
+
+
+def _storage(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column without its extension type (decode.py's JSON columns), as DuckDB and pyarrow
+    compute take it."""
+    return pa.chunked_array(
+        [c.storage if isinstance(c, pa.ExtensionArray) else c for c in values.chunks],
+        type=values.type.storage_type if isinstance(values.type, pa.BaseExtensionType) else values.type,
+    )
+
+
 def redact_records(records: list[QuarantineRecord], redactor: Redactor) -> list[QuarantineRecord]:
     """Quarantined lines with their raw_text redacted (their counts are not attributed to a
     conversation: a line that cannot be decoded has none)."""
@@ -87,10 +118,7 @@ def _redact_column(
     """DuckDB (RE2, vectorised) lists every candidate in the column; the redactor judges each
     distinct candidate once; the rows holding one that it changes get it replaced in Python."""
     values = table.column(column)
-    storage = pa.chunked_array(
-        [c.storage if isinstance(c, pa.ExtensionArray) else c for c in values.chunks],
-        type=values.type.storage_type if isinstance(values.type, pa.BaseExtensionType) else values.type,
-    )
+    storage = _storage(values)
     con.register("_redact_input", pa.table({"row": pa.array(np.arange(len(storage))), "v": storage}))
     try:
         candidates = con.execute(

@@ -203,3 +203,28 @@ def test_a_model_refuses_values_that_do_not_line_up_with_its_features() -> None:
     model = shipped_model("resolution")
     with pytest.raises(WeightsError, match="values for"):
         model.predict((0.0,) * (len(model.features) + 1))
+
+
+def test_calibrate_redact_scores_the_placeholders_and_prints_the_figures(synthetic) -> None:
+    from evals.calibration import RETENTION, redact_dialogues
+    from evals.facts import extract_facts
+    from evals.redaction import Redactor
+    from evals.scorer import Scorer
+
+    dialogues = load_sets(synthetic)
+    redacted, replaced = redact_dialogues(dialogues, Redactor())
+    booking = [d for d in redacted if d.source == "booking"]
+    # every booking dialogue gives its email once, the re-asked ones twice
+    assert replaced == {"email": 24 + sum(d.labels["reask_count"] for d in booking)}
+    assert all("@" not in t["text"] for d in redacted for t in d.turns)
+    first = booking[0].turns[0]["text"]
+    assert "[EMAIL]" in first and "email" in {f.kind for f in extract_facts(first)}
+    # a re-asked email is still a re-ask once both values are placeholders
+    reasked = next(d for d in booking if d.labels["reask_count"])
+    with Scorer("local") as scorer:
+        assert scorer.score(RETENTION, reasked.turns)[RETENTION].score < 1
+
+    result = CliRunner().invoke(command, ["--redact", *(str(p) for p in synthetic)])
+    assert result.exit_code == 0, result.output
+    assert f"values replaced: email {replaced['email']}." in result.output
+    assert "re-ask AUROC within a conversation" in result.output.split("source booking")[1]

@@ -1,7 +1,7 @@
 {{ config(**daily_partitioned_config()) }}
 
--- Engine-specific list and regex functions stay in this model: downstream models read plain
--- flags and never unnest `turns`.
+-- The list and regex work on `turns` stays in this model (through the engine-dispatched macros of
+-- macros/lists.sql): downstream models read plain flags and never unnest `turns`.
 
 with
 
@@ -16,7 +16,7 @@ with_text as (
 
     select
         *,
-        coalesce(array_to_string(list_transform(turns, lambda turn: turn.text), chr(10)), '') as transcript_text
+        {{ turn_texts('turns') }} as transcript_text
 
     from source
 
@@ -28,21 +28,21 @@ with_pii as (
 
     select
         *,
-        regexp_matches(transcript_text, {{ pii_pattern('email') }}) as has_pii_email,
+        {{ regex_contains('transcript_text', pii_pattern('email')) }} as has_pii_email,
         -- Emails and long digit runs are blanked before the phone scan, so that a card number
         -- never counts as a phone number too.
-        regexp_matches(
-            regexp_replace(
-                regexp_replace(transcript_text, {{ pii_pattern('email') }}, ' ', 'g'),
-                {{ pii_pattern('card_candidate') }}, ' ', 'g'
+        {{ regex_contains(
+            regex_replace_all(
+                regex_replace_all('transcript_text', pii_pattern('email'), "' '"),
+                pii_pattern('card_candidate'), "' '"
             ),
-            {{ pii_pattern('phone') }}
-        ) as has_pii_phone,
+            pii_pattern('phone')
+        ) }} as has_pii_phone,
         {{ contains_payment_card('transcript_text') }} as has_pii_payment_card,
         {{ contains_iban('transcript_text') }} as has_pii_iban,
-        regexp_matches(transcript_text, {{ pii_pattern('street_address') }})
-            or regexp_matches(transcript_text, {{ pii_pattern('postcode') }}) as has_pii_postal_address,
-        regexp_matches(transcript_text, {{ pii_pattern('redaction_marker') }}) as has_redaction_marker
+        {{ regex_contains('transcript_text', pii_pattern('street_address')) }}
+            or {{ regex_contains('transcript_text', pii_pattern('postcode')) }} as has_pii_postal_address,
+        {{ regex_contains('transcript_text', pii_pattern('redaction_marker')) }} as has_redaction_marker
 
     from with_text
 
