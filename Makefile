@@ -20,12 +20,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark,k8s]'
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed  ## create .venv and install the project
 
-install-dev: $(VENV)/.installed-dev  ## create .venv with the dev extras
+install-dev: $(VENV)/.installed-dev  ## create .venv with the dev, spark and k8s extras
 
 demo: $(VENV)/.installed  ## simulate a month, materialize it, start the Dagster UI (:3000) and Streamlit (:8501)
 	$(BIN)/journeys demo
@@ -36,8 +36,9 @@ test: $(VENV)/.installed-dev  ## the whole suite: pytest, dbt build and tests, q
 screenshots: $(VENV)/.installed-dev  ## refresh docs/screenshots from the browser test
 	JOURNEYS_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser tests/app
 
-lint: $(VENV)/.installed-dev  ## ruff
+lint: $(VENV)/.installed-dev  ## ruff on the Python, sqlfluff (.sqlfluff, jaffle-shop's style) on the dbt models
 	$(BIN)/ruff check orchestration evals app tests benchmarks
+	$(BIN)/sqlfluff lint dbt_project/models --processes 1
 
 bench: $(VENV)/.installed-dev  ## every benchmark (not pytest): a table, docs/benchmarks.md, benchmarks/results.json
 	$(BIN)/python benchmarks/run_all.py

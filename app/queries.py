@@ -15,20 +15,8 @@ import pandas as pd
 
 from app.data import Snapshot, columns, query
 from app.filters import Clause, Filters, clause
-
-
-@dataclass(frozen=True)
-class Evaluator:
-    name: str  # as in raw.evaluations.evaluator
-    short: str  # the column prefix the marts use, e.g. resolution_score
-    label: str
-
-
-EVALUATORS: tuple[Evaluator, ...] = (
-    Evaluator("conversation_resolution", "resolution", "Resolution"),
-    Evaluator("customer_agent_conversation_quality", "quality", "Quality"),
-    Evaluator("customer_agent_context_retention", "context_retention", "Context retention"),
-)
+from evals import registry
+from evals.registry import EvaluatorSpec
 
 
 @dataclass(frozen=True)
@@ -47,12 +35,17 @@ class FilterOptions:
     last_day: date | None
 
 
-def evaluator_prefixes(cols: frozenset[str]) -> dict[Evaluator, str]:
-    """Which column prefix each evaluator has in `conversation_evaluations` (short or full
-    name); evaluators without a `<prefix>_score` column are left out."""
+def evaluators() -> tuple[EvaluatorSpec, ...]:
+    """The evaluators the marts pivot into columns, from the registry (in its order)."""
+    return registry.specs()
+
+
+def evaluator_prefixes(cols: frozenset[str]) -> dict[EvaluatorSpec, str]:
+    """Which column prefix each evaluator has in `conversation_evaluations` (its registry
+    prefix or full name); evaluators without a `<prefix>_score` column are left out."""
     found = {}
-    for ev in EVALUATORS:
-        prefix = next((p for p in (ev.short, ev.name) if f"{p}_score" in cols), None)
+    for ev in evaluators():
+        prefix = next((p for p in (ev.prefix, ev.name) if f"{p}_score" in cols), None)
         if prefix:
             found[ev] = prefix
     return found
@@ -159,9 +152,9 @@ def stage_evaluations(snapshot: Snapshot, filters: Filters) -> Result:
     prefixes = evaluator_prefixes(cols)
     where = clause(filters, cols, prefix="c.")
     per_evaluator = "".join(
-        f", avg(c.{p}_score) as {ev.short}_score"
+        f", avg(c.{p}_score) as {ev.prefix}_score"
         f", avg(case when c.{p}_passed then 1.0 else 0.0 end) filter (where c.{p}_passed is not null)"
-        f" as {ev.short}_pass_rate"
+        f" as {ev.prefix}_pass_rate"
         for ev, p in prefixes.items()
     )
     return _run(
@@ -294,6 +287,8 @@ def conversations(
         where = where.and_("failed_any_evaluator")
     if search:
         text = "array_to_string(list_transform(turns, lambda t: t.text), ' ')" if "turns" in cols else "''"
+        if "ai_evaluation_consent" in cols:  # a declined customer's text is not searchable either
+            text = f"case when ai_evaluation_consent then {text} else '' end"
         ids = [c for c in ("conversation_id", "journey_id", "customer_id") if c in cols]
         haystack = " || ' ' || ".join([*(f"coalesce({c}, '')" for c in ids), text])
         where = where.and_(f"({haystack}) ilike ?", f"%{search}%")
@@ -303,6 +298,8 @@ def conversations(
         c
         for c in (
             "outcome",
+            "ai_evaluation_consent",
+            "transcript_kept",
             "started_at",
             "agent_type",
             "segment",
@@ -312,7 +309,7 @@ def conversations(
         )
         if c in cols
     ]
-    scores = "".join(f", {p}_score as {ev.short}_score" for ev, p in prefixes.items())
+    scores = "".join(f", {p}_score as {ev.prefix}_score" for ev, p in prefixes.items())
     return _run(
         snapshot,
         where,

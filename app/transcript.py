@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import queries
 from app.formatting import escape_markdown, score
+from evals.registry import EvaluatorSpec
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,19 @@ def _fact(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, pd.Timestamp) else str(value)
 
 
-def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) -> None:
+def _is_false(row: pd.Series, column: str) -> bool:
+    """The column holds false (not true, null or absent: an older snapshot lacks it)."""
+    value = row.get(column)
+    return value is not None and not pd.isna(value) and not bool(value)
+
+
+def render(
+    row: pd.Series, evaluators: Iterable[tuple[EvaluatorSpec, str]], *, show_declined: bool = False
+) -> None:
     """Show one conversation (a `conversation_evaluations` row): header facts, one card per
-    evaluator with score, status and reason, then the turns with evidence highlighted."""
+    evaluator with score, status and reason, then the turns with evidence highlighted. The turns
+    of a customer who declined AI evaluation are shown only with `show_declined` (the Compliance
+    page); a transcript removed for recording consent says so."""
     facts = [
         f"{label}: **{escape_markdown(_fact(row[col]))}**"
         for col, label in (
@@ -134,6 +144,12 @@ def render(row: pd.Series, evaluators: Iterable[tuple[queries.Evaluator, str]]) 
                 st.caption(f"Evidence: {where} {item.turn_index + 1}{quoted}{note}")
             if problem:
                 st.caption(f":orange[{problem}]")
+    if _is_false(row, "transcript_kept"):
+        st.info("The transcript was not kept: the customer declined recording (docs/privacy.md).")
+        return
+    if _is_false(row, "ai_evaluation_consent") and not show_declined:
+        st.info("The customer declined AI evaluation: the transcript is shown on the Compliance page only.")
+        return
     turns = _turns(row.get("turns"))
     if not turns:
         st.info("This conversation has no transcript in the snapshot.")

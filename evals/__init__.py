@@ -20,7 +20,8 @@ from evals.evaluators import (
     evaluate,
 )
 from evals.llm import JudgeConfig, JudgeConfigError, LLMJudge
-from evals.scorer import ENGINES, EVALUATOR_NAMES, Scorer
+from evals.registry import EVALUATOR_NAMES
+from evals.scorer import ENGINES, Scorer
 from evals.types import (
     EngineStats,
     EvalResult,

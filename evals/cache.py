@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -32,14 +31,6 @@ create table if not exists judge_cache (
     created_at text not null
 )
 """
-
-
-def default_cache_path() -> Path:
-    """`$JOURNEYS_LLM_CACHE`, else `$XDG_CACHE_HOME/journeys/llm_judge.sqlite`."""
-    if configured := os.environ.get("JOURNEYS_LLM_CACHE"):
-        return Path(configured).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "journeys" / "llm_judge.sqlite"
 
 
 def sha256(text: str) -> str:

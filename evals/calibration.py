@@ -33,6 +33,7 @@ import numpy as np
 from evals import baselines
 from evals.devsets import CalibrationDataError, Dialogue, default_paths, load_sets
 from evals.metrics import auroc_of, spearman
+from evals.registry import RETENTION
 from evals.scorer import Scorer
 from evals.training import (
     DATA_DIR,
@@ -48,7 +49,6 @@ from evals.training import (
     satisfaction_label,
 )
 
-RETENTION = "customer_agent_context_retention"
 RESAMPLES = 1000
 SEED = 0
 CONFIDENCE = 0.95

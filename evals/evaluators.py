@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, overload
 
+from evals import registry
 from evals.analysis import ContextLike
 from evals.llm import JudgeConfig, LLMJudge
 from evals.scorer import DEFAULT_THRESHOLD, Scorer, Thresholds
@@ -58,19 +59,19 @@ class Evaluator:
 class ConversationResolution(Evaluator):
     """Did the customer get what they came for in this conversation?"""
 
-    name = "conversation_resolution"
+    name = registry.RESOLUTION
 
 
 class CustomerAgentConversationQuality(Evaluator):
     """How well did the agent handle the conversation (a 1-5 rating mapped to [0, 1])?"""
 
-    name = "customer_agent_conversation_quality"
+    name = registry.QUALITY
 
 
 class CustomerAgentContextRetention(Evaluator):
     """Did the agent keep what the customer already said, here and in earlier stages?"""
 
-    name = "customer_agent_context_retention"
+    name = registry.RETENTION
 
 
 @overload

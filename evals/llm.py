@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -22,8 +21,10 @@ import openai
 import pydantic
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from evals import registry
 from evals.analysis import ContextLike, is_transcript
-from evals.cache import CachedVerdict, JudgeCache, cache_key, default_cache_path
+from evals.cache import CachedVerdict, JudgeCache, cache_key
+from evals.config import EvalsConfig, JudgeConfigError, default_cache_path
 from evals.rubrics import Rubric, load_rubric
 from evals.scrub import scrub_secrets
 from evals.types import (
@@ -44,25 +45,12 @@ ENGINE = "llm"
 logger = logging.getLogger(__name__)
 
 
-class JudgeConfigError(ValueError):
-    """The judge is not configured well enough to make a call; the message says what to set."""
-
-
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise JudgeConfigError(f"{name}={value!r} is not a number") from None
-
-
 @dataclass(frozen=True)
 class JudgeConfig:
-    """How to reach the judge. `from_env()` reads OPENAI_BASE_URL, OPENAI_API_KEY,
-    JOURNEYS_JUDGE_MODEL, JOURNEYS_JUDGE_TIMEOUT, JOURNEYS_JUDGE_MAX_RETRIES,
-    JOURNEYS_JUDGE_CONCURRENCY, JOURNEYS_LLM_CACHE and JOURNEYS_HYBRID_CONFIDENCE.
+    """How to reach the judge. `from_env()` takes what the environment sets from
+    `evals.config.EvalsConfig` (OPENAI_BASE_URL, OPENAI_API_KEY, JOURNEYS_JUDGE_MODEL,
+    JOURNEYS_JUDGE_TIMEOUT, JOURNEYS_JUDGE_MAX_RETRIES, JOURNEYS_JUDGE_CONCURRENCY,
+    JOURNEYS_LLM_CACHE and JOURNEYS_HYBRID_CONFIDENCE), the defaults below for the rest.
 
     `cache_path=None` disables the cache. `hybrid_confidence`: the hybrid engine sends a
     conversation to the judge when the local verdict's confidence is below it."""
@@ -80,14 +68,16 @@ class JudgeConfig:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> JudgeConfig:
+        env = EvalsConfig.from_env()
         config = cls(
-            model=os.environ.get("JOURNEYS_JUDGE_MODEL") or cls.model,
-            base_url=os.environ.get("OPENAI_BASE_URL") or None,
-            api_key=os.environ.get("OPENAI_API_KEY") or None,
-            timeout_s=_env_number("JOURNEYS_JUDGE_TIMEOUT", cls.timeout_s),
-            max_retries=int(_env_number("JOURNEYS_JUDGE_MAX_RETRIES", cls.max_retries)),
-            concurrency=int(_env_number("JOURNEYS_JUDGE_CONCURRENCY", cls.concurrency)),
-            hybrid_confidence=_env_number("JOURNEYS_HYBRID_CONFIDENCE", cls.hybrid_confidence),
+            model=env.judge_model or cls.model,
+            base_url=env.base_url,
+            api_key=env.api_key,
+            timeout_s=cls.timeout_s if env.judge_timeout_s is None else env.judge_timeout_s,
+            max_retries=cls.max_retries if env.judge_max_retries is None else int(env.judge_max_retries),
+            concurrency=cls.concurrency if env.judge_concurrency is None else int(env.judge_concurrency),
+            hybrid_confidence=cls.hybrid_confidence if env.hybrid_confidence is None else env.hybrid_confidence,
+            cache_path=env.cache_path,
         )
         return replace(config, **overrides)
 
@@ -168,7 +158,7 @@ def render_context(context: ContextLike) -> str:
 
 def build_prompt(evaluator: str, turns: tuple[Turn, ...], context: ContextLike) -> str:
     parts = []
-    if evaluator == "customer_agent_context_retention":
+    if registry.spec(evaluator).reads_context:
         rendered = render_context(context)
         parts.append(
             f"EARLIER CONTEXT (before this conversation):\n{rendered}"

@@ -7,17 +7,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Self
 
+from evals import registry
 from evals.analysis import ContextLike, analyse, read_context
 from evals.hybrid import hybrid_results
 from evals.llm import JudgeConfig, LLMJudge
-from evals.local import local_verdicts
+from evals.local.engine import local_verdicts
 from evals.types import ConversationLike, EngineStats, EvalResult, normalize_conversation
 
-EVALUATOR_NAMES: tuple[str, ...] = (
-    "conversation_resolution",
-    "customer_agent_conversation_quality",
-    "customer_agent_context_retention",
-)
 ENGINES: tuple[str, ...] = ("local", "llm", "hybrid")
 DEFAULT_THRESHOLD = 0.5
 
@@ -26,23 +22,24 @@ Thresholds = float | Mapping[str, float] | None
 
 
 def resolve_names(evaluators: EvaluatorNames) -> tuple[str, ...]:
-    """Validate evaluator names; None means all three, in the canonical order."""
+    """Validate evaluator names; None means every registered one, in the canonical order."""
+    known = registry.names()
     if evaluators is None:
-        return EVALUATOR_NAMES
+        return known
     names = (evaluators,) if isinstance(evaluators, str) else tuple(evaluators)
-    unknown = [n for n in names if n not in EVALUATOR_NAMES]
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
-        raise ValueError(f"unknown evaluator(s) {unknown or names!r}; known: {', '.join(EVALUATOR_NAMES)}")
+        raise ValueError(f"unknown evaluator(s) {unknown or names!r}; known: {', '.join(known)}")
     return tuple(dict.fromkeys(names))
 
 
 def resolve_thresholds(thresholds: Thresholds) -> dict[str, float]:
     if thresholds is None or isinstance(thresholds, (int, float)):
         value = DEFAULT_THRESHOLD if thresholds is None else float(thresholds)
-        resolved = {name: value for name in EVALUATOR_NAMES}
+        resolved = {name: value for name in registry.names()}
     else:
         resolve_names(list(thresholds))
-        resolved = {name: float(thresholds.get(name, DEFAULT_THRESHOLD)) for name in EVALUATOR_NAMES}
+        resolved = {name: float(thresholds.get(name, DEFAULT_THRESHOLD)) for name in registry.names()}
     bad = {n: v for n, v in resolved.items() if not 0.0 <= v <= 1.0}
     if bad:
         raise ValueError(f"thresholds must be in [0, 1], got {bad}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import urllib.request
 import uuid
@@ -23,8 +22,8 @@ WEBHOOK_BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0)
 logger = logging.getLogger(__name__)
 
 
-def alerts_file(settings: Settings | None = None) -> Path:
-    return (settings or Settings.from_env()).data_dir / "alerts" / "alerts.jsonl"
+def alerts_file(settings: Settings) -> Path:
+    return settings.data_dir / "alerts" / "alerts.jsonl"
 
 
 def _now() -> str:
@@ -81,18 +80,16 @@ def deliver(
 def send_alert(
     alert: dict[str, Any],
     *,
-    path: Path | None = None,
-    webhook: str | None = None,
+    path: Path,
+    webhook: str,
     log: logging.Logger = logger,
     **delivery: Any,
 ) -> dict[str, Any]:
-    """Record the alert, then post it to JOURNEYS_ALERT_WEBHOOK if set.
+    """Record the alert in `path`, then post it to `webhook` (JOURNEYS_ALERT_WEBHOOK) if set.
 
     The record is written before any delivery is tried, so a webhook outage (or a process killed
     while retrying) never loses the alert. The delivery outcome follows as its own line, naming
     the alert's `id`. `delivery` passes `backoff_s`, `timeout_s` and `sleep` to `deliver`."""
-    webhook = webhook if webhook is not None else os.environ.get("JOURNEYS_ALERT_WEBHOOK")
-    path = path or alerts_file()
     record = {
         "at": _now(),
         "id": uuid.uuid4().hex,

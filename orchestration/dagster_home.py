@@ -27,6 +27,7 @@ def ensure_dagster_home(settings: Settings) -> Path:
     """Use $DAGSTER_HOME if the user set one, writing the repo's instance settings there only if
     it has no dagster.yaml of its own (without one the warehouse pool would have no limit);
     otherwise $JOURNEYS_DATA_DIR/dagster_home with the repo's settings."""
+    # DAGSTER_HOME is Dagster's own variable (its instance reads it), not a platform setting.
     if os.environ.get("DAGSTER_HOME"):
         home = Path(os.environ["DAGSTER_HOME"])
         home.mkdir(parents=True, exist_ok=True)

@@ -22,11 +22,10 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from orchestration.journey_map import JourneyMap
@@ -74,17 +73,6 @@ class QualityResult:
             "conversation_ids": self.conversation_ids,
             "source_files": self.source_files,
         }
-
-
-def validate_day(
-    con: duckdb.DuckDBPyConnection, day: date, journey_map: JourneyMap, *, tolerance: int = 0
-) -> list[QualityResult]:
-    """Run every gate over one day of raw.conversations (the transcript is not checked, so it
-    is not read)."""
-    conversations = con.execute(
-        "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
-    ).df()
-    return validate_conversations(conversations, journey_map, tolerance=tolerance)
 
 
 def validate_conversations(

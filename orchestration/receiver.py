@@ -48,6 +48,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestration.ingest.otlp_json import NotOtlpJson, json_request_line, request_to_json_line, span_count
+from orchestration.ingest.otlp_values import NestingTooDeep
 from orchestration.receiver_auth import authorized
 from orchestration.receiver_batch import LandingBatcher, recover
 from orchestration.receiver_limits import Admission
@@ -159,7 +160,10 @@ def _decode(body: bytes, encoding: str, content_type: str, limit: int) -> tuple[
         raise _Rejected(
             400, INVALID_ARGUMENT, f"body is not a protobuf ExportTraceServiceRequest: {exc}"
         ) from exc
-    return request_to_json_line(request), span_count(request)
+    try:
+        return request_to_json_line(request), span_count(request)
+    except NestingTooDeep as exc:
+        raise _Rejected(400, INVALID_ARGUMENT, str(exc)) from exc
 
 
 def create_app(

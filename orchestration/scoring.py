@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 import zlib
 from collections import Counter, defaultdict
@@ -23,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from statistics import fmean
 from typing import Any
 
@@ -30,7 +30,6 @@ import duckdb
 import pyarrow as pa
 
 from evals import (
-    EVALUATOR_NAMES,
     BatchItem,
     BatchResult,
     EngineStats,
@@ -39,36 +38,21 @@ from evals import (
     evaluate_batch,
 )
 from evals.scorer import resolve_names
+from evals.types import NOT_APPLICABLE
+from orchestration.ingest.consent import CONSENT_DEFAULTS
 from orchestration.ingest.decode_pool import usable_cores
+from orchestration.raw_tables import EVALUATIONS, RAW_SCHEMA
 from orchestration.serving import MARTS_SCHEMA
 from orchestration.settings import Settings
-from orchestration.warehouse import RAW_SCHEMA, replace_partition
+from orchestration.warehouse import replace_partition
 
-ENGINE_ENV = "JOURNEYS_EVAL_ENGINE"
 # The local engine is pure Python: one core scores about 2,000 conversations a second, and a
 # worker process takes about a second to start (importing evals). Below this many conversations
 # a day is scored in this process.
 PARALLEL_MIN_CONVERSATIONS = 2000
+# raw.evaluations.reason of a conversation whose customer declined AI evaluation.
+CONSENT_REASON = "consent"
 _ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
-
-_EVALUATION_SCHEMA = pa.schema(
-    [
-        ("conversation_id", pa.string()),
-        ("evaluator", pa.string()),
-        ("score", pa.float64()),
-        ("passed", pa.bool_()),
-        ("status", pa.string()),
-        ("reason", pa.string()),
-        ("evidence", pa.string()),
-        ("engine", pa.string()),
-        ("rubric_version", pa.string()),
-        ("latency_ms", pa.float64()),
-        ("evaluated_at", pa.timestamp("us")),
-        ("partition_date", pa.date32()),
-        ("decided_by", pa.string()),
-    ]
-)
-
 
 @dataclass
 class ScoringReport:
@@ -80,6 +64,9 @@ class ScoringReport:
     cohort_week: str | None
     segment: str | None
     conversations: int = 0
+    declined_consent: int = 0  # of `conversations`, customers who declined AI evaluation
+    # of `conversations`, not re-scored: transcript removed for recording consent (evaluations kept)
+    transcripts_not_kept: int = 0
     rows_written: int = 0
     status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     mean_scores: dict[str, float | None] = field(default_factory=dict)
@@ -99,6 +86,8 @@ class ScoringReport:
         total.last_day = reports[-1].last_day or reports[-1].day
         for report in reports:
             total.conversations += report.conversations
+            total.declined_consent += report.declined_consent
+            total.transcripts_not_kept += report.transcripts_not_kept
             total.rows_written += report.rows_written
             total.stats.merge(report.stats)
         for name in first.evaluators:
@@ -128,6 +117,8 @@ class ScoringReport:
             "partition": self.partitions,
             "engine": self.engine,
             "conversations": self.conversations,
+            "declined_consent": self.declined_consent,
+            "transcripts_not_kept": self.transcripts_not_kept,
             "rows_written": self.rows_written,
             "scope": self._scope(),
         }
@@ -185,18 +176,13 @@ def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
     return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
 
 
-def _judge_config(engine: str, judge: JudgeConfig | None) -> JudgeConfig | None:
+def judge_config(engine: str, cache_path: Path) -> JudgeConfig | None:
+    """How to reach the judge for `engine` (None for the local engine, which calls none): the
+    evaluator library's configuration, with the verdict cache at the platform's `cache_path`
+    (`Settings.llm_cache`)."""
     if engine == "local":
         return None
-    if judge is not None:
-        return judge
-    # The verdict cache lives with the rest of the platform's state unless configured.
-    overrides = (
-        {}
-        if os.environ.get("JOURNEYS_LLM_CACHE")
-        else {"cache_path": Settings.from_env().data_dir / "llm_judge_cache.sqlite"}
-    )
-    return JudgeConfig.from_env(**overrides)
+    return JudgeConfig.from_env(cache_path=cache_path)
 
 
 def _records(
@@ -252,9 +238,17 @@ def _cohort_records(
 
 
 def _day_conversations(
-    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None
+    con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None, consent_default: bool
 ) -> list[dict[str, Any]]:
-    query, params = _cohort_query("c.conversation_id, c.journey_id, c.started_at, c.turns", day, cohort_week, segment)
+    """The conversations to score, with their effective `ai_evaluation` consent (raw.customer_consent)."""
+    columns = (
+        "c.conversation_id, c.journey_id, c.started_at, c.turns, "
+        f"coalesce((select cc.ai_evaluation from {RAW_SCHEMA}.customer_consent cc"
+        f" where cc.conversation_id = c.conversation_id), {str(consent_default).lower()}) as ai_evaluation"
+    )
+    query, params = _cohort_query(columns, day, cohort_week, segment)
+    # A transcript removed for recording consent (transcript_retention.py) is not re-scored.
+    query += " and coalesce(c.transcript_kept, true)"
     return _cohort_records(con, query + " order by c.started_at, c.conversation_id", params)
 
 
@@ -273,10 +267,12 @@ def _check_cohort_week(cohort_week: str | None) -> None:
 
 
 def _earlier_transcripts(
-    con: duckdb.DuckDBPyConnection, conversations: list[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection, conversations: list[dict[str, Any]], *, without_declined: bool
 ) -> dict[str, list[list[dict[str, Any]]]]:
     """conversation_id -> transcripts of the same journey's conversations that ended before it
-    started (oldest first), from any partition."""
+    started (oldest first), from any partition. `without_declined` leaves out those whose customer
+    declined AI evaluation (raw.customer_consent): their text must never reach a judge, not even
+    as another conversation's context."""
     journeys = sorted({c["journey_id"] for c in conversations if c["journey_id"] is not None})
     if not journeys:
         return {}
@@ -287,7 +283,9 @@ def _earlier_transcripts(
             f"""
             select e.journey_id, e.conversation_id, e.started_at, coalesce(e.ended_at, e.started_at) as ended_at, e.turns
             from {RAW_SCHEMA}.conversations as e
+            left join {RAW_SCHEMA}.customer_consent as cc on cc.conversation_id = e.conversation_id
             where e.journey_id in (select journey_id from _scoring_journeys)
+                and not ({str(without_declined).lower()} and cc.ai_evaluation is not distinct from false)
             order by e.journey_id, e.started_at, e.conversation_id
             """,
         )
@@ -333,7 +331,7 @@ def _rows(conversations: list[dict[str, Any]], results: list[dict[str, EvalResul
         for conversation, by_name in zip(conversations, results, strict=True)
         for name, result in by_name.items()
     ]
-    return pa.Table.from_pylist(records, schema=_EVALUATION_SCHEMA)
+    return EVALUATIONS.rows(records)
 
 
 def _evaluate_local(items: list[BatchItem], names: tuple[str, ...]) -> BatchResult:
@@ -365,6 +363,49 @@ def _evaluate_in_workers(
     return BatchResult(results, stats)
 
 
+def _evaluate(
+    con: duckdb.DuckDBPyConnection,
+    conversations: list[dict[str, Any]],
+    names: Sequence[str],
+    engine: str,
+    judge: JudgeConfig | None,
+    progress: bool,
+    workers: int | None,
+) -> BatchResult:
+    earlier = _earlier_transcripts(con, conversations, without_declined=engine != "local")
+    items = [
+        BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
+        for c in conversations
+    ]
+    if workers is None:
+        workers = usable_cores() if len(items) >= PARALLEL_MIN_CONVERSATIONS else 1
+    if engine == "local" and workers > 1:
+        return _evaluate_in_workers(items, [c["journey_id"] for c in conversations], tuple(names), workers)
+    # The judge engines wait on HTTP, which the judge's own thread pool already overlaps.
+    return evaluate_batch(items, names, engine=engine, judge=judge, progress=progress)
+
+
+def _declined_rows(conversations: list[dict[str, Any]], names: Sequence[str], day: date) -> pa.Table:
+    """`not_applicable` rows, reason `consent`, for conversations whose customer declined AI evaluation."""
+    evaluated_at = datetime.now(UTC).replace(tzinfo=None)
+    records = [
+        {
+            "conversation_id": c["conversation_id"],
+            "evaluator": name,
+            "status": NOT_APPLICABLE,
+            "reason": CONSENT_REASON,
+            "evidence": "[]",
+            "engine": "none",
+            "decided_by": "local",
+            "evaluated_at": evaluated_at,
+            "partition_date": day,
+        }
+        for c in conversations
+        for name in names
+    ]
+    return EVALUATIONS.rows(records)
+
+
 def score_partition(
     con: duckdb.DuckDBPyConnection,
     day: date,
@@ -376,36 +417,42 @@ def score_partition(
     judge: JudgeConfig | None = None,
     progress: bool = False,
     workers: int | None = None,
+    settings: Settings | None = None,
 ) -> ScoringReport:
     """Score the conversations of one partition and replace their rows in `raw.evaluations`.
 
-    `engine` defaults to `$JOURNEYS_EVAL_ENGINE` (else `local`); `evaluators` to all three;
-    `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
-    cohort's conversations; `judge` configures the LLM judge (default: from the environment,
-    with the verdict cache in the data directory). The local engine scores a large day in
+    `engine` defaults to `settings.eval_engine` (JOURNEYS_EVAL_ENGINE); `evaluators` to all
+    three; `cohort_week` ('YYYY-Www') and `segment` restrict the run, and the replacement, to that
+    cohort's conversations; `judge` configures the LLM judge (default: `judge_config`, with the
+    verdict cache at `settings.llm_cache`). `settings` defaults to `Settings.from_env()`. The local engine scores a large day in
     `workers` processes (default: one per usable core from PARALLEL_MIN_CONVERSATIONS
     conversations up); the rows are the same as scoring it in this process."""
-    engine = engine or os.environ.get(ENGINE_ENV) or "local"
-    names = resolve_names(evaluators) if evaluators is not None else EVALUATOR_NAMES
+    settings = settings or Settings.from_env()
+    engine = engine or settings.eval_engine
+    judge = judge or judge_config(engine, settings.llm_cache)
+    names = resolve_names(evaluators)
     _check_cohort_week(cohort_week)
     report = ScoringReport(day, engine, names, cohort_week, segment)
 
-    conversations = _day_conversations(con, day, cohort_week, segment)
-    earlier = _earlier_transcripts(con, conversations)
-    items = [
-        BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
-        for c in conversations
-    ]
-    if workers is None:
-        workers = usable_cores() if len(items) >= PARALLEL_MIN_CONVERSATIONS else 1
-    if engine == "local" and workers > 1:
-        batch = _evaluate_in_workers(items, [c["journey_id"] for c in conversations], names, workers)
-    else:  # the judge engines wait on HTTP, which the judge's own thread pool already overlaps
-        batch = evaluate_batch(items, names, engine=engine, judge=_judge_config(engine, judge), progress=progress)
-    rows = _rows(conversations, batch.results, day)
+    conversations = _day_conversations(con, day, cohort_week, segment, CONSENT_DEFAULTS[settings.consent_default])
+    # A customer who declined AI evaluation: never sent to the judge, whatever the engine; scored
+    # by the local engine or marked not_applicable with the reason `consent` (JOURNEYS_DECLINED_EVALUATION).
+    allowed = [c for c in conversations if c["ai_evaluation"]]
+    declined = [c for c in conversations if not c["ai_evaluation"]]
+    batch = _evaluate(con, allowed, names, engine, judge, progress, workers)
+    if declined and settings.declined_evaluation == "local":
+        declined_batch = _evaluate(con, declined, names, "local", None, progress, workers)
+        rows = pa.concat_tables([_rows(allowed, batch.results, day), _rows(declined, declined_batch.results, day)])
+    else:
+        declined_batch = None
+        rows = pa.concat_tables([_rows(allowed, batch.results, day), _declined_rows(declined, names, day)])
+    conversations = allowed + declined
 
     evaluator_list = ", ".join(f"'{n}'" for n in names)  # names are validated: safe to inline
-    predicate = f"and evaluator in ({evaluator_list})"
+    predicate = (
+        f"and evaluator in ({evaluator_list}) and conversation_id not in (select conversation_id"
+        f" from {RAW_SCHEMA}.conversations where partition_date = '{day.isoformat()}' and transcript_kept = false)"
+    )
     scoped = cohort_week is not None or segment is not None
     if scoped:
         con.register(
@@ -418,11 +465,17 @@ def score_partition(
         if scoped:
             con.unregister("_scoring_scope")
 
-    report.conversations = len(conversations)
+    query, params = _cohort_query("count(*)", day, cohort_week, segment)
+    report.transcripts_not_kept = con.execute(query + " and c.transcript_kept = false", params).fetchall()[0][0]
+    report.conversations = len(conversations) + report.transcripts_not_kept
+    report.declined_consent = len(declined)
     report.stats = batch.stats
     scores: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for by_name in batch.results:
+    if declined_batch is None and declined:
+        for name in names:
+            counts[name][NOT_APPLICABLE] += len(declined)
+    for by_name in [*batch.results, *(declined_batch.results if declined_batch else [])]:
         for name, result in by_name.items():
             counts[name][result.status] += 1
             if result.score is not None:

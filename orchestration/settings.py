@@ -1,14 +1,32 @@
-"""Where the platform keeps its state, read from the environment (see `.env.example`)."""
+"""The platform's settings, read from the environment in one place (see `.env.example`).
+
+Everything in `orchestration/` and `app/` takes its settings from a `Settings` object: the Dagster
+definitions build their resources and schedule from one (`orchestration/definitions.py`). The
+entry points (the `journeys` commands that start other processes, and the Dagster code location
+when it loads) export it once with `Settings.export()` for child processes such as dbt, whose
+profile reads `env_var('JOURNEYS_WAREHOUSE')`. The evaluator library keeps its own small
+configuration (`evals/config.py`), since it imports nothing from here."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _daily_at(value: str) -> time:
+    """`HH:MM` (UTC) as a time of day."""
+    try:
+        hour, minute = (int(part) for part in value.split(":"))
+    except ValueError as exc:
+        raise ValueError(f"JOURNEYS_DAILY_AT must be HH:MM, got {value!r}") from exc
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ValueError(f"JOURNEYS_DAILY_AT must be a time of day, got {value!r}")
+    return time(hour, minute)
 
 
 def _optional_path(name: str) -> Path | None:
@@ -29,6 +47,30 @@ def _rate(name: str, default: float) -> float:
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"{name}={value!r} must be a number between 0 and 1")
     return rate
+
+
+def _location(name: str, default: Path) -> str:
+    """A local path (resolved like the others) or an object-storage URI such as s3a://bucket/lake."""
+    value = os.environ.get(name, "")
+    return value if "://" in value else str(_path(name, default))
+
+
+def spark_warehouse_dir(data_dir: str | Path) -> Path:
+    """Where Spark keeps the tables dbt builds: the spark target of dbt_project/profiles.yml
+    puts it there, beside its Derby metastore."""
+    return Path(data_dir) / "spark" / "warehouse"
+
+
+# Where dbt builds the marts. Not the evaluator engine (JOURNEYS_EVAL_ENGINE); the first is the default.
+WAREHOUSE_ENGINES = ("duckdb", "spark")
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """The variable's value, one of `allowed` (the first is the default)."""
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -82,16 +124,29 @@ class Settings:
     # The dashboard's sign-in (docs/access.md); read by the app alone, so not exported.
     app_password: str = field(repr=False)  # "" when the dashboard has no shared password
     app_roles: Path | None  # the role file mapping OIDC e-mails and groups to roles
+    llm_cache: Path  # the LLM judge's verdict cache (default: in the data directory)
+    warehouse_engine: str  # where dbt builds the marts: duckdb | spark
+    lake_dir: str  # the raw layer as hive-partitioned Parquet (engine spark): a path or a URI
+    spark_master: str
+    daily_at: time = time(2, 0)  # the daily schedule's time of day, UTC
+    alert_webhook: str = field(default="", repr=False)  # "" = alerts are only written to disk
     receiver: ReceiverSettings = ReceiverSettings()
+    pii_default_region: str = "US"  # phonenumbers' region for numbers without a country code
+    consent_default: str = "allow"  # effective consent without a stated decision: allow | deny
+    declined_evaluation: str = "not_applicable"  # ai_evaluation declined: not_applicable | local
 
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
 
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        return spark_warehouse_dir(self.data_dir)
+
     def export(self) -> None:
-        """Write the resolved values back to the environment, so that Dagster's `EnvVar`
-        resources, dbt's `env_var()` and child processes (dagster dev, streamlit) all see the
-        same absolute paths whatever their working directory."""
+        """Write the resolved values to the environment, for the child processes an entry point
+        starts (dbt, whose profile reads `env_var()`, dagster dev, streamlit): they all see the
+        same absolute paths whatever their working directory. Each entry point calls it once."""
         os.environ.update(self.as_env())
 
     def as_env(self) -> dict[str, str]:
@@ -109,7 +164,16 @@ class Settings:
             "JOURNEYS_BENCH_DIR": str(self.bench_dir),
             "JOURNEYS_MAX_RUN_SECONDS": str(self.max_run_seconds),
             "JOURNEYS_MAX_JUDGE_FAILURE_RATE": str(self.max_judge_failure_rate),
+            "JOURNEYS_LLM_CACHE": str(self.llm_cache),
+            "JOURNEYS_DAILY_AT": self.daily_at.strftime("%H:%M"),
+            "JOURNEYS_ALERT_WEBHOOK": self.alert_webhook,
+            "JOURNEYS_WAREHOUSE_ENGINE": self.warehouse_engine,
+            "JOURNEYS_LAKE_DIR": self.lake_dir,
+            "JOURNEYS_SPARK_MASTER": self.spark_master,
             **self.receiver.as_env(),
+            "JOURNEYS_PII_DEFAULT_REGION": self.pii_default_region,
+            "JOURNEYS_CONSENT_DEFAULT": self.consent_default,
+            "JOURNEYS_DECLINED_EVALUATION": self.declined_evaluation,
         }
 
     @classmethod
@@ -132,7 +196,16 @@ class Settings:
             max_judge_failure_rate=_rate("JOURNEYS_MAX_JUDGE_FAILURE_RATE", 0.05),
             app_password=os.environ.get("JOURNEYS_APP_PASSWORD", ""),
             app_roles=_optional_path("JOURNEYS_APP_ROLES"),
+            llm_cache=_path("JOURNEYS_LLM_CACHE", data_dir / "llm_judge_cache.sqlite"),
+            daily_at=_daily_at(os.environ.get("JOURNEYS_DAILY_AT", "02:00")),
+            alert_webhook=os.environ.get("JOURNEYS_ALERT_WEBHOOK", ""),
             receiver=ReceiverSettings.from_env(),
+            pii_default_region=os.environ.get("JOURNEYS_PII_DEFAULT_REGION", "US"),
+            consent_default=_choice("JOURNEYS_CONSENT_DEFAULT", ("allow", "deny")),
+            declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
+            warehouse_engine=_choice("JOURNEYS_WAREHOUSE_ENGINE", WAREHOUSE_ENGINES),
+            lake_dir=_location("JOURNEYS_LAKE_DIR", data_dir / "lake"),
+            spark_master=os.environ.get("JOURNEYS_SPARK_MASTER", "local[*]"),
         )
 
 

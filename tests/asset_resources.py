@@ -24,7 +24,7 @@ def asset_resources(data: Path) -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": WarehouseResource(path=str(data / "warehouse.duckdb")),
         "landing": LandingResource(directory=str(data / "landing")),
-        "evaluator": EvaluatorResource(engine="local"),
+        "evaluator": EvaluatorResource(engine="local", judge_cache=str(data / "judge.sqlite")),
         "journey_map_file": JourneyMapResource(path=str(JOURNEY_MAP)),
         "quality_gate": QualityGateResource(tolerance=0),
     }

@@ -78,3 +78,20 @@ if result is not None:
                 stages[["stage", "conversations", *pii_types, "conversations_redacted", *consent]],
                 key=f"compliance-{journey}",
             )
+
+st.subheader("Consent by stage and channel")
+consent_rows = widgets.mart_rows(snapshot, "consent_compliance", filters, "Consent by stage and channel")
+if consent_rows is not None and not consent_rows.frame.empty:
+    frame = consent_rows.frame
+    gaps = int(frame["propagation_gaps"].sum())
+    tiles = st.columns(4)
+    tiles[0].metric("AI evaluation declined", count(int(frame["ai_evaluation_declined"].sum())))
+    tiles[1].metric("Recording declined", count(int(frame["recording_declined"].sum())))
+    tiles[2].metric("Transcripts not kept", count(int(frame["transcripts_not_kept"].sum())))
+    tiles[3].metric(
+        "Propagation gaps", count(gaps), help="Judged by an LLM or transcript kept although consent forbade it; must be 0."
+    )
+    if gaps:
+        st.error(f"{count(gaps)} conversation(s) judged or kept although consent forbade it: see consent_compliance.")
+    st.caption("Where each decision was stated, inherited from an earlier conversation, or defaulted.")
+    widgets.table(frame, key="consent-table")

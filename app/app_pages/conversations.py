@@ -55,6 +55,13 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
         )
     else:
         st.markdown(f"**{count(len(frame))} conversations**")
+    if "ai_evaluation_consent" in frame.columns:
+        declined = int(frame["ai_evaluation_consent"].eq(False).sum())
+        if declined:
+            st.caption(
+                f"{count(declined)} of these conversations are of customers who declined AI evaluation: "
+                "not scored by the judge, and their transcripts are shown on the Compliance page only."
+            )
     widgets.table(frame, key="conversation-table")
     widgets.filter_note(result.clause)
 

@@ -53,9 +53,9 @@ def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: 
     st.markdown("**Evaluator signal at this stage** (vs the journey's other stages)")
     gaps: dict[str, float] = {}
     columns = st.columns(2)
-    shown = [ev for ev in queries.EVALUATORS if f"{ev.short}_score" in signal.columns]
+    shown = [ev for ev in queries.evaluators() if f"{ev.prefix}_score" in signal.columns]
     for i, ev in enumerate(shown):
-        column = f"{ev.short}_score"
+        column = f"{ev.prefix}_score"
         weights = rest["conversations"].where(rest[column].notna(), 0)
         baseline = (rest[column].fillna(0) * weights).sum() / weights.sum() if weights.sum() else None
         value = here_row[column]

@@ -21,9 +21,9 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
     trend = queries.fail_rate_trend(snapshot, filters)
     widgets.filter_note(evaluations.clause)
     score_columns = {
-        f"{ev.short}_score": ev.label
-        for ev in queries.EVALUATORS
-        if f"{ev.short}_score" in evaluations.frame.columns
+        f"{ev.prefix}_score": ev.label
+        for ev in queries.evaluators()
+        if f"{ev.prefix}_score" in evaluations.frame.columns
     }
     if evaluations.frame.empty:
         st.warning("No evaluated conversations match the filters.")
@@ -78,9 +78,9 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
                 failing="1",
             )
         pass_rates = {
-            f"{ev.short}_pass_rate": f"{ev.label} pass rate"
-            for ev in queries.EVALUATORS
-            if f"{ev.short}_pass_rate" in stages.columns
+            f"{ev.prefix}_pass_rate": f"{ev.label} pass rate"
+            for ev in queries.evaluators()
+            if f"{ev.prefix}_pass_rate" in stages.columns
         }
         with st.expander("Per-stage figures"):
             widgets.table(

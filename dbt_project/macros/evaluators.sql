@@ -1,7 +1,8 @@
 {#
+    GENERATED from evals/registry.py by `python -m orchestration.dbt_evaluators`: do not edit.
     The evaluators whose verdicts the marts pivot into columns, keyed by the column prefix the
-    marts use (`resolution_score`, `quality_passed`, `context_retention_reason`, ...). The
-    names are those in raw.evaluations.evaluator (docs/architecture.md).
+    marts use (`resolution_score`, `quality_passed`, ...), in the registry's order. The names
+    are those in raw.evaluations.evaluator.
 #}
 {% macro evaluators() -%}
     {{ return({
@@ -9,13 +10,4 @@
         'quality': 'customer_agent_conversation_quality',
         'context_retention': 'customer_agent_context_retention',
     }) }}
-{%- endmacro %}
-
-
-{% macro judged_pass_rate(prefix) -%}
-    {#- Share of the rows the evaluator judged (status completed) that it passed; null when none. -#}
-    {{ rate(
-        "sum(case when " ~ prefix ~ "_status = 'completed' and " ~ prefix ~ "_passed then 1 else 0 end)",
-        "sum(case when " ~ prefix ~ "_status = 'completed' then 1 else 0 end)",
-    ) }}
 {%- endmacro %}

@@ -48,6 +48,11 @@
 
 
 {% macro clear_partition_window() -%}
+    {{ return(adapter.dispatch('clear_partition_window', 'journeys')()) }}
+{%- endmacro %}
+
+
+{% macro default__clear_partition_window() -%}
     {#-
         Pre-hook of the incremental models. delete+insert only replaces the partition_date
         values present in the new rows, so a day that lost all its rows upstream (a re-ingested
@@ -61,6 +66,11 @@
 
 
 {% macro daily_partitioned_config() -%}
+    {{ return(adapter.dispatch('daily_partitioned_config', 'journeys')()) }}
+{%- endmacro %}
+
+
+{% macro default__daily_partitioned_config() -%}
     {#-
         The config of a model that grows per day: incremental over the partition window,
         replacing whole partition_date values, the window cleared first (see above). Dagster

@@ -8,3 +8,12 @@
         else cast({{ numerator }} as {{ dbt.type_float() }}) / {{ denominator }}
     end
 {%- endmacro %}
+
+
+{% macro judged_pass_rate(prefix) -%}
+    {#- Share of the rows the evaluator judged (status completed) that it passed; null when none. -#}
+    {{ rate(
+        "sum(case when " ~ prefix ~ "_status = 'completed' and " ~ prefix ~ "_passed then 1 else 0 end)",
+        "sum(case when " ~ prefix ~ "_status = 'completed' then 1 else 0 end)",
+    ) }}
+{%- endmacro %}

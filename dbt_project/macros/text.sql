@@ -14,3 +14,12 @@
 {% macro integer_text(expression) -%}
     cast({{ expression }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{% macro text_literal(text) -%}
+    {#- A string literal holding `text`; engines escape a quote differently ('' or \'). -#}
+    {{ return(adapter.dispatch('text_literal', 'journeys')(text)) }}
+{%- endmacro %}
+
+{% macro default__text_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}

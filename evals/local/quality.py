@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from evals.analysis import ConversationAnalysis
 from evals.local.explain import explain
+from evals.local.inputs import LocalInputs
 from evals.local.model import shipped_model
 from evals.local.resolution import PASS_MARK
 from evals.local.signals import Reading
@@ -51,3 +52,13 @@ def score_quality(
         evidence += [e for e in retention.evidence if e.note.startswith(("re-ask", "possible"))][:2]
     confidence = _CLEAR if abs(rating - NEUTRAL_RATING) >= _CLEAR_DISTANCE else _UNSURE
     return completed(rating_to_score(rating), reason, evidence, confidence)
+
+
+def local_quality(inputs: LocalInputs, resolution: LocalVerdict, retention: LocalVerdict) -> LocalVerdict:
+    """The registry's local scorer for quality, which reads the resolution and retention verdicts."""
+    reading = inputs.reading
+    return (
+        score_quality(inputs.analysis, reading, resolution, retention)
+        if reading
+        else inputs.not_judgeable("quality")
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from evals.analysis import ConversationAnalysis
 from evals.local.explain import explain
+from evals.local.inputs import LocalInputs
 from evals.local.model import shipped_model
 from evals.local.signals import Reading
 from evals.local.verdict import LocalVerdict, completed
@@ -59,3 +60,9 @@ def score_resolution(a: ConversationAnalysis, reading: Reading) -> LocalVerdict:
     )
     confidence = _CLEAR if reacted and abs(score - PASS_MARK) >= _CLEAR_MARGIN else _UNSURE
     return completed(score, reason, evidence, confidence)
+
+
+def local_resolution(inputs: LocalInputs) -> LocalVerdict:
+    """The registry's local scorer for resolution."""
+    reading = inputs.reading
+    return score_resolution(inputs.analysis, reading) if reading else inputs.not_judgeable("resolution")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from math import prod
 
 from evals.analysis import DETAIL, ConversationAnalysis, ReAsk
+from evals.local.inputs import LocalInputs
 from evals.local.verdict import LocalVerdict, completed, not_applicable
 from evals.types import Evidence
 
@@ -100,3 +101,8 @@ def score_retention(a: ConversationAnalysis) -> LocalVerdict:
         reason += f"; the agent reused earlier details {len(a.carryovers)} time(s)." if a.carryovers else "."
         confidence = 0.8
     return completed(score, reason, evidence, confidence)
+
+
+def local_retention(inputs: LocalInputs) -> LocalVerdict:
+    """The registry's local scorer for retention (it needs no learned reading)."""
+    return score_retention(inputs.analysis)

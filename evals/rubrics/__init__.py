@@ -1,9 +1,9 @@
 """Versioned rubrics for the LLM judge.
 
 A rubric file is named `<name>.v<N>.md`; its stem is the version recorded with every score and
-used in the judge cache key, so changing a rubric means adding a new file and pointing
-`RUBRICS` at it (old scores keep saying which rubric produced them, and the cache never serves
-a verdict made under another rubric).
+used in the judge cache key, so changing a rubric means adding a new file and pointing the
+evaluator's `rubric` in `evals/registry.py` at it (old scores keep saying which rubric produced
+them, and the cache never serves a verdict made under another rubric).
 """
 
 from __future__ import annotations
@@ -11,12 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 
-# evaluator -> (rubric file stem, the raw scores the rubric allows)
-RUBRICS: dict[str, tuple[str, tuple[float, ...]]] = {
-    "conversation_resolution": ("resolution.v2", (0.0, 0.5, 1.0)),
-    "customer_agent_context_retention": ("retention.v2", (0.0, 0.5, 1.0)),
-    "customer_agent_conversation_quality": ("quality.v2", (1.0, 2.0, 3.0, 4.0, 5.0)),
-}
+from evals import registry
 
 
 @dataclass(frozen=True)
@@ -35,9 +30,8 @@ class Rubric:
 
 
 def load_rubric(evaluator: str) -> Rubric:
-    try:
-        stem, scale = RUBRICS[evaluator]
-    except KeyError:
-        raise KeyError(f"no rubric for evaluator {evaluator!r}; known: {sorted(RUBRICS)}") from None
-    text = files(__package__).joinpath(f"{stem}.md").read_text(encoding="utf-8")
-    return Rubric(evaluator, stem, scale, text)
+    """The rubric the registry names for `evaluator`, read from its file."""
+    spec = registry.spec(evaluator)
+    home = spec.rubric_home or files(__package__)
+    text = home.joinpath(f"{spec.rubric}.md").read_text(encoding="utf-8")
+    return Rubric(evaluator, spec.rubric, spec.scale, text)

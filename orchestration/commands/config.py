@@ -34,7 +34,7 @@ def command(obj: dict[str, list[str]] | None) -> None:
     resolved = Settings.from_env().as_env()
     rows = []
     for name, default in documented_variables().items():
-        value = os.environ.get(name)
+        value = os.environ.get(name)  # the raw environment: where the value in effect came from
         source = ".env" if name in from_env_file else "environment" if value is not None else "default"
         value = resolved.get(name, default if value is None else value)
         if value is None or value == "":

@@ -55,7 +55,7 @@ def _materialize(
     instance: DagsterInstance,
     stopper: StopOnSignal,
 ) -> bool:
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.defs.partitions import daily_partitions
     from orchestration.materialization import (
         consecutive_blocks,
@@ -67,6 +67,7 @@ def _materialize(
         summarize_keys as _summarize,
     )
 
+    defs = build_definitions(settings)
     valid = set(daily_partitions.get_partition_keys())
     outside = [d.isoformat() for d in days if d.isoformat() not in valid]
     if outside:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,14 +37,19 @@ DEFAULT_JOURNEYS = 600
     help="Where to write the ground truth JSON (outside the landing directory).  "
     "[default: simulation-truth.json beside the landing directory]",
 )
+@click.option(
+    "--consent-once", is_flag=True,
+    help="State customer.consent only at a journey's first conversation (and where it changes); later stages inherit it.",
+)
 def command(
     out_dir: Path | None, journeys: int | None, spans_per_day: int | None, start: datetime | None, days: int,
-    seed: int, truth_path: Path | None,
+    seed: int, truth_path: Path | None, consent_once: bool,
 ):
     """Write realistic contact-center journeys (onboarding and billing disputes over chat, voice,
     email and SMS, with AI and human agents and planted friction) as OTLP/JSON trace files."""
     from orchestration.journey_map import JourneyMapError
     from orchestration.simulate import simulate
+    from orchestration.simulate.scenario import DEMO_SCENARIO
 
     if journeys is not None and spans_per_day is not None:
         raise click.UsageError("--journeys and --spans-per-day are mutually exclusive")
@@ -55,9 +61,10 @@ def command(
     volume = f"{journeys:,} journeys" if journeys else f"{spans_per_day:,} spans a day"
     click.echo(f"Simulating {volume} over {days} days from {first_day} (seed {seed}) into {out_dir}")
     try:
+        scenario = replace(DEMO_SCENARIO, consent_stated_once=consent_once)
         result = simulate(
             out_dir, journeys=journeys, spans_per_day=spans_per_day, start=first_day, days=days, seed=seed,
-            progress=True, truth_path=truth_path,
+            progress=True, truth_path=truth_path, scenario=scenario,
         )
     except (ValueError, FileExistsError, JourneyMapError) as exc:
         raise click.ClickException(str(exc)) from exc

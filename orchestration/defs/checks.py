@@ -13,7 +13,7 @@ from orchestration.defs.resources import (
     QualityGateResource,
     WarehouseResource,
 )
-from orchestration.quality import GATE_DESCRIPTIONS, validate_day
+from orchestration.quality import GATE_DESCRIPTIONS, validate_conversations
 
 _GATE_SPECS = [
     dg.AssetCheckSpec(name=name, asset=CONVERSATIONS_KEY, blocking=True, description=f"Fails on {description}.")
@@ -29,8 +29,8 @@ def conversation_quality_gates(
     quality_gate: QualityGateResource,
 ):
     day = date.fromisoformat(context.partition_key)
-    with warehouse.connect() as con:
-        results = validate_day(con, day, journey_map_file.load(), tolerance=quality_gate.tolerance)
+    conversations = warehouse.day_conversations(day)
+    results = validate_conversations(conversations, journey_map_file.load(), tolerance=quality_gate.tolerance)
     selected = {key.name for key in context.selected_asset_check_keys}
     for result in results:
         if result.name in selected:

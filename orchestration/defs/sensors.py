@@ -2,34 +2,22 @@
 
 
 import hashlib
-import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.alerts import send_alert
 from orchestration.defs.assets.ingest import CONVERSATIONS_KEY
 from orchestration.defs.jobs import daily_journeys_job
 from orchestration.defs.partitions import daily_partitions
-from orchestration.ingest import landing_file_days
+from orchestration.defs.resources import AlertsResource, LandingResource
+from orchestration.ingest import landing_files_days
+from orchestration.ingest.arrivals import arrivals
+from orchestration.ingest.landing import scan_landing
 from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.settings import Settings
 
-TRACE_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 BACKFILL_ID_TAG = "dagster/backfill"
-
-
-def _landing_files(landing_dir: Path) -> dict[str, str]:
-    """Trace files by path, with a fingerprint that changes when a file is rewritten or grows."""
-    if not landing_dir.is_dir():
-        return {}
-    files = {}
-    for path in landing_dir.rglob("*"):
-        if path.is_file() and path.name.endswith(TRACE_SUFFIXES) and not path.name.startswith("."):
-            stat = path.stat()
-            files[str(path)] = f"{stat.st_mtime_ns}:{stat.st_size}"
-    return files
 
 
 def _last_ingested_at(instance: dg.DagsterInstance, day: str) -> float | None:
@@ -40,37 +28,37 @@ def _last_ingested_at(instance: dg.DagsterInstance, day: str) -> float | None:
 
 
 def days_to_refresh(
-    instance: dg.DagsterInstance, landing_dir: Path, seen: dict[str, str] | None
-) -> tuple[dict[str, str], dict[str, str]]:
+    instance: dg.DagsterInstance, landing_dir: Path, cursor: str | None, now_ns: int
+) -> tuple[dict[str, str], str]:
     """The days to re-materialize, each with a key naming the deliveries that call for it, plus
-    the fingerprints to remember. `seen` is None on the sensor's first look.
+    the cursor to remember (arrivals.py). `cursor` is None on the sensor's first look.
 
-    A file the sensor has not seen before, or one that changed, calls for its days. On the first
+    A file that arrived since the last look (new, or changed) calls for its days. On the first
     look there is nothing to compare with, so a file calls for a day only if it is newer than
     the day's last ingestion: files `journeys materialize` or a backfill already ingested trigger
     nothing. After that a new file counts whatever its mtime, since `cp -p`, rsync and tar keep
-    the sender's."""
-    current = _landing_files(landing_dir)
+    the sender's. A file's content never fails the sensor: what cannot be read is quarantined on
+    the file's day (`landing_files_days`), which the file then calls for."""
+    found = arrivals(scan_landing(landing_dir), cursor, now_ns)
+    days_of = landing_files_days(found.files)
     valid_days = set(daily_partitions.get_partition_keys())
     deliveries: dict[str, list[str]] = {}
     ingested: dict[str, float | None] = {}
-    for path, fingerprint in current.items():
-        if seen is not None and seen.get(path) == fingerprint:
-            continue
-        mtime = int(fingerprint.split(":")[0]) / 1e9
-        for day in sorted(d.isoformat() for d in landing_file_days(Path(path))):
+    for file in found.files:
+        for day in sorted(d.isoformat() for d in days_of[file.path]):
             if day not in valid_days:
                 continue
-            if seen is None:
+            if found.first_look:
                 if day not in ingested:  # one event-log query per day, not per file and day
                     ingested[day] = _last_ingested_at(instance, day)
-                if ingested[day] is not None and mtime <= ingested[day]:
+                if ingested[day] is not None and file.mtime_ns / 1e9 <= ingested[day]:
                     continue
-            deliveries.setdefault(day, []).append(f"{path}@{fingerprint}")
+            deliveries.setdefault(day, []).append(f"{file.path}@{file.mtime_ns}:{file.size_bytes}")
     due = {
-        day: hashlib.sha1("\n".join(sorted(found)).encode()).hexdigest()[:12] for day, found in deliveries.items()
+        day: hashlib.sha1("\n".join(sorted(paths)).encode()).hexdigest()[:12]
+        for day, paths in deliveries.items()
     }
-    return due, current
+    return due, found.cursor
 
 
 @dg.sensor(
@@ -79,17 +67,16 @@ def days_to_refresh(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the landing directory; new or changed trace files re-materialize the days they contain.",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    landing_dir = Settings.from_env().landing_dir
-    seen = json.loads(context.cursor) if context.cursor else None
-    due, current = days_to_refresh(context.instance, landing_dir, seen)
+def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingResource) -> dg.SensorResult:
+    landing_dir = landing.path
+    due, cursor = days_to_refresh(context.instance, landing_dir, context.cursor, time.time_ns())
     requests = [
         # The run key names the deliveries, so a day re-runs once per new or changed file set.
         dg.RunRequest(partition_key=day, run_key=f"{day}@{key}", tags={"journeys/trigger": "landing"})
         for day, key in sorted(due.items())
     ]
     skip = None if requests else dg.SkipReason(f"No new trace files for ingested days in {landing_dir}")
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(current), skip_reason=skip)
+    return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=skip)
 
 
 def _partitions(tags: Mapping[str, str]) -> str | None:
@@ -109,9 +96,9 @@ def _partitions(tags: Mapping[str, str]) -> str | None:
     description="Writes an alert record for each failed run of this code location and posts it to "
     "JOURNEYS_ALERT_WEBHOOK when set.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
+def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResource) -> None:
     run = context.dagster_run
-    send_alert(
+    alerts.send(
         {
             "kind": "run_failure",
             "job": run.job_name,

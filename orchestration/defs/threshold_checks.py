@@ -71,7 +71,7 @@ def _table(cursor) -> tuple[int, dg.TableMetadataValue | None]:
 )
 def closed_loop_watches(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     selected = context.selected_asset_check_keys
-    with warehouse.connect() as con:
+    with warehouse.read_marts() as con:
         for watch in _WATCHES:
             if dg.AssetCheckKey(watch.asset, watch.check) not in selected:
                 continue

@@ -5,7 +5,7 @@ raw.ingest_quarantine; `landing_file_days` says which days a landing file feeds.
 docs/ingestion.md for how it works and docs/trace-contract.md for what it reads.
 """
 
-from orchestration.ingest.load import ingest_partition, landing_file_days
+from orchestration.ingest.load import ingest_partition, landing_file_days, landing_files_days
 from orchestration.ingest.report import IngestReport
 
-__all__ = ["IngestReport", "ingest_partition", "landing_file_days"]
+__all__ = ["IngestReport", "ingest_partition", "landing_file_days", "landing_files_days"]

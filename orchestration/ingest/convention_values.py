@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from orchestration.ingest.conventions import (
+    CONSENT_ATTRIBUTES,
     CONVERSATION_KEYS,
     CSAT_SCORE_KEY,
     JOURNEY_ATTRIBUTES,
@@ -24,7 +25,8 @@ from orchestration.ingest.conventions import (
 TEXT_KEYS = frozenset((*CONVERSATION_KEYS, *(k for keys in JOURNEY_ATTRIBUTES.values() for k in keys)))
 _KEYS = frozenset(convention_keys())
 _STRING = frozenset({str})
-_NEEDS_CHECK = frozenset((CSAT_SCORE_KEY, *JSON_MESSAGE_KEYS))
+_BOOLEAN_KEYS = frozenset(CONSENT_ATTRIBUTES.values())
+_NEEDS_CHECK = frozenset((CSAT_SCORE_KEY, *JSON_MESSAGE_KEYS, *_BOOLEAN_KEYS))
 _TYPE_NAMES = {
     str: "string",
     int: "int",
@@ -65,6 +67,9 @@ def _fault(key: str, value: Any) -> str | None:
     kind = type(value)
     if key in TEXT_KEYS and kind not in (str, int):
         return f"{key} must be a string, not {_TYPE_NAMES.get(kind, kind.__name__)}"
+    # A consent decision written as the string "true"/"false" is taken rather than lost.
+    if key in _BOOLEAN_KEYS and not (kind is bool or (kind is str and value.strip().lower() in ("true", "false"))):
+        return f"{key} must be a bool, not {_TYPE_NAMES.get(kind, kind.__name__)}"
     if key == CSAT_SCORE_KEY and not (kind in (int, float) or (kind is str and _is_number(value))):
         return f"{key} must be a number, not {_TYPE_NAMES.get(kind, kind.__name__)}"
     if key in JSON_MESSAGE_KEYS and not (kind is list or (kind is str and _is_json_array(value))):

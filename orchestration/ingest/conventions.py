@@ -29,6 +29,14 @@ JOURNEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "consent": ("customer.consent",),
 }
 
+# `raw.conversations` column -> the boolean consent attribute that fills it (docs/privacy.md). Not
+# `customer.consent.*`: `customer.consent` is an attribute already, and OpenTelemetry forbids a
+# name that is also a namespace. They win over `customer.consent`, which sets both.
+CONSENT_ATTRIBUTES: dict[str, str] = {
+    "ai_evaluation_consent": "customer.ai_evaluation_consent",
+    "recording_consent": "customer.recording_consent",
+}
+
 # Closed vocabularies: a value outside them is bad input (quarantined), compared case-insensitively.
 ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
     "journey.stage.outcome": ("completed", "abandoned", "escalated", "transferred"),
@@ -102,6 +110,7 @@ def convention_keys() -> tuple[str, ...]:
     keys = [
         *CONVERSATION_KEYS,
         *(key for keys in JOURNEY_ATTRIBUTES.values() for key in keys),
+        *CONSENT_ATTRIBUTES.values(),
         CSAT_SCORE_KEY,
         *SPAN_KIND_KEYS,
         OPERATION_NAME_KEY,

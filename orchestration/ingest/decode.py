@@ -9,13 +9,19 @@ per span. Arrow arrays are built once per file. The OTLP JSON mapping is checked
 are read (otlp_values.py): a span that breaks it is quarantined with the reason while its
 siblings are kept, and the tolerated variants (enum names, int64s as JSON numbers, nested values)
 cost nothing on the common path.
+
+Decoding never raises on a file's content, whatever it holds: a span the checks above do not
+explain but that still fails to convert is quarantined as `unconvertible` with the error, and the
+rest of its line, its file and every other file are still read.
 """
 
 from __future__ import annotations
 
 import gc
 import gzip
+import logging
 import os
+import reprlib
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +42,7 @@ from orchestration.ingest.convention_values import convention_texts
 from orchestration.ingest.conventions import FLAT_MESSAGE_PREFIXES
 from orchestration.ingest.otlp_json import array_problem, object_problem, repeated
 from orchestration.ingest.otlp_values import (
+    MAX_NESTING_DEPTH,
     WrongValueType,
     check_message,
     check_scalar,
@@ -44,7 +51,9 @@ from orchestration.ingest.otlp_values import (
     json_type,
     text_of,
 )
-from orchestration.ingest.quarantine import QuarantineRecord, Reason, bounded, reason_text
+from orchestration.ingest.quarantine import RAW_TEXT_LIMIT, QuarantineRecord, Reason, bounded, reason_text
+
+_log = logging.getLogger(__name__)
 
 # JSON text, valid by construction (orjson wrote it). As Arrow's JSON extension type it reaches
 # DuckDB as JSON, so storing it in raw.spans' JSON columns needs no cast (which parses it again).
@@ -188,23 +197,38 @@ def decode_file(path: Path) -> DecodedFile:
 
     line_count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     decoder = _FileDecoder(source)
-    with _gc_paused():
-        for number, line in enumerate(data.split(b"\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                doc = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                # Only a file whose first line is broken can be one indented request.
-                document = None if decoder.lines_seen else _pretty_printed(data)
-                if document is not None:
-                    decoder.request(1, document)
-                    break
-                decoder.bad_line(number, line, exc)
-                continue
-            decoder.request(number, doc)
-        tables = decoder.tables()
+    try:
+        with _gc_paused():
+            _decode_lines(decoder, data)
+            tables = decoder.tables()
+    except MemoryError:
+        raise  # not the content's fault: the file is read again by the next run
+    except Exception as exc:  # noqa: BLE001 - a decoder bug: set the file aside, do not stop every day
+        _log.exception("decoding %s failed; the file is quarantined as %s", source, Reason.UNCONVERTIBLE)
+        record = QuarantineRecord(source, None, reason_text(Reason.UNCONVERTIBLE, _error_text(exc)), None)
+        return DecodedFile(path, size, line_count, SpanTables.concat([]), [record])
     return DecodedFile(path, size, line_count, tables, decoder.quarantine)
+
+
+def _decode_lines(decoder: _FileDecoder, data: bytes) -> None:
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            # Only a file whose first line is broken can be one indented request.
+            document = None if decoder.lines_seen else _pretty_printed(data)
+            if document is not None:
+                decoder.request(1, document)
+                break
+            decoder.bad_line(number, line, exc)
+            continue
+        decoder.request(number, doc)
+
+
+def _error_text(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _unreadable(path: Path, exc: Exception) -> str:
@@ -336,22 +360,38 @@ class _FileDecoder:
                     if problem := object_problem(span, f"{where}.spans[{k}]"):
                         self._reject(number, Reason.NOT_OTLP, problem, span)
                         continue
-                    try:
-                        if resource_problem or scope_problem:
-                            raise WrongValueType(resource_problem or scope_problem)
-                        self._span(span, number, resource_key, scope_key)
-                    except WrongValueType as exc:
+                    inherited = resource_problem or scope_problem
+                    reason, detail = self._convert(span, number, resource_key, scope_key, inherited)
+                    if reason is not None:
                         trace_id, span_id = span.get("traceId"), span.get("spanId")
                         self._reject(
                             number,
-                            Reason.WRONG_VALUE_TYPE,
-                            str(exc),
+                            reason,
+                            detail,
                             span,
                             trace_id if isinstance(trace_id, str) else None,
                             span_id if isinstance(span_id, str) else None,
                         )
 
-    def _resource(self, rs: dict) -> tuple[int, str | None]:
+    def _convert(
+        self, span: dict, number: int, resource_key: int, scope_key: int, inherited: WrongValueType | None
+    ) -> tuple[Reason | None, str]:
+        """Append the span's row; else why it cannot be kept (its own fault, or its resource's or
+        scope's). Nothing in a span's content makes this raise."""
+        if inherited is not None:
+            return inherited.reason, str(inherited)
+        try:
+            self._span(span, number, resource_key, scope_key)
+        except WrongValueType as exc:
+            return exc.reason, str(exc)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a decoder bug: set this span aside, read its siblings
+            _log.exception("span on line %d of %s could not be converted", number, self.source)
+            return Reason.UNCONVERTIBLE, _error_text(exc)
+        return None, ""
+
+    def _resource(self, rs: dict) -> tuple[int, WrongValueType | None]:
         """The resource's row (its key) or what is wrong with it (then every span of it is)."""
         resource = rs.get("resource")
         try:
@@ -362,11 +402,11 @@ class _FileDecoder:
                 resource.get("attributes") if resource else None
             )
         except WrongValueType as exc:
-            return -1, str(exc)
+            return -1, exc
         self.resources.append((encoded, *convention_texts(attributes), repeated, bad_int))
         return len(self.resources) - 1, None
 
-    def _scope(self, ss: dict) -> tuple[int, str | None]:
+    def _scope(self, ss: dict) -> tuple[int, WrongValueType | None]:
         """The scope's row (its key), or what is wrong with the scope (then every span of it is).
         Its attributes are converted here, once for all its spans, as a span's are (an empty or
         repeated key, or a bad intValue, is tolerated in a scope: the last value, or null, is kept)."""
@@ -378,11 +418,11 @@ class _FileDecoder:
                 return len(self.scopes) - 1, None
             check_message(InstrumentationScope.DESCRIPTOR, scope, "scope", skip=_ATTRIBUTES)
         except WrongValueType as exc:
-            return -1, str(exc)
+            return -1, exc
         try:
             encoded = encode_attributes(scope.get("attributes"))[1]
         except WrongValueType as exc:
-            return -1, f"scope.{exc}"
+            return -1, type(exc)(f"scope.{exc}")
         self.scopes.append((scope.get("name"), scope.get("version") or None, encoded))
         return len(self.scopes) - 1, None
 
@@ -461,13 +501,9 @@ class _FileDecoder:
         trace_id: str | None = None,
         span_id: str | None = None,
     ) -> None:
-        try:
-            text = raw if isinstance(raw, bytes) else orjson.dumps(raw)
-        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: keep Python's spelling
-            text = repr(raw)
         self.quarantine.append(
             QuarantineRecord(
-                self.source, number, reason_text(reason, detail), bounded(text), trace_id, span_id
+                self.source, number, reason_text(reason, detail), bounded(_raw_text(raw)), trace_id, span_id
             )
         )
 
@@ -491,6 +527,30 @@ class _FileDecoder:
                 {f.name: _array(v, f.type) for f, v in zip(MESSAGE_SCHEMA, messages)}, schema=MESSAGE_SCHEMA
             ),
         )
+
+
+def _bounded_repr() -> reprlib.Repr:
+    """Python's spelling of a value orjson cannot write (nested deeper than its 255 levels), cut
+    short at a depth and a length so that writing it can neither recurse without end nor grow
+    without bound."""
+    spelling = reprlib.Repr()  # keyword arguments only from Python 3.12
+    spelling.maxlevel = MAX_NESTING_DEPTH * 4
+    spelling.maxdict = spelling.maxlist = spelling.maxstring = RAW_TEXT_LIMIT
+    spelling.maxother = spelling.maxlong = RAW_TEXT_LIMIT
+    return spelling
+
+
+_RAW_REPR = _bounded_repr()
+
+
+def _raw_text(raw: Any) -> bytes | str:
+    """What a quarantine row keeps of a rejected line or part: its JSON, else Python's spelling."""
+    if isinstance(raw, bytes):
+        return raw
+    try:
+        return orjson.dumps(raw)
+    except orjson.JSONEncodeError:
+        return _RAW_REPR.repr(raw)
 
 
 def _keyed_rows(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
@@ -553,7 +613,7 @@ def _links(links: Any) -> bytes | None:
         try:
             attributes = encode_attributes(link.get("attributes"))[0]
         except WrongValueType as exc:
-            raise WrongValueType(f"{where}.{exc}") from None
+            raise type(exc)(f"{where}.{exc}") from None
         trace_id, span_id = link.get("traceId"), link.get("spanId")
         converted.append(
             {

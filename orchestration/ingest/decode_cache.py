@@ -40,7 +40,7 @@ from orchestration.ingest.scratch import scalar
 # The decoding an entry was written by. Raise the number when decode.py changes what it puts in
 # the tables without changing their schemas; a change of schema changes the digest by itself.
 # (Entries written before the format was recorded have none, so are never read either.)
-_DECODING_VERSION = 2
+_DECODING_VERSION = 3
 _SCHEMAS = (SPAN_SCHEMA, RESOURCE_SCHEMA, SCOPE_SCHEMA, MESSAGE_SCHEMA)
 _DIGEST = hashlib.sha256(b"".join(schema.serialize().to_pybytes() for schema in _SCHEMAS)).hexdigest()
 FORMAT = f"{_DECODING_VERSION}:{_DIGEST[:16]}"

@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.ingest.conventions import (
     ALLOWED_VALUES,
+    CONSENT_ATTRIBUTES,
     CONVERSATION_KEYS,
     CSAT_JOURNEY_KEY,
     CSAT_RANGE,
@@ -128,6 +129,9 @@ def _pair_text(key: str) -> str:
 def _spans_sql() -> str:
     key_rank = " ".join(f"when {_value(k)} is not null then {i}" for i, k in enumerate(CONVERSATION_KEYS, 1))
     journey = ", ".join(f"{_first(keys)} as {column}" for column, keys in JOURNEY_ATTRIBUTES.items())
+    consent = ", ".join(
+        f"try_cast(lower(trim({_value(key)})) as boolean) as {column}" for column, key in CONSENT_ATTRIBUTES.items()
+    )
     operation_kind = sql_case_map(f"lower({_value(OPERATION_NAME_KEY)})", OPERATION_KINDS)
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
     return f"""
@@ -154,6 +158,7 @@ select
     coalesce({_first(CONVERSATION_KEYS)}, s.trace_id) as conversation_key,
     case {key_rank} else {len(CONVERSATION_KEYS) + 1} end as key_rank,
     {journey},
+    {consent},
     coalesce(upper({_first(SPAN_KIND_KEYS)}), {operation_kind}) as kind,
     try_cast({csat} as integer) as csat_score,
     ({csat} is not null and {_value(CSAT_JOURNEY_KEY)} is not null) as is_csat,

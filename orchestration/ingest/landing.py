@@ -14,7 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,11 +23,30 @@ TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 
 @dataclass(frozen=True)
 class LandingFile:
-    """A trace file as the index knows it: a change of size or mtime means new content."""
+    """A trace file as the index knows it: a change of size or mtime means new content. When it
+    was listed, also when its inode last changed (ctime: set when it is created, renamed into place
+    or written, whatever mtime a copy keeps) and the directory it was listed in."""
 
     path: str
     size_bytes: int
     mtime_ns: int
+    ctime_ns: int = field(default=0, compare=False)
+    directory: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class LandingDirectory:
+    """A directory below the landing directory (or itself), as listed: path, inode and ctime."""
+
+    path: str
+    inode: int
+    ctime_ns: int
+
+
+@dataclass(frozen=True)
+class LandingScan:
+    files: list[LandingFile]  # sorted by path, as list_landing_files
+    directories: list[LandingDirectory]
 
 
 def is_trace_file(name: str) -> bool:
@@ -36,39 +55,53 @@ def is_trace_file(name: str) -> bool:
 
 def list_landing_files(landing_dir: Path) -> list[LandingFile]:
     """Every trace file below `landing_dir`, sorted by path, each once (a missing directory has none).
+    See `scan_landing`."""
+    return scan_landing(landing_dir).files
+
+
+def scan_landing(landing_dir: Path) -> LandingScan:
+    """Every trace file below `landing_dir`, sorted by path, each once, and every directory walked
+    (a missing directory has neither; one removed while listed is skipped).
 
     A broken symbolic link with a trace file's name (target missing, or a loop) is listed under
     the link's own path, with size 0 and the link's mtime: decoding it fails, so it becomes an
     `unreadable_file` quarantine row on the link's mtime day. Once the link resolves it is listed
     under its target's path, like any link, and read; the broken entry leaves the index."""
     found: dict[str, LandingFile] = {}
-    pending = [landing_dir]
+    directories: list[LandingDirectory] = []
+    pending = [str(landing_dir)]
     while pending:
+        directory = pending.pop()
         try:
-            entries = list(os.scandir(pending.pop()))
-        except FileNotFoundError:
+            stat = os.stat(directory, follow_symlinks=False)
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
             continue
+        directories.append(LandingDirectory(directory, stat.st_ino, stat.st_ctime_ns))
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if not entry.name.startswith("."):
-                    pending.append(Path(entry.path))
+                    pending.append(entry.path)
             elif not is_trace_file(entry.name):
                 continue
             elif entry.is_file():
                 try:
                     stat = entry.stat()
+                    # A new link to an old file arrives when the link does.
+                    link = entry.stat(follow_symlinks=False) if entry.is_symlink() else stat
                 except FileNotFoundError:  # removed while we listed: it is simply not there
                     continue
                 path = str(Path(entry.path).resolve())
-                found[path] = LandingFile(path, stat.st_size, stat.st_mtime_ns)
+                ctime = max(stat.st_ctime_ns, link.st_ctime_ns)
+                found[path] = LandingFile(path, stat.st_size, stat.st_mtime_ns, ctime, directory)
             elif entry.is_symlink() and not os.path.exists(entry.path):
                 try:
                     link = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 path = str(Path(entry.path).parent.resolve() / entry.name)
-                found[path] = LandingFile(path, 0, link.st_mtime_ns)
-    return sorted(found.values(), key=lambda f: f.path)
+                found[path] = LandingFile(path, 0, link.st_mtime_ns, link.st_ctime_ns, directory)
+    return LandingScan(sorted(found.values(), key=lambda f: f.path), directories)
 
 
 def landing_name(prefix: str, now: datetime, suffix: str = ".jsonl") -> str:

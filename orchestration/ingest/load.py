@@ -12,6 +12,8 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
+from evals.redaction import Redactor
+from orchestration.ingest.consent import CONSENT_DEFAULTS
 from orchestration.ingest.decode import DecodedFile, SpanTables
 from orchestration.ingest.decode_cache import DecodeCache
 from orchestration.ingest.decode_pool import decode_files
@@ -27,8 +29,10 @@ from orchestration.ingest.index import (
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import replace_day
+from orchestration.ingest.redact import FINDINGS_SCHEMA, redact_records, redact_tables
 from orchestration.ingest.report import IngestReport
-from orchestration.ingest.scratch import scalar
+from orchestration.ingest.scratch import append, scalar
+from orchestration.settings import Settings
 from orchestration.warehouse import ensure_raw_tables
 
 # New files are indexed in batches of about this many bytes, so a first run over a large landing
@@ -46,25 +50,33 @@ _SCRATCH_TABLES = (
     "_day_conversations",
     "_day_events",
     "_day_quarantine",
+    "_pii_findings",
+    "_day_redactions",
 )
 
 
 class _Run:
     """The files one ingestion run reads; span, resource and scope keys are unique within the run."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None) -> None:
-        self.con, self.bar, self.cache = con, bar, cache
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, bar: tqdm, cache: DecodeCache | None, redactor: Redactor | None = None
+    ) -> None:
+        # No redactor: the run only tells which days files hold (the sensor) and writes nothing.
+        self.con, self.bar, self.cache, self.redactor = con, bar, cache, redactor
         self.next_span_key = self.next_resource_key = self.next_scope_key = 0
         self.bytes_read = 0
+        self.redaction_seconds = 0.0
         self.decoded: dict[str, DecodedFile] = {}  # decoded by this run, as decode.py keys them
         self.from_cache: list[LandingFile] = []
 
     def read(self, files: list[LandingFile]) -> list[DecodedFile]:
-        """Decode the files, or take them from the decode cache, and append their spans to `_spans`
-        (flatten.py). The files come back with keys unique within the run."""
+        """Decode the files, or take them from the decode cache, redact them (redact.py), and append
+        their spans to `_spans` (flatten.py) and what was redacted to `_pii_findings`. The files
+        come back redacted, with keys unique within the run; the decode cache keeps them as decoded."""
         cached = {f.path: hit for f in files if self.cache and (hit := self.cache.get(f)) is not None}
         decoded = decode_files([Path(f.path) for f in files if f.path not in cached])
         read = []
+        findings: list[pa.Table] = []
         for file in files:
             self.bar.set_postfix_str(Path(file.path).name, refresh=False)
             if file.path in cached:
@@ -77,9 +89,23 @@ class _Run:
             self.next_resource_key += tables.resources.num_rows
             self.next_scope_key += tables.scopes.num_rows
             self.bytes_read += this.size_bytes
-            read.append(replace(this, tables=tables))
+            if self.redactor is None:
+                read.append(replace(this, tables=tables))
+            else:
+                started = time.perf_counter()
+                redacted = redact_tables(self.con, tables, self.redactor)
+                findings.append(redacted.findings)
+                read.append(
+                    replace(this, tables=redacted.tables, quarantine=redact_records(this.quarantine, self.redactor))
+                )
+                self.redaction_seconds += time.perf_counter() - started
             self.bar.update()
         flatten(self.con, SpanTables.concat([r.tables for r in read]))
+        self.con.register("_findings", pa.concat_tables([FINDINGS_SCHEMA.empty_table(), *findings]))
+        try:
+            append(self.con, "_pii_findings", "select * from _findings")
+        finally:
+            self.con.unregister("_findings")
         return read
 
     def keep(self, file: LandingFile, days: set[date]) -> None:
@@ -91,7 +117,12 @@ class _Run:
 
 
 def ingest_partition(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, *, progress: bool = False
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    day: date,
+    *,
+    progress: bool = False,
+    settings: Settings | None = None,
 ) -> IngestReport:
     """Replace partition `day` (UTC) of raw.spans, raw.conversations, raw.journey_events and
     raw.ingest_quarantine with what the landing files hold for conversations starting that day.
@@ -99,14 +130,17 @@ def ingest_partition(
     New or changed landing files are indexed first (`index.py`), so only the files that can hold
     the day's spans are read. Idempotent; a span delivered twice is stored once; late spans for an
     earlier day are taken in when that day is re-ingested. Landing files are only ever read.
-    Bad input never raises: it is quarantined and counted in the report.
+    Bad input never raises: it is quarantined and counted in the report. Personal data is
+    redacted before anything is written, and the day's effective consent computed (docs/privacy.md);
+    `settings` default to the environment's.
     """
     started = time.perf_counter()
     report = IngestReport(day)
     ensure_raw_tables(con)
     install_macros(con)
     try:
-        _ingest(con, Path(landing_dir), day, report, progress)
+        settings = settings or Settings.from_env()
+        _ingest(con, Path(landing_dir), day, report, progress, settings)
     finally:
         for table in _SCRATCH_TABLES:
             con.execute(f"drop table if exists {table}")
@@ -115,7 +149,12 @@ def ingest_partition(
 
 
 def _ingest(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path, day: date, report: IngestReport, progress: bool
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    day: date,
+    report: IngestReport,
+    progress: bool,
+    settings: Settings,
 ) -> None:
     files = list_landing_files(landing_dir)
     by_path = {f.path: f for f in files}
@@ -123,7 +162,7 @@ def _ingest(
     report.files_listed, report.files_indexed = len(files), len(stale)
     cache = DecodeCache.beside(con)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
-        run = _Run(con, bar, cache)
+        run = _Run(con, bar, cache, Redactor(settings.pii_default_region))
         run.read([])  # creates `_spans`, even for a day without files
         kept: dict[str, DecodedFile] = {}
         for batch in _batches(stale):
@@ -153,8 +192,15 @@ def _ingest(
     day_files = [kept[path] for path in relevant]
     report.files_read, report.bytes_read = len(day_files), run.bytes_read
     report.files_from_cache = len(run.from_cache)
+    report.redaction_seconds = run.redaction_seconds
     tables = SpanTables.concat([f.tables for f in day_files])
-    report.duplicate_spans, displaced = replace_day(con, day, tables, [r for f in day_files for r in f.quarantine])
+    report.duplicate_spans, displaced = replace_day(
+        con,
+        day,
+        tables,
+        [r for f in day_files for r in f.quarantine],
+        CONSENT_DEFAULTS[settings.consent_default],
+    )
     # Days the new files add to, and days whose rows of this day's conversations were moved here.
     report.related_days = sorted(
         set().union(*days_of_files(con, [f.path for f in stale]).values(), displaced) - {day}
@@ -195,17 +241,40 @@ def _count(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
     ).fetchall()
     report.quarantined_by_reason = dict(by_reason)
     report.quarantined = sum(report.quarantined_by_reason.values())
+    report.redacted_by_type = dict(
+        con.execute("select pii_type, sum(redacted_count)::integer from _day_redactions group by 1").fetchall()
+    )
 
 
 def landing_file_days(path: Path) -> set[date]:
     """The partition days a landing file contributes to, as the file alone tells them: the start
     days of its conversations, and the day its quarantined lines are reported on. (A file holding
     only the tail of a conversation begun in another file names the tail's day; ingesting that day
-    lists the conversation's real day in `IngestReport.related_days`.)"""
-    stat = Path(path).stat()
-    file = LandingFile(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
-    with duckdb.connect() as con:
-        install_macros(con)
-        with tqdm(disable=True) as bar:
-            _Run(con, bar, None).read([file])
-        return file_days(con, [file])[file.path][1]
+    lists the conversation's real day in `IngestReport.related_days`.)
+
+    Never raises: a file that is gone has no days, a broken symbolic link the day of its own mtime
+    (where ingestion reports it unreadable), and bad content is quarantined on the file's day."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        file = LandingFile(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        try:
+            link = path.lstat()
+        except OSError:
+            return set()  # removed since it was listed
+        file = LandingFile(str(path.parent.resolve() / path.name), 0, link.st_mtime_ns)
+    return landing_files_days([file])[file.path]
+
+
+def landing_files_days(files: list[LandingFile]) -> dict[str, set[date]]:
+    """`landing_file_days` of each listed file, by path: read in batches, each in one in-memory
+    database, rather than one database per file (a few hundred milliseconds each)."""
+    days: dict[str, set[date]] = {}
+    for batch in _batches(files):
+        with duckdb.connect() as con:
+            install_macros(con)
+            with tqdm(disable=True) as bar:
+                _Run(con, bar, None).read(batch)
+            days |= {path: contributes for path, (_, contributes) in file_days(con, batch).items()}
+    return days

@@ -3,6 +3,9 @@
 OTLP/JSON is the protobuf JSON mapping with one exception: trace and span ids are hex strings, not
 base64. So a protobuf request is converted with protobuf's own `MessageToDict` (enums as integers,
 64-bit integers as decimal strings) and its ids are then rewritten to hex.
+
+In either encoding a request whose attribute values nest deeper than MAX_NESTING_DEPTH AnyValue
+levels is refused (`nesting_problem`), as ingestion would quarantine its spans anyway.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import orjson
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from orchestration.ingest.otlp_values import json_type
+from orchestration.ingest.otlp_values import MAX_NESTING_DEPTH, NestingTooDeep, json_type, too_deep
 
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 
@@ -25,8 +28,11 @@ class NotOtlpJson(ValueError):
 
 
 def request_to_json_line(request: ExportTraceServiceRequest) -> bytes:
-    """One OTLP/JSON line (no trailing newline) for a protobuf request."""
+    """One OTLP/JSON line (no trailing newline) for a protobuf request; NestingTooDeep if an
+    attribute value nests deeper than the limit."""
     document = MessageToDict(request, use_integers_for_enums=True)
+    if problem := nesting_problem(document):
+        raise NestingTooDeep(problem)
     for resource_spans in document.get("resourceSpans", ()):
         for scope_spans in resource_spans.get("scopeSpans", ()):
             for span in scope_spans.get("spans", ()):
@@ -60,6 +66,8 @@ def json_request_line(body: bytes) -> tuple[bytes, int]:
             f"expected a JSON object (ExportTraceServiceRequest), got {type(document).__name__}"
         )
     for problem in envelope_problems(document):
+        raise NotOtlpJson(problem)
+    if problem := nesting_problem(document):
         raise NotOtlpJson(problem)
     spans = sum(
         len(repeated(ss, "spans")) for rs in repeated(document, "resourceSpans") for ss in repeated(rs, "scopeSpans")
@@ -105,6 +113,45 @@ def _elements(
             yield problem
         else:
             yield from inner(element, f"{name}[{i}]")
+
+
+def nesting_problem(request: dict[str, Any]) -> str | None:
+    """Which attribute value of a request (a decoded JSON object whose envelope may be of any
+    shape) nests deeper than MAX_NESTING_DEPTH AnyValue levels, if one does: the resource's, the
+    scope's, the span's, or a span event's or link's attributes."""
+    for where, key_values in _attribute_lists(request):
+        for i, kv in enumerate(key_values):
+            if type(kv) is dict and too_deep(kv.get("value")):
+                return (
+                    f"{where}.attributes[{i}] is nested more than {MAX_NESTING_DEPTH} levels deep "
+                    "(an arrayValue or kvlistValue is a level)"
+                )
+    return None
+
+
+def _attribute_lists(request: dict[str, Any]) -> Iterator[tuple[str, list[Any]]]:
+    """(where, attribute list) of every attribute list in a request, skipping parts of a wrong type."""
+
+    def each(message: Any, field: str, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        values = message.get(field) if type(message) is dict else None
+        for i, element in enumerate(values if type(values) is list else ()):
+            if type(element) is dict:
+                yield f"{where}{field}[{i}]", element
+
+    def attributes(message: Any, where: str) -> Iterator[tuple[str, list[Any]]]:
+        values = message.get("attributes") if type(message) is dict else None
+        if type(values) is list:
+            yield where, values
+
+    for rs_where, rs in each(request, "resourceSpans", ""):
+        yield from attributes(rs.get("resource"), f"{rs_where}.resource")
+        for ss_where, ss in each(rs, "scopeSpans", f"{rs_where}."):
+            yield from attributes(ss.get("scope"), f"{ss_where}.scope")
+            for span_where, span in each(ss, "spans", f"{ss_where}."):
+                yield from attributes(span, span_where)
+                for field in ("events", "links"):
+                    for where, part in each(span, field, f"{span_where}."):
+                        yield from attributes(part, where)
 
 
 def array_problem(value: Any, name: str) -> str | None:

@@ -5,7 +5,8 @@ lists), so every attribute is converted once, in Python, straight from orjson's 
 common case (a `stringValue`) costs one dict comprehension step. Whatever the OTLP JSON mapping
 does not allow raises `WrongValueType` with the offending path, so the span can be quarantined;
 the variants writers are known to produce are tolerated (int64s as JSON numbers, doubles as
-"NaN"/"Infinity" strings, arrays and kvlists nested to any depth).
+"NaN"/"Infinity" strings). Arrays and kvlists nest at most MAX_NESTING_DEPTH levels, the limit the
+receiver enforces too (`too_deep`), so one value can never exhaust a recursion limit.
 """
 
 from __future__ import annotations
@@ -19,12 +20,27 @@ import orjson
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from orchestration.ingest.quarantine import Reason
+
+# How deep AnyValues may nest, counted in AnyValue levels: an attribute's value is level 1, and
+# each arrayValue or kvlistValue adds one for its elements. Deeper values are refused by the
+# receiver (400) and quarantined at ingestion (`nesting_too_deep`), in either encoding. 32 is far
+# beyond any real attribute and far below orjson's limit (255 levels of JSON, 4 per AnyValue level).
+MAX_NESTING_DEPTH = 32
 _INT64 = re.compile(r"[+-]?[0-9]+")
 _INT64_RANGE = range(-(2**63), 2**63)
 
 
 class WrongValueType(ValueError):
     """A field or value whose JSON type the OTLP JSON mapping does not allow; says where."""
+
+    reason = Reason.WRONG_VALUE_TYPE
+
+
+class NestingTooDeep(WrongValueType):
+    """An AnyValue nested more than MAX_NESTING_DEPTH levels deep."""
+
+    reason = Reason.NESTING_TOO_DEEP
 
 
 class BadInt(ValueError):
@@ -52,6 +68,13 @@ def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     raise WrongValueType(f"{where} must be {_names(kind)}, not {json_type(value)}")
 
 
+def expect_object(value: Any, where: str) -> dict:
+    """`value` if it is an object; an element of a repeated message field cannot be null either."""
+    if type(value) is not dict:
+        raise WrongValueType(f"{where} must be an object, not {json_type(value)}")
+    return value
+
+
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
@@ -76,7 +99,10 @@ def _int(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, str) and _INT64.fullmatch(value):
-        value = int(value)
+        try:
+            value = int(value)
+        except ValueError:  # more digits than Python converts: not a 64-bit integer either
+            raise BadInt(value[:40]) from None
     elif isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str):
             raise BadInt(value)
@@ -105,23 +131,23 @@ def _bytes(value: Any) -> str | None:
     return expect(value, str, "bytesValue")  # base64 text, kept as it is
 
 
-def _array(value: Any) -> list[Any] | None:
+def _array(value: Any, depth: int) -> list[Any] | None:
     values = _values_of(value, "arrayValue")
-    return None if values is None else [any_value(v) for v in values]
+    return None if values is None else [any_value(v, depth + 1) for v in values]
 
 
-def _kvlist(value: Any) -> dict[str, Any] | None:
+def _kvlist(value: Any, depth: int) -> dict[str, Any] | None:
     values = _values_of(value, "kvlistValue")
     if values is None:
         return None
     converted: dict[str, Any] = {}
     for kv in values:
-        expect(kv, dict, "kvlistValue.values[]")
+        expect_object(kv, "kvlistValue.values[]")
         if not kv.keys() <= _KEY_VALUE_FIELDS:
             raise WrongValueType(
                 f"kvlistValue.values[] has unknown fields {sorted(kv.keys() - _KEY_VALUE_FIELDS)}"
             )
-        converted[expect(kv.get("key"), str, "kvlistValue key") or ""] = any_value(kv.get("value"))
+        converted[expect(kv.get("key"), str, "kvlistValue key") or ""] = any_value(kv.get("value"), depth + 1)
     return converted
 
 
@@ -138,10 +164,9 @@ def _strindex(value: Any) -> None:
     expect(value, int, "stringValueStrindex")  # an index into a profiles string table: no value here
 
 
-# In the order a value with several fields set is read (the protobuf oneof allows one).
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "arrayValue": _array,
-    "kvlistValue": _kvlist,
+# The fields whose elements are AnyValues one level deeper, and the scalar ones.
+_NESTED: dict[str, Callable[[Any, int], Any]] = {"arrayValue": _array, "kvlistValue": _kvlist}
+_SCALARS: dict[str, Callable[[Any], Any]] = {
     "stringValue": _string,
     "intValue": _int,
     "doubleValue": _double,
@@ -149,27 +174,54 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "bytesValue": _bytes,
     "stringValueStrindex": _strindex,
 }
+# In the order a value with several fields set is read (the protobuf oneof allows one).
+_FIELDS = (*_NESTED, *_SCALARS)
+_FIELDS_SET = frozenset(_FIELDS)
 _KEY_VALUE_FIELDS = frozenset({"key", "value"})
 
 
-def any_value(value: Any) -> Any:
-    """An AnyValue as a plain value: kvlists become objects, arrays lists, an empty value None."""
+def any_value(value: Any, depth: int = 1) -> Any:
+    """An AnyValue at nesting level `depth` as a plain value: kvlists become objects, arrays lists,
+    an empty value None. NestingTooDeep beyond MAX_NESTING_DEPTH levels."""
     if value is None:
         return None
     if type(value) is not dict:
         raise WrongValueType(f"an attribute value must be an object, not {json_type(value)}")
-    if len(value) == 1:
-        ((field, content),) = value.items()
-        convert = _CONVERTERS.get(field)
-        if convert is None:
-            raise WrongValueType(f"unknown AnyValue field {field!r}")
-        return convert(content)
-    if not value.keys() <= _CONVERTERS.keys():
-        raise WrongValueType(f"unknown AnyValue fields {sorted(value.keys() - _CONVERTERS.keys())}")
-    for field, convert in _CONVERTERS.items():
-        if value.get(field) is not None:
-            return convert(value[field])
+    if depth > MAX_NESTING_DEPTH:
+        raise NestingTooDeep(f"an AnyValue is nested more than {MAX_NESTING_DEPTH} levels deep")
+    if not value.keys() <= _FIELDS_SET:
+        unknown = sorted(value.keys() - _FIELDS_SET)
+        named = f"field {unknown[0]!r}" if len(value) == 1 else f"fields {unknown}"
+        raise WrongValueType(f"unknown AnyValue {named}")
+    for field in _FIELDS if len(value) > 1 else value:
+        content = value.get(field)
+        if content is not None:
+            nested = _NESTED.get(field)
+            return nested(content, depth) if nested else _SCALARS[field](content)
     return None
+
+
+def too_deep(value: Any) -> bool:
+    """Whether an AnyValue, as decoded JSON of any shape, nests more than MAX_NESTING_DEPTH levels
+    (counted as `any_value` counts them). Never raises, and walks without recursion: the receiver
+    asks it before anything else looks inside a request's values."""
+    pending = [(value, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if type(value) is not dict:
+            continue
+        if depth > MAX_NESTING_DEPTH:
+            return True
+        for field in _NESTED.keys() & value.keys():
+            container = value[field]
+            elements = container.get("values") if type(container) is dict else None
+            if type(elements) is not list:
+                continue
+            for element in elements:
+                if field == "kvlistValue":
+                    element = element.get("value") if type(element) is dict else None
+                pending.append((element, depth + 1))
+    return False
 
 
 def encode_attributes(key_values: Any) -> tuple[dict[str, Any] | None, bytes | None, bool, bool]:
@@ -205,7 +257,7 @@ def _attribute_dict_checked(key_values: Any) -> tuple[dict[str, Any], bool, bool
     plain: dict[str, Any] = {}
     repeated = bad_int = False
     for i, kv in enumerate(key_values):
-        expect(kv, dict, f"attributes[{i}]")
+        expect_object(kv, f"attributes[{i}]")
         if not kv.keys() <= _KEY_VALUE_FIELDS:
             raise WrongValueType(
                 f"attributes[{i}] has unknown fields {sorted(kv.keys() - _KEY_VALUE_FIELDS)}"
@@ -216,7 +268,7 @@ def _attribute_dict_checked(key_values: Any) -> tuple[dict[str, Any], bool, bool
         except BadInt:
             bad_int, value = True, None
         except WrongValueType as exc:
-            raise WrongValueType(f"attributes[{i}] ({key}): {exc}") from None
+            raise type(exc)(f"attributes[{i}] ({key}): {exc}") from None
         if not key or key in plain:
             repeated = True
             if not key:
@@ -253,7 +305,7 @@ def check_message(
     """Check a decoded OTLP message against its protobuf descriptor (the fields of the installed
     OTLP version, by their JSON names): an unknown field or a value of the wrong JSON type raises
     WrongValueType. Fields in `skip` are left to the caller, who reads them."""
-    expect(message, dict, where)
+    expect_object(message, where)
     fields = descriptor.fields_by_camelcase_name
     for name, value in message.items():
         if name in skip or value is None:

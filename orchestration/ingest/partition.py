@@ -17,7 +17,14 @@ from datetime import UTC, date, datetime
 import duckdb
 import pyarrow as pa
 
-from orchestration.ingest.conventions import ALLOWED_VALUES, JOURNEY_ATTRIBUTES, LLM_KIND
+from orchestration.ingest.consent import consent_sql, customer_consent_changes
+from orchestration.ingest.conventions import (
+    ALLOWED_VALUES,
+    CONSENT_ATTRIBUTES,
+    JOURNEY_ATTRIBUTES,
+    LLM_KIND,
+    sql_case_map,
+)
 from orchestration.ingest.decode import SpanTables
 from orchestration.ingest.flatten import messages_sql, payload_sql, span_rows
 from orchestration.ingest.quarantine import QuarantineRecord
@@ -67,7 +74,13 @@ def _conversations_sql() -> str:
     attributes = ",\n    ".join(
         f"{'lower(' if column in lowered else '('}arg_min({column}, (parent_span_id is not null, start_ns, span_key))"
         f" filter (where {column} is not null)) as {column}"
-        for column in JOURNEY_ATTRIBUTES
+        for column in [*JOURNEY_ATTRIBUTES, *CONSENT_ATTRIBUTES]
+    )
+    # What the conversation itself states; `customer.consent` sets both, the booleans win over it.
+    consent = {"granted": "true", "denied": "false", "withdrawn": "false"}
+    stated = ", ".join(
+        f"coalesce(c.{column}, {sql_case_map('c.consent', consent)}::boolean) as {column}"
+        for column in CONSENT_ATTRIBUTES
     )
     return f"""
 create or replace temp table _day_conversations as
@@ -82,13 +95,22 @@ with conversations as (
 select c.conversation_id, c.journey_id, c.customer_id, c.journey_name, c.stage, c.channel, c.agent_type,
     c.segment, c.consent, c.started_at, c.ended_at, c.outcome,
     coalesce(t.turns, []) as turns, coalesce(t.turn_count, 0) as turn_count,
-    c.span_count, c.trace_ids, c.source_files
+    c.span_count, c.trace_ids, c.source_files, {stated}, true as transcript_kept
 from conversations c left join _day_turns t using (conversation_id)
 -- A trace with neither journey attributes nor a single turn (a tool service's spans, the
 -- platform's own evaluation events) is not a conversation; its spans stay in raw.spans.
 where coalesce(t.turn_count, 0) > 0 or coalesce(c.journey_id, c.customer_id, c.journey_name, c.stage) is not null
 """
 
+
+# Distinct values redacted per conversation and type (redact.py records them per span).
+_REDACTIONS_SQL = """
+create or replace temp table _day_redactions as
+select d.conversation_id, f.pii_type, count(distinct f.value_hash)::integer as redacted_count
+from _pii_findings f join _day_spans d using (span_key)
+where d.conversation_id is not null
+group by all
+"""
 
 _EVENTS_SQL = """
 create or replace temp table _day_events as
@@ -126,15 +148,23 @@ _WRITES: dict[str, str] = {
     "conversations": "select * from _day_conversations",
     "journey_events": "select * from _day_events",
     "ingest_quarantine": "select * from _day_quarantine",
+    "pii_redactions": "select * from _day_redactions",
+    # Last: it reads the day's conversations as just written (same transaction); the select is
+    # consent.consent_sql, with the configured default.
+    "customer_consent": "",
 }
 _COLUMNS: dict[str, str] = {
     "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
     " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,"
     " scope_version, scope_attributes, links, trace_state, flags",
     "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
-    " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files",
+    " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files,"
+    f" {', '.join(CONSENT_ATTRIBUTES)}, transcript_kept",
     "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",
     "ingest_quarantine": "source_file, line_number, reason, raw_text, trace_id, span_id",
+    "pii_redactions": "conversation_id, pii_type, redacted_count",
+    "customer_consent": "conversation_id, customer_id, started_at, ai_evaluation, ai_evaluation_source,"
+    " ai_evaluation_stated_in, recording, recording_source, recording_stated_in",
 }
 _LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
 
@@ -149,6 +179,8 @@ _DISPLACED: dict[str, str] = {
             select c.conversation_id from raw.conversations c, unnest(c.trace_ids) as u(trace_id)
             where c.partition_date <> $day and u.trace_id in (select trace_id from _day_traces))""",
     "journey_events": "split_part(event_id, ':', 1) in (select trace_id from _day_traces)",
+    "pii_redactions": "conversation_id in (select conversation_id from _day_spans)",
+    "customer_consent": "conversation_id in (select conversation_id from _day_conversations)",
     "ingest_quarantine": """trace_id in (select trace_id from _day_traces)
         or exists (
             select 1 from _day_quarantine d
@@ -158,7 +190,11 @@ _DISPLACED: dict[str, str] = {
 
 
 def replace_day(
-    con: duckdb.DuckDBPyConnection, day: date, tables: SpanTables, line_quarantine: list[QuarantineRecord]
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    tables: SpanTables,
+    line_quarantine: list[QuarantineRecord],
+    consent_default: bool,
 ) -> tuple[int, list[date]]:
     """Build `day`'s rows and replace the day in raw.spans, raw.conversations, raw.journey_events
     and raw.ingest_quarantine in one transaction (readers see the old day or the new one, never
@@ -181,6 +217,10 @@ def replace_day(
       built from the rows that left, and a conversation of that day built partly from a moved
       trace (its traces now keyed apart) is deleted here and rebuilt only by re-ingesting that day.
       The related_days sensor re-materializes them; the summary line names them (`also affects`).
+
+    The day's effective consent (consent.py, `consent_default` without a stated decision) is
+    written in the same transaction; later days whose effective consent this day changes (a late
+    file with an earlier decision) are returned among the other days.
     """
     con.execute(_DAY_SPANS_SQL, {"day": day})
     con.execute(
@@ -203,14 +243,15 @@ def replace_day(
         con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
         con.execute(_conversations_sql())
         con.execute(_EVENTS_SQL)
-        displaced = _write(con, day)
+        con.execute(_REDACTIONS_SQL)
+        displaced = _write(con, day, consent_default)
     return candidates - scalar(con, "select count(*) from _day_spans"), displaced
 
 
-def _write(con: duckdb.DuckDBPyConnection, day: date) -> list[date]:
+def _write(con: duckdb.DuckDBPyConnection, day: date, consent_default: bool) -> list[date]:
     now = datetime.now(UTC).replace(tzinfo=None)
     with _zstd_compression(con):
-        return _replace(con, day, now)
+        return _replace(con, day, now, consent_default)
 
 
 @contextmanager
@@ -227,13 +268,15 @@ def _zstd_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("set force_compression = $previous", {"previous": previous})
 
 
-def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime) -> list[date]:
+def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime, consent_default: bool) -> list[date]:
     """The transaction: move this day's rows away from other days, replace the day; returns the
-    other days rows were moved from."""
+    other days rows were moved from, and those whose effective consent the day changes."""
     displaced: set[date] = set()
     con.execute("begin transaction")
     try:
         for table, select in _WRITES.items():
+            if table == "customer_consent":
+                select = consent_sql("c.partition_date = $day", consent_default)
             load_time = _LOAD_TIME_COLUMN.get(table, "ingested_at")
             elsewhere = f"from {RAW_SCHEMA}.{table} q where q.partition_date <> $day and ({_DISPLACED[table]})"
             days = con.execute(f"select distinct q.partition_date {elsewhere}", {"day": day}).fetchall()
@@ -246,6 +289,7 @@ def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime) -> list[d
                 f"select *, $day, $now from ({select})",
                 {"day": day, "now": now},
             )
+        displaced.update(customer_consent_changes(con, day, consent_default))
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -22,9 +22,13 @@ class Reason(StrEnum):
     INVALID_JSON = "invalid_json"
     NOT_OTLP = "not_otlp"  # valid JSON, but not shaped like an ExportTraceServiceRequest
     WRONG_VALUE_TYPE = "wrong_value_type"  # a field or attribute holds a value of the wrong type
+    NESTING_TOO_DEEP = "nesting_too_deep"  # an attribute value nests beyond MAX_NESTING_DEPTH levels
     MISSING_ID = "missing_id"  # trace or span id missing or not hex of the right length
     INVALID_TIMESTAMP = "invalid_timestamp"  # missing, unparsable, end before start, outside 2000-2100
     INVALID_VALUE = "invalid_value"  # right type, value outside the contract (e.g. csat.score 7)
+    # The decoder failed on a span or line in a way none of the above names: a bug to report, but
+    # the span is set aside with the error rather than stopping the ingestion of everything else.
+    UNCONVERTIBLE = "unconvertible"
 
 
 def reason_text(reason: Reason, detail: str) -> str:

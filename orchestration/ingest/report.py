@@ -22,10 +22,13 @@ class IngestReport:
     journey_events: int = 0
     quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    # Personal data values redacted from the partition's conversations, by type (raw.pii_redactions).
+    redacted_by_type: dict[str, int] = field(default_factory=dict)
     # Other partitions to re-materialize: those whose conversations the newly indexed files add to,
     # and those this run moved rows of its conversations away from (partition.replace_day).
     related_days: list[date] = field(default_factory=list)
     seconds: float = 0.0
+    redaction_seconds: float = 0.0  # of `seconds`, spent redacting (redact.py)
 
     def to_metadata(self) -> dict[str, Any]:
         """Plain JSON-able values, for `MaterializeResult(metadata=...)`."""
@@ -43,8 +46,10 @@ class IngestReport:
             "journey_events": self.journey_events,
             "quarantined": self.quarantined,
             "quarantined_by_reason": dict(sorted(self.quarantined_by_reason.items())),
+            "redacted_by_type": dict(sorted(self.redacted_by_type.items())),
             "related_days": [d.isoformat() for d in self.related_days],
             "seconds": round(self.seconds, 3),
+            "redaction_seconds": round(self.redaction_seconds, 3),
         }
 
     def summary(self) -> str:

@@ -133,8 +133,9 @@ def _service(convention: str) -> list[tuple[str, AttrValue]]:
 class ConversationRenderer:
     """Lays out one conversation's spans; `ids` and `rng` are the simulation's seeded sources."""
 
-    def __init__(self, conv: PlannedConversation, rng: random.Random, ids: IdSource):
+    def __init__(self, conv: PlannedConversation, rng: random.Random, ids: IdSource, state_consent: bool = True):
         self.conv = conv
+        self.state_consent = state_consent
         self.rng = rng
         self.ids = ids
         self.inst = choose_instrumentation(conv, rng)
@@ -164,7 +165,7 @@ class ConversationRenderer:
             self.inst.channel_key: c.channel,
             "agent.type": c.agent_type,
             "customer.segment": c.segment,
-            "customer.consent": c.consent,
+            **({"customer.consent": c.consent} if self.state_consent else {}),
         }
 
     def _span(

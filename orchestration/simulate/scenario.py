@@ -132,6 +132,9 @@ class Scenario:
         default_factory=lambda: _frozen({"granted": 0.86, "denied": 0.09, "withdrawn": 0.05})
     )
     csat: CsatModel = CsatModel()
+    # State `customer.consent` only where it changes (the journey's first conversation, a
+    # withdrawal), as real stages rarely repeat it; the platform then inherits it (docs/privacy.md).
+    consent_stated_once: bool = False
     # Instrumentation mix: tool spans on AI turns that resolve something.
     tool_call_rate: float = 0.6
 

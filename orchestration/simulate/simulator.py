@@ -132,7 +132,7 @@ def simulate(
     for index in indices:
         plan = planner.plan(index)
         rng, ids = random.Random(f"{seed}/render/{index}"), IdSource(random.Random(f"{seed}/ids/{index}"))
-        journey_convs = _render_conversations(plan, rng, ids, spans_by_day)
+        journey_convs = _render_conversations(plan, rng, ids, spans_by_day, scenario.consent_stated_once)
         conversations += journey_convs
         answers = []
         for answer in plan.csat:
@@ -172,11 +172,18 @@ def simulate(
 
 
 def _render_conversations(
-    plan: PlannedJourney, rng: random.Random, ids: IdSource, spans_by_day: dict[date, list[Span]]
+    plan: PlannedJourney,
+    rng: random.Random,
+    ids: IdSource,
+    spans_by_day: dict[date, list[Span]],
+    consent_stated_once: bool,
 ) -> list[ConversationTruth]:
     truths: list[ConversationTruth] = []
+    stated = None
     for conv in plan.conversations:
-        rendered = ConversationRenderer(conv, rng, ids).render()
+        state_consent = not consent_stated_once or conv.consent != stated
+        stated = conv.consent
+        rendered = ConversationRenderer(conv, rng, ids, state_consent).render()
         started = min(s.start_ns for s in rendered.spans)
         spans_by_day[day_of(started)].extend(rendered.spans)
         inst = rendered.instrumentation

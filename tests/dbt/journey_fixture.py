@@ -44,11 +44,11 @@ CONVERSATIONS: list[Conversation] = [
     # J1
     Conversation("j1c1", "J1", "sign-up", "chat", t("2026-11-02 09:00"), t("2026-11-02 09:10"), "completed",
                  segment="consumer", consent="granted",
-                 says=("Hi, my email is jamie.doe+tv@example.co.uk",),
+                 says=("Hi, my email is [EMAIL]",),
                  verdicts=verdicts(v(0.9, True), v(0.8, True), v(0.9, True))),
     Conversation("j1c2", "J1", "payment", "chat", t("2026-11-02 10:00"), t("2026-11-02 10:10"), "escalated",
                  segment="consumer", consent="granted",
-                 says=("Please charge card 4111 1111 1111 1111, expiry 12/28",),
+                 says=("Please charge card [CARD], expiry 12/28",),
                  verdicts=verdicts(v(0.2, False), v(0.6, True), v(0.8, True))),
     Conversation("j1c3", "J1", "payment", "voice", t("2026-11-02 10:15"), t("2026-11-02 10:30"), "completed",
                  segment="consumer", consent="granted", agent_type="human",
@@ -92,7 +92,7 @@ CONVERSATIONS: list[Conversation] = [
     Conversation("j4c1", "J4", "sign-up", "voice", t("2026-11-10 09:00"), t("2026-11-10 09:05"), "completed",
                  agent_type="human",
                  says=("Ticket ORD-2026-1234 is about the plan",),
-                 agent_says=("Write to support@example.com if it fails.",),
+                 agent_says=("Write to [EMAIL] if it fails.",),
                  verdicts=verdicts(v(0.9, True), v(0.9, True), v(1.0, True))),
     Conversation("j4c2", "J4", "sign-up", "voice", t("2026-11-11 08:00"), t("2026-11-11 08:10"), "completed",
                  agent_type="human",
@@ -109,7 +109,7 @@ CONVERSATIONS: list[Conversation] = [
                  verdicts=verdicts(v(0.2, False), v(0.8, True), v(0.8, True))),
     # Not rollup-eligible.
     Conversation("x1", None, "sign-up", "chat", t("2026-11-03 10:00"), t("2026-11-03 10:05"), "completed",
-                 says=("mail me at lost@example.com",)),
+                 says=("mail me at [EMAIL]",)),
     Conversation("x2", "J4", None, "chat", t("2026-11-10 10:00"), t("2026-11-10 10:05"), "completed"),
 ]
 # fmt: on

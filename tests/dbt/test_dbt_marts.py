@@ -414,34 +414,37 @@ def test_daily_stage_metrics(built: DbtWarehouse) -> None:
 
 def test_stage_compliance(built: DbtWarehouse) -> None:
     compliance = by_key(built.table("marts.stage_compliance", "journey_name, stage"), "journey_name", "stage")
-    # sign-up: j1c1 (email), j2c1 (phone), j2c3 (street address; agent turn redacted), j3c1 (an
-    # order number, a date and an amount: no PII), j3c2, j4c1 (email only in an agent turn),
-    # j4c2 (<EMAIL> marker). x1's email is not counted: x1 is not rollup-eligible.
+    # Ingestion redacts emails and cards before storing turns, so the fixture holds placeholders.
+    # sign-up: j1c1 ([EMAIL]), j2c1 (phone), j2c3 (street address; agent turn redacted), j3c1 (an
+    # order number, a date and an amount: no PII), j3c2, j4c1 ([EMAIL] in an agent turn), j4c2
+    # (<EMAIL> marker). x1 is not counted: it is not rollup-eligible.
     assert_columns(
         compliance[("streaming_onboarding", "sign-up")],
         {
             "conversations": 7,
-            "conversations_with_pii": 3,
-            "pii_email": 1,
+            "conversations_with_pii": 2,
+            "pii_email": 0,
             "pii_phone": 1,
             "pii_payment_card": 0,
+            "pii_iban": 0,
             "pii_postal_address": 1,
-            "conversations_redacted": 2,
+            "conversations_redacted": 4,
             "consent_granted": 1,
             "consent_denied": 1,
             "consent_withdrawn": 1,
             "consent_unknown": 4,
-            "pii_rate": 3 / 7,
+            "pii_rate": 2 / 7,
         },
     )
-    # The card number in j1c2 counts as a card, not also as a phone number.
+    # j1c2's card number was redacted: neither a card nor a phone number is left.
     assert_columns(
         compliance[("streaming_onboarding", "payment")],
         {
             "conversations": 4,
-            "conversations_with_pii": 1,
-            "pii_payment_card": 1,
+            "conversations_with_pii": 0,
+            "pii_payment_card": 0,
             "pii_phone": 0,
+            "conversations_redacted": 1,
             "consent_granted": 2,
             "consent_unknown": 2,
         },

@@ -1,5 +1,5 @@
-"""Personal-data and redaction detection in stg_conversations, one customer sentence per
-conversation, through the real model (dbt_project/macros/pii.sql)."""
+"""Personal-data and redaction detection in stg_conversations (the leak check), one customer
+sentence per conversation, through the real model (dbt_project/macros/pii.sql)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ FLAGS = (
     "has_pii_email",
     "has_pii_phone",
     "has_pii_payment_card",
+    "has_pii_iban",
     "has_pii_postal_address",
     "has_redaction_marker",
 )
@@ -43,7 +44,11 @@ EXAMPLES: dict[str, set[str]] = {
     "Washington, DC 20500": {"has_pii_postal_address"},
     "My order ID 12345 is missing": set(),
     "It took 2 days one way": set(),
+    "IBAN GB82 WEST 1234 5698 7654 32": {"has_pii_iban"},
+    "Pay to DE89370400440532013000 today": {"has_pii_iban"},
+    "IBAN GB82 WEST 1234 5698 7654 33 (bad checksum)": set(),
     "Your card ending ****1234 was charged": {"has_redaction_marker"},
+    "My IBAN is [IBAN] and my card [CARD]": {"has_redaction_marker"},
     "I gave you <EMAIL> already": {"has_redaction_marker"},
     "Details: [REDACTED]": {"has_redaction_marker"},
     "Number: [PHONE NUMBER]": {"has_redaction_marker"},
@@ -67,7 +72,8 @@ def flags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bool]
         for i, sentence in enumerate(EXAMPLES)
     ]
     warehouse = DbtWarehouse.create(Path(tmp_path_factory.mktemp("pii")), conversations, [])
-    warehouse.dbt("build", "--select", "stg_conversations")
+    # The planted values are leaks, so the leak test fails: built with `run`, tested below.
+    warehouse.dbt("run", "--select", "stg_conversations")
     rows = warehouse.records(f"select conversation_id, {', '.join(FLAGS)} from staging.stg_conversations")
     by_id = {row.pop("conversation_id"): row for row in rows}
     return {sentence: by_id[f"pii{i:02d}"] for i, sentence in enumerate(EXAMPLES)}
@@ -77,3 +83,24 @@ def flags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bool]
 def test_detection(flags: dict[str, dict[str, bool]], sentence: str) -> None:
     raised = {flag for flag, value in flags[sentence].items() if value}
     assert raised == EXAMPLES[sentence]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leaks"),
+    [
+        ("Reach me at jamie.doe@example.com", True),
+        ("Card 4111 1111 1111 1111", True),
+        ("IBAN DE89370400440532013000", True),
+        ("Reach me at [EMAIL], card [CARD], IBAN [IBAN], phone [PHONE]", False),
+        ("Card 4111 1111 1111 1112 and IBAN DE89370400440532013001 (both fail their checksum)", False),
+    ],
+)
+def test_the_leak_check_fails_on_an_email_card_or_iban_left_in_a_turn(
+    tmp_path: Path, sentence: str, leaks: bool
+) -> None:
+    start = datetime(2026, 11, 2, 9, 0)
+    conversation = Conversation("c1", "J1", "sign-up", "chat", start, start + timedelta(seconds=30), says=(sentence,))
+    warehouse = DbtWarehouse.create(tmp_path, [conversation], [])
+    warehouse.dbt("run", "--select", "stg_conversations")
+    result = warehouse.dbt("test", "--select", "stg_conversations_no_pii_leak", expect_success=not leaks)
+    assert ("FAIL 1" in result.stdout) == leaks

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from judge_server import JudgeServer
 
 from evals import JudgeConfig
 from orchestration.scoring import cohort_days, score_partition
+from orchestration.settings import Settings
 from orchestration.warehouse import ensure_raw_tables
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -248,16 +250,18 @@ def test_an_unreadable_transcript_is_a_failed_row_not_a_crash(con: duckdb.DuckDB
     assert report.status_counts["conversation_resolution"] == {"failed": 1, "not_applicable": 1}
 
 
-def test_engine_defaults_to_the_environment(
+def test_engine_and_judge_cache_default_to_the_settings(
     con: duckdb.DuckDBPyConnection, judge_server: JudgeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     add_conversation(con, "c1", "j1", datetime(2026, 11, 4, 9), RESOLVED)
-    monkeypatch.setenv("JOURNEYS_EVAL_ENGINE", "llm")
-    monkeypatch.setenv("OPENAI_BASE_URL", judge_server.base_url)
+    monkeypatch.delenv("JOURNEYS_EVAL_ENGINE", raising=False)
+    monkeypatch.delenv("JOURNEYS_LLM_CACHE", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", judge_server.base_url)  # the evaluator library's own configuration
     monkeypatch.setenv("OPENAI_API_KEY", "test")
-    monkeypatch.setenv("JOURNEYS_LLM_CACHE", str(tmp_path / "cache.sqlite"))
-    report = score_partition(con, DAY, evaluators=["conversation_resolution"])
+    settings = replace(Settings.from_env(), eval_engine="llm", llm_cache=tmp_path / "cache.sqlite")
+    report = score_partition(con, DAY, evaluators=["conversation_resolution"], settings=settings)
     assert report.engine == "llm" and len(judge_server.requests) == 1
+    assert (tmp_path / "cache.sqlite").exists()
 
 
 def test_an_empty_partition_clears_its_rows(con: duckdb.DuckDBPyConnection) -> None:

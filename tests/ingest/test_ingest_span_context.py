@@ -21,8 +21,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from orchestration.ingest import ingest_partition
 from orchestration.ingest.decode import SpanTables, decode_file
+from orchestration.raw_tables import RAW_TABLES
 from orchestration.simulate.otlp import key_values
-from orchestration.warehouse import RAW_TABLES, ensure_raw_tables
+from orchestration.warehouse import create_table_sql, ensure_raw_tables
 
 NEW_COLUMNS = {
     "scope_version": "VARCHAR",
@@ -225,8 +226,8 @@ def columns_of(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def test_an_older_warehouse_gains_the_columns_and_keeps_its_rows(landing, warehouse, ingest, tmp_path):
     warehouse.execute("create schema raw")
-    for table, columns in RAW_TABLES.items():
-        warehouse.execute(f"create table raw.{table} ({OLD_SPANS if table == 'spans' else columns})")
+    for table in RAW_TABLES.values():
+        warehouse.execute(f"create table raw.spans ({OLD_SPANS})" if table.name == "spans" else create_table_sql(table))
     warehouse.execute(
         "insert into raw.spans (trace_id, span_id, scope_name, partition_date, ingested_at) values (?, ?, 'old', ?, ?)",
         [tid(99), sid(99), DAY - timedelta(days=1), T0],

@@ -3,23 +3,28 @@ daemon evaluates them (Dagster's build_*_context helpers)."""
 
 import json
 import os
-from datetime import UTC, datetime
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, time
 
 import dagster as dg
 import pytest
 from otlp_lines import conversation_line
 
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
 from orchestration.defs.assets.ingest import ingest_traces
-from orchestration.defs.resources import LandingResource, WarehouseResource
+from orchestration.defs.resources import LandingResource, WarehouseResource, platform_resources
 from orchestration.defs.sensors import landing_files_sensor, related_days_sensor, run_failure_alert
 from orchestration.materialization import RANGE_END_TAG, RANGE_START_TAG
+from orchestration.settings import REPO_ROOT, Settings
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
 
 
-def test_daily_schedule_targets_yesterdays_partition():
-    schedule = defs.resolve_schedule_def("daily_journeys_schedule")
+def test_daily_schedule_targets_yesterdays_partition(monkeypatch):
+    monkeypatch.delenv("JOURNEYS_DAILY_AT", raising=False)
+    schedule = build_definitions(Settings.from_env()).resolve_schedule_def("daily_journeys_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 10, 2, 0, tzinfo=UTC))
     requests = schedule.evaluate_tick(context).run_requests
@@ -27,16 +32,36 @@ def test_daily_schedule_targets_yesterdays_partition():
     assert schedule.job_name == "daily_journeys"
 
 
-@pytest.fixture
-def landing(tmp_path, monkeypatch):
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("JOURNEYS_LANDING_DIR", str(landing))
-    return landing
+def test_the_schedule_runs_at_the_time_its_settings_say():
+    settings = replace(Settings.from_env(), daily_at=time(5, 30))
+    schedule = build_definitions(settings).resolve_schedule_def("daily_journeys_schedule")
+    assert schedule.cron_schedule == "30 5 * * *"
+
+
+def test_a_bad_daily_time_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("JOURNEYS_DAILY_AT", "25:00")
+    with pytest.raises(ValueError, match="JOURNEYS_DAILY_AT must be a time of day"):
+        Settings.from_env()
+
+
+def test_importing_the_definitions_leaves_the_environment_alone():
+    """Only loading the code location (calling `defs`) exports the settings, for dbt."""
+    check = (
+        "import os; before = dict(os.environ); import orchestration.definitions as d; "
+        "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items()); "
+        "d.defs(); assert os.environ['JOURNEYS_WAREHOUSE'].endswith('warehouse.duckdb')"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEYS_")}
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
 
 
 def _tick(instance: dg.DagsterInstance, cursor: str | None):
-    result = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    resources = {"landing": platform_resources(Settings.from_env())["landing"]}
+    result = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
     return sorted(r.partition_key for r in result.run_requests), result.cursor
 
 
@@ -129,9 +154,8 @@ def _failing_job():
     _boom()
 
 
-def _alert_for_failed_run(tmp_path, monkeypatch, tags: dict[str, str] | None = None):
-    monkeypatch.setenv("JOURNEYS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("JOURNEYS_ALERT_WEBHOOK", raising=False)
+def _alert_for_failed_run(tmp_path, tags: dict[str, str] | None = None, webhook: str = ""):
+    settings = replace(Settings.from_env(), data_dir=tmp_path, alert_webhook=webhook)
     instance = dg.DagsterInstance.ephemeral()
     result = _failing_job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
     failure_event = result.get_run_failure_event()
@@ -140,13 +164,14 @@ def _alert_for_failed_run(tmp_path, monkeypatch, tags: dict[str, str] | None = N
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=failure_event,
+        resources={"alerts": platform_resources(settings)["alerts"]},
     ).for_run_failure()
     run_failure_alert(context)
     return result, json.loads((tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()[-1])
 
 
-def test_run_failure_writes_an_alert_record(tmp_path, monkeypatch):
-    result, record = _alert_for_failed_run(tmp_path, monkeypatch, {"dagster/partition": "2026-11-03"})
+def test_run_failure_writes_an_alert_record(tmp_path):
+    result, record = _alert_for_failed_run(tmp_path, {"dagster/partition": "2026-11-03"})
     assert record["kind"] == "run_failure"
     assert record["partition"] == "2026-11-03"
     assert record["run_id"] == result.run_id
@@ -154,11 +179,17 @@ def test_run_failure_writes_an_alert_record(tmp_path, monkeypatch):
     assert record["webhook"] == "not configured"
 
 
-def test_a_failed_range_run_alert_names_its_days_and_backfill(tmp_path, monkeypatch):
+def test_a_failed_range_run_alert_names_its_days_and_backfill(tmp_path):
     tags = {RANGE_START_TAG: "2026-11-20", RANGE_END_TAG: "2026-11-21", "dagster/backfill": "cbhqyppb"}
-    _, record = _alert_for_failed_run(tmp_path, monkeypatch, tags)
+    _, record = _alert_for_failed_run(tmp_path, tags)
     assert record["partition"] == "2026-11-20..2026-11-21"
     assert record["backfill"] == "cbhqyppb"
+
+
+def test_the_alert_webhook_comes_from_the_settings(tmp_path, monkeypatch):
+    monkeypatch.delenv("JOURNEYS_ALERT_WEBHOOK", raising=False)
+    _, record = _alert_for_failed_run(tmp_path, webhook="http://127.0.0.1:9/nothing")
+    assert record["webhook"].startswith("webhook failed")  # posted to it (nothing listens there)
 
 
 def test_the_failure_sensor_watches_every_job_including_ui_asset_backfills():

@@ -246,7 +246,12 @@ def test_a_cohort_rescore_replaces_only_that_cohorts_rows(materialized):
     sim, _, data = materialized
     cohorts = {j.journey_id: j.cohort_week for j in sim.truth.journeys}
     week = min(cohorts.values())
-    in_cohort = {c.conversation_id for c in sim.truth.conversations if cohorts[c.journey_id] == week}
+    # A transcript removed for recording consent is not re-scored: its evaluations stay (docs/privacy.md).
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        not_kept = {cid for (cid,) in con.execute(
+            "select conversation_id from raw.conversations where not transcript_kept").fetchall()}
+    assert not_kept  # the simulator's declined customers
+    in_cohort = {c.conversation_id for c in sim.truth.conversations if cohorts[c.journey_id] == week} - not_kept
     before = _evaluated_at(data)
 
     result = CliRunner().invoke(main, ["rescore", "--cohort-week", week, "--engine", "local"])

@@ -29,10 +29,12 @@ def landing(platform_env):
 @pytest.fixture(scope="module")
 def daily_runs(landing, platform_env):
     from orchestration.dagster_home import ensure_dagster_home
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.settings import Settings
 
-    ensure_dagster_home(Settings.from_env())
+    settings = Settings.from_env()
+    ensure_dagster_home(settings)
+    defs = build_definitions(settings)
     job = defs.resolve_job_def("daily_journeys")
     instance = dg.DagsterInstance.get()
     good = job.execute_in_process(partition_key="2026-11-02", instance=instance, raise_on_error=False)

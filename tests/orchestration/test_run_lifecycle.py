@@ -95,7 +95,9 @@ def test_a_dagster_home_without_settings_gets_the_pool_limit(tmp_path, monkeypat
 
 
 def test_daemon_launched_jobs_carry_the_max_runtime_tag():
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions(Settings.from_env())
 
     expected = str(Settings.from_env().max_run_seconds)
     for name in ("daily_journeys", "rescore_cohort"):

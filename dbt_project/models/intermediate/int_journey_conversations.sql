@@ -64,6 +64,7 @@ enriched as (
         conversations.has_pii_email,
         conversations.has_pii_phone,
         conversations.has_pii_payment_card,
+        conversations.has_pii_iban,
         conversations.has_pii_postal_address,
         conversations.has_redaction_marker,
         {% for prefix in evaluators() %}

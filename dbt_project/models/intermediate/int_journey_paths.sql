@@ -28,7 +28,7 @@ channel_sequences as (
     -- chat reads `chat > voice > chat`.
     select
         journey_id,
-        {{ dbt.listagg('channel', "' > '", 'order by journey_conversation_number') }} as channel_sequence,
+        {{ ordered_listagg('channel', "' > '", 'journey_conversation_number') }} as channel_sequence,
         count(*) as channel_steps
 
     from conversations
@@ -42,7 +42,7 @@ stage_paths as (
 
     select
         journey_id,
-        {{ dbt.listagg('stage', "' > '", 'order by journey_conversation_number') }} as stage_path
+        {{ ordered_listagg('stage', "' > '", 'journey_conversation_number') }} as stage_path
 
     from conversations
     where previous_stage is null

@@ -26,6 +26,12 @@ scores as (
 
 ),
 
+consent as (
+
+    select * from {{ ref('stg_customer_consent') }}
+
+),
+
 final as (
 
     select
@@ -48,6 +54,9 @@ final as (
         conversations.trace_ids,
         conversations.has_pii,
         conversations.has_redaction_marker,
+        -- the dashboards count declined conversations apart and do not show their transcripts
+        coalesce(consent.ai_evaluation, true) as ai_evaluation_consent,
+        conversations.transcript_kept,
         {% for prefix in evaluators() %}
         scores.{{ prefix }}_score,
         scores.{{ prefix }}_passed,
@@ -64,6 +73,8 @@ final as (
         on conversations.journey_id = cohorts.journey_id
     left join scores
         on conversations.conversation_id = scores.conversation_id
+    left join consent
+        on conversations.conversation_id = consent.conversation_id
 
 )
 

@@ -303,7 +303,7 @@ final as (
             "stage", "' over '", "channel", "' for cohort '", "cohort_week", "' completes '",
             percent_text('completion_rate'),
             "case when earlier_stages_completion_rate is null then "
-                ~ dbt.concat(["' vs '", percent_text('reference_completion_rate'), "' across the journey''s stages'"])
+                ~ dbt.concat(["' vs '", percent_text('reference_completion_rate'), text_literal(" across the journey's stages")])
                 ~ " else "
                 ~ dbt.concat(["' vs '", percent_text('earlier_stages_completion_rate'), "' at earlier stages'"])
                 ~ " end",

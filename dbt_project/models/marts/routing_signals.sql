@@ -405,7 +405,7 @@ final as (
                 "' conversations): hand these customers to a human agent earlier at '", "stage", "'.'",
             ]) }}
             when recommendation = 'add_context_bridge' then {{ dbt.concat([
-                "'Hand-offs into '", "stage", "' keep the customer''s context at '", decimal_text('observed_value'),
+                "'Hand-offs into '", "stage", text_literal(" keep the customer's context at "), decimal_text('observed_value'),
                 "' for '", "cell_text", "' (threshold '", decimal_text('threshold'), "', '",
                 integer_text('conversations'), "' hand-offs): pass what the customer said at earlier stages to the '",
                 "stage", "' agent.'",

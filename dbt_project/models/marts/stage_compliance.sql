@@ -1,5 +1,6 @@
--- Personal data found in customer turns, redaction markers, and consent, per stage: what the
--- data holds today, for the compliance page.
+-- Personal data still found in the (redacted) turns, redaction markers, and consent, per stage:
+-- what the data holds today, for the compliance page. pii_email, pii_payment_card and pii_iban
+-- are leaks of what ingestion redacts and must be zero (the leak test in stg_conversations.yml).
 
 with
 
@@ -20,6 +21,7 @@ final as (
         sum(case when has_pii_email then 1 else 0 end) as pii_email,
         sum(case when has_pii_phone then 1 else 0 end) as pii_phone,
         sum(case when has_pii_payment_card then 1 else 0 end) as pii_payment_card,
+        sum(case when has_pii_iban then 1 else 0 end) as pii_iban,
         sum(case when has_pii_postal_address then 1 else 0 end) as pii_postal_address,
         sum(case when has_redaction_marker then 1 else 0 end) as conversations_redacted,
         sum(case when consent_status = 'granted' then 1 else 0 end) as consent_granted,

@@ -1,7 +1,7 @@
 {{ config(**daily_partitioned_config()) }}
 
--- Engine-specific list and regex functions stay in this model: downstream models read plain
--- flags and never unnest `turns`.
+-- The list and regex work on `turns` stays in this model (through the engine-dispatched macros of
+-- macros/lists.sql): downstream models read plain flags and never unnest `turns`.
 
 with
 
@@ -16,34 +16,33 @@ with_text as (
 
     select
         *,
-        coalesce(array_to_string(
-            list_transform(list_filter(turns, lambda turn: turn.role = 'customer'), lambda turn: turn.text),
-            chr(10)
-        ), '') as customer_text,
-        coalesce(array_to_string(list_transform(turns, lambda turn: turn.text), chr(10)), '') as transcript_text
+        {{ turn_texts('turns') }} as transcript_text
 
     from source
 
 ),
 
+-- Ingestion redacted every turn, so anything found here is a leak (macros/pii.sql): every turn
+-- is scanned, the customer's and the agent's.
 with_pii as (
 
     select
         *,
-        regexp_matches(customer_text, {{ pii_pattern('email') }}) as has_pii_email,
+        {{ regex_contains('transcript_text', pii_pattern('email')) }} as has_pii_email,
         -- Emails and long digit runs are blanked before the phone scan, so that a card number
         -- never counts as a phone number too.
-        regexp_matches(
-            regexp_replace(
-                regexp_replace(customer_text, {{ pii_pattern('email') }}, ' ', 'g'),
-                {{ pii_pattern('card_candidate') }}, ' ', 'g'
+        {{ regex_contains(
+            regex_replace_all(
+                regex_replace_all('transcript_text', pii_pattern('email'), "' '"),
+                pii_pattern('card_candidate'), "' '"
             ),
-            {{ pii_pattern('phone') }}
-        ) as has_pii_phone,
-        {{ contains_payment_card('customer_text') }} as has_pii_payment_card,
-        regexp_matches(customer_text, {{ pii_pattern('street_address') }})
-            or regexp_matches(customer_text, {{ pii_pattern('postcode') }}) as has_pii_postal_address,
-        regexp_matches(transcript_text, {{ pii_pattern('redaction_marker') }}) as has_redaction_marker
+            pii_pattern('phone')
+        ) }} as has_pii_phone,
+        {{ contains_payment_card('transcript_text') }} as has_pii_payment_card,
+        {{ contains_iban('transcript_text') }} as has_pii_iban,
+        {{ regex_contains('transcript_text', pii_pattern('street_address')) }}
+            or {{ regex_contains('transcript_text', pii_pattern('postcode')) }} as has_pii_postal_address,
+        {{ regex_contains('transcript_text', pii_pattern('redaction_marker')) }} as has_redaction_marker
 
     from with_text
 
@@ -75,14 +74,18 @@ renamed as (
         span_count,
         trace_ids,
         source_files,
+        -- false once the turns were removed because the customer declined recording
+        coalesce(transcript_kept, true) as transcript_kept,
 
         has_pii_email,
         has_pii_phone,
         has_pii_payment_card,
+        has_pii_iban,
         has_pii_postal_address,
         has_pii_email
             or has_pii_phone
             or has_pii_payment_card
+            or has_pii_iban
             or has_pii_postal_address as has_pii,
         has_redaction_marker,
 

@@ -15,9 +15,10 @@ from orchestration.defs.resources import (
     QualityGateResource,
     WarehouseResource,
 )
-from orchestration.quality import validate_day
+from orchestration.quality import validate_conversations
 from orchestration.scoring import ScoringReport, judge_failure_rates, score_partition
 from orchestration.settings import Settings
+from orchestration.transcript_retention import remove_unrecorded_transcripts
 
 EVALUATIONS_KEY = dg.AssetKey(["raw", "evaluations"])
 JUDGE_FAILURE_CHECK = "judge_failure_rate"
@@ -41,13 +42,16 @@ class EvaluationConfig(dg.Config):
     segment: str | None = None  # customer.segment
 
 
-def _refuse_blocked_days(con, days: list[date], journey_map_file: JourneyMapResource, tolerance: int) -> None:
+def _refuse_blocked_days(
+    warehouse: WarehouseResource, days: list[date], journey_map_file: JourneyMapResource, tolerance: int
+) -> None:
     """A re-score job does not re-run the blocking gates on raw/conversations, so days whose
     gates fail must be stopped here, or the marts downstream would be rebuilt on them."""
     jmap = journey_map_file.load()
     blocked: dict[str, str] = {}
     for day in days:
-        failed = [r.name for r in validate_day(con, day, jmap, tolerance=tolerance) if not r.passed]
+        conversations = warehouse.day_conversations(day)
+        failed = [r.name for r in validate_conversations(conversations, jmap, tolerance=tolerance) if not r.passed]
         if failed:
             blocked[day.isoformat()] = ", ".join(failed)
     if blocked:
@@ -126,11 +130,21 @@ def evaluations(
     engine = config.engine or tags.get(ENGINE_TAG) or evaluator.engine
     cohort_week = config.cohort_week or tags.get(COHORT_WEEK_TAG)
     segment = config.segment or tags.get(SEGMENT_TAG)
+    _refuse_blocked_days(warehouse, days, journey_map_file, quality_gate.tolerance)
     with warehouse.connect() as con:
-        _refuse_blocked_days(con, days, journey_map_file, quality_gate.tolerance)
         reports = [
-            score_partition(con, day, engine=engine, cohort_week=cohort_week, segment=segment) for day in days
+            score_partition(
+                con,
+                day,
+                engine=engine,
+                cohort_week=cohort_week,
+                segment=segment,
+                judge=evaluator.judge_config(engine),
+            )
+            for day in days
         ]
+        # The day is evaluated: transcripts recording consent does not allow to keep go now.
+        removed = sum(remove_unrecorded_transcripts(con, day) for day in days)
     for report in reports:
         context.log.info(report.summary())
     return dg.MaterializeResult(
@@ -138,6 +152,7 @@ def evaluations(
             "engine": engine,
             "cohort_week": cohort_week or "all",
             "segment": segment or "all",
+            "transcripts_removed_for_recording_consent": removed,
             **_metadata(reports),
         },
         check_results=[judge_failure_check(reports, Settings.from_env().max_judge_failure_rate)],

@@ -12,6 +12,8 @@ SPANS_KEY = dg.AssetKey(["raw", "spans"])
 CONVERSATIONS_KEY = dg.AssetKey(["raw", "conversations"])
 JOURNEY_EVENTS_KEY = dg.AssetKey(["raw", "journey_events"])
 QUARANTINE_KEY = dg.AssetKey(["raw", "ingest_quarantine"])
+PII_REDACTIONS_KEY = dg.AssetKey(["raw", "pii_redactions"])
+CUSTOMER_CONSENT_KEY = dg.AssetKey(["raw", "customer_consent"])
 
 
 @dg.multi_asset(
@@ -23,6 +25,13 @@ QUARANTINE_KEY = dg.AssetKey(["raw", "ingest_quarantine"])
         ),
         dg.AssetSpec(JOURNEY_EVENTS_KEY, description="CSAT survey answers per journey."),
         dg.AssetSpec(QUARANTINE_KEY, description="Input that could not be ingested, with the reason."),
+        dg.AssetSpec(
+            PII_REDACTIONS_KEY, description="Personal data redacted before storing: distinct values per conversation and type."
+        ),
+        dg.AssetSpec(
+            CUSTOMER_CONSENT_KEY,
+            description="Each conversation's effective consent (stated, inherited or default), before any evaluator runs.",
+        ),
     ],
     partitions_def=daily_partitions,
     group_name="ingest",
@@ -41,3 +50,5 @@ def ingest_traces(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     yield dg.MaterializeResult(asset_key=CONVERSATIONS_KEY, metadata=metadata)
     yield dg.MaterializeResult(asset_key=JOURNEY_EVENTS_KEY, metadata={"dagster/row_count": report.journey_events})
     yield dg.MaterializeResult(asset_key=QUARANTINE_KEY, metadata={"dagster/row_count": report.quarantined})
+    yield dg.MaterializeResult(asset_key=PII_REDACTIONS_KEY, metadata={"redacted_by_type": report.redacted_by_type})
+    yield dg.MaterializeResult(asset_key=CUSTOMER_CONSENT_KEY, metadata={"dagster/row_count": report.conversations})

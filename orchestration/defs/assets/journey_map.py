@@ -1,9 +1,9 @@
 """The journey map YAML, loaded into the warehouse so dbt can join stage order and thresholds."""
 
 import dagster as dg
-import pyarrow as pa
 
 from orchestration.defs.resources import WAREHOUSE_POOL, JourneyMapResource, WarehouseResource
+from orchestration.raw_tables import JOURNEY_MAP_CHANNELS, JOURNEY_MAP_STAGES
 from orchestration.warehouse import replace_rows
 
 STAGES_KEY = dg.AssetKey(["raw", "journey_map_stages"])
@@ -24,8 +24,8 @@ def journey_map(warehouse: WarehouseResource, journey_map_file: JourneyMapResour
     stage_rows, channel_rows = jmap.stage_rows(), jmap.channel_rows()
     with warehouse.connect() as con:
         # The map is small and versioned as a whole, so each load replaces it entirely.
-        replace_rows(con, "journey_map_stages", pa.Table.from_pylist(stage_rows))
-        replace_rows(con, "journey_map_channels", pa.Table.from_pylist(channel_rows))
+        replace_rows(con, JOURNEY_MAP_STAGES.name, JOURNEY_MAP_STAGES.rows(stage_rows))
+        replace_rows(con, JOURNEY_MAP_CHANNELS.name, JOURNEY_MAP_CHANNELS.rows(channel_rows))
     yield dg.MaterializeResult(
         asset_key=STAGES_KEY,
         metadata={

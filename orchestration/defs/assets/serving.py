@@ -35,7 +35,7 @@ def build_serving_snapshot(dbt_defs: Sequence[dg.AssetsDefinition]) -> dg.Assets
     def serving_snapshot(
         warehouse: WarehouseResource, serving: ServingResource, journey_map_file: JourneyMapResource
     ) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
+        with warehouse.read_marts() as con:
             snapshot = publish_snapshot(con, serving.path, journey_map_version=journey_map_file.load().version)
         metadata = snapshot.to_metadata()
         if serving.evaluation_events_endpoint and snapshot.routing_signals:

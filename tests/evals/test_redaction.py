@@ -1,0 +1,77 @@
+"""evals/redaction.py: each detector on values planted in several formats; numbers that fail their
+checksum, and order numbers, stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals.redaction import PiiType, Redactor, card_valid, iban_valid, luhn_valid
+
+# Test numbers published by the card networks and the IBAN registry's examples.
+VALID_CARDS = ["4111 1111 1111 1111", "4111-1111-1111-1111", "5555555555554444", "3782 822463 10005"]
+LUHN_INVALID_CARDS = ["4111 1111 1111 1112", "5555555555554445", "3782 822463 10006"]
+VALID_IBANS = ["GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "FR14 2004 1010 0505 0001 3M02 606"]
+INVALID_IBANS = ["GB82 WEST 1234 5698 7654 33", "DE89370400440532013001"]
+PHONES = ["(415) 555-2671", "415-555-2671", "415.555.2671", "+1 415 555 2671", "+44 20 7946 0958", "+49 30 901820"]
+EMAILS = ["jane.doe@example.com", "j_doe+billing@mail.example.co.uk", "ABC123@Example.ORG"]
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor("US")
+
+
+@pytest.mark.parametrize(
+    ("value", "pii_type"),
+    [(v, PiiType.EMAIL) for v in EMAILS]
+    + [(v, PiiType.PHONE) for v in PHONES]
+    + [(v, PiiType.CARD) for v in VALID_CARDS]
+    + [(v, PiiType.IBAN) for v in VALID_IBANS]
+    + [("1600 Pennsylvania Ave, Washington, DC 20500", PiiType.ADDRESS),
+       ("221 Baker Street, Apt 4, Springfield, IL 62704-1234", PiiType.ADDRESS)],
+)
+def test_a_planted_value_becomes_its_typed_placeholder(redactor: Redactor, value: str, pii_type: PiiType) -> None:
+    result = redactor.redact(f"Sure, it is {value}. Thanks!")
+    assert result.text == f"Sure, it is {pii_type.placeholder}. Thanks!"
+    assert result.found == ((pii_type, value),)
+    assert result.counts() == {pii_type: 1}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [*LUHN_INVALID_CARDS, *INVALID_IBANS, "order 1234567890123", "ACC-4821-9932", "ticket 48291173", "555-1234",
+     "2026-11-05", "12345"],
+)
+def test_numbers_failing_their_checksum_and_order_numbers_stay(redactor: Redactor, value: str) -> None:
+    text = f"my reference is {value} thanks"
+    assert redactor.redact(text).text == text
+
+
+def test_counts_by_type_and_every_occurrence_replaced(redactor: Redactor) -> None:
+    text = "a@b.io or c@d.io, card 4111111111111111, call +1 415 555 2671, iban DE89370400440532013000"
+    result = redactor.redact(text)
+    assert result.text == "[EMAIL] or [EMAIL], card [CARD], call [PHONE], iban [IBAN]"
+    assert result.counts() == {PiiType.EMAIL: 2, PiiType.CARD: 1, PiiType.PHONE: 1, PiiType.IBAN: 1}
+
+
+def test_redacting_twice_changes_nothing_more(redactor: Redactor) -> None:
+    once = redactor.redact("mail me at x@y.com or call (415) 555-2671").text
+    assert redactor.redact(once).text == once
+    assert redactor.redact(once).found == ()
+
+
+def test_the_default_region_reads_numbers_without_a_country_code() -> None:
+    uk_number = "020 7946 0958"
+    assert Redactor("GB").redact(f"call {uk_number}").text == "call [PHONE]"
+    assert Redactor("US").redact(f"call {uk_number}").text == f"call {uk_number}"
+
+
+def test_an_unknown_region_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="region"):
+        Redactor("XX")
+
+
+def test_checksums() -> None:
+    assert luhn_valid("79927398713") and not luhn_valid("79927398710")
+    assert iban_valid("GB82WEST12345698765432") and not iban_valid("GB82WEST12345698765433")
+    assert card_valid("4111-1111-1111-1111") and not card_valid("1234567812345670")  # Luhn-valid, no network
