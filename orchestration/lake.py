@@ -28,12 +28,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from orchestration.warehouse import RAW_SCHEMA, RAW_TABLES, column_definitions
+from orchestration.raw_tables import PARTITION_COLUMN, RAW_SCHEMA, RAW_TABLES
 
-PARTITION_COLUMN = "partition_date"
-PARTITIONED_TABLES = ("spans", "conversations", "journey_events", "ingest_quarantine", "evaluations")
-UNPARTITIONED_TABLES = ("journey_map_stages", "journey_map_channels", "landing_files", "landing_traces")
+PARTITIONED_TABLES = tuple(name for name, table in RAW_TABLES.items() if table.partition_column)
+UNPARTITIONED_TABLES = tuple(name for name, table in RAW_TABLES.items() if not table.partition_column)
 DATA_FILE = "part-00000.parquet"
 # One zero-row Parquet file per table carrying its current columns: the dbt hook declares the
 # Spark table from it, so a table with no rows yet still has a schema (and RAW_TABLES stays the
@@ -72,11 +72,11 @@ def _select_list(table: str, partitioned: bool) -> str:
     """The table's columns, JSON as plain strings (Spark has no JSON type); a partitioned table's
     files leave out partition_date, which their directory name carries."""
     columns = []
-    for name, definition in column_definitions(RAW_TABLES[table]):
-        if partitioned and name == PARTITION_COLUMN:
+    for field in RAW_TABLES[table].schema:
+        if partitioned and field.name == PARTITION_COLUMN:
             continue
-        is_json = definition.split()[0].upper() == "JSON"
-        columns.append(f'cast("{name}" as varchar) as "{name}"' if is_json else f'"{name}"')
+        is_json = field.type == pa.json_()
+        columns.append(f'cast("{field.name}" as varchar) as "{field.name}"' if is_json else f'"{field.name}"')
     return ", ".join(columns)
 
 
