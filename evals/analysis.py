@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, NamedTuple
 
@@ -494,11 +494,18 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
     assert asking is not None
 
     def reask(
-        kinds: tuple[str, ...], earlier: GivenFact, weight: float, confirmed: bool, repeated: bool
+        kinds: tuple[str, ...], earlier: GivenFact, weight: float, *, confirmed: bool, repeated: bool
     ) -> ReAsk:
         question = asking.question or quote(asking.turn.text)
         return ReAsk(
-            asking.turn.index, question, kinds, earlier, step.turn.index, weight, confirmed, repeated
+            turn=asking.turn.index,
+            question=question,
+            kinds=kinds,
+            earlier=earlier,
+            answer_turn=step.turn.index,
+            weight=weight,
+            confirmed=confirmed,
+            repeated=repeated,
         )
 
     earlier_asked = [g for g in known if g.fact.kind in asking.asked]
@@ -510,26 +517,38 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
                 weight = SPECIFICITY["preference"] * (
                     1.0 if share > 0.5 else share * _WEIGHT_PARTIAL_PREFERENCE
                 )
-                candidates.append(reask((fact.kind,), given, weight, share > 0.5, True))
+                candidates.append(reask((fact.kind,), given, weight, confirmed=share > 0.5, repeated=True))
         elif fact.kind in asking.asked or fact.kind in _SPECIFIC_KINDS:
             given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
             if given is not None and fact.kind in asking.asked:
-                candidates.append(reask((fact.kind,), given, SPECIFICITY[fact.kind], True, True))
+                candidates.append(
+                    reask((fact.kind,), given, SPECIFICITY[fact.kind], confirmed=True, repeated=True)
+                )
             elif given is not None and asking.is_question:
                 # The value came back after a question we could not classify: weaker evidence.
                 candidates.append(
                     reask(
-                        (fact.kind,), given, _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind], False, True
+                        (fact.kind,),
+                        given,
+                        _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind],
+                        confirmed=False,
+                        repeated=True,
                     )
                 )
     if (span := _restated_span(step, asking, memory)) is not None:
         earlier, weight, answers_with_it = span
-        candidates.append(reask((DETAIL,), earlier, weight, answers_with_it, True))
+        candidates.append(reask((DETAIL,), earlier, weight, confirmed=answers_with_it, repeated=True))
         if "repeat_complaint" in step.cues:
-            candidates.append(reask((DETAIL,), earlier, _WEIGHT_COMPLAINT, True, True))
+            candidates.append(reask((DETAIL,), earlier, _WEIGHT_COMPLAINT, confirmed=True, repeated=True))
     if earlier_asked and "repeat_complaint" in step.cues:
         candidates.append(
-            reask(tuple(sorted(asking.asked)), earlier_asked[-1], _WEIGHT_COMPLAINT, True, False)
+            reask(
+                tuple(sorted(asking.asked)),
+                earlier_asked[-1],
+                _WEIGHT_COMPLAINT,
+                confirmed=True,
+                repeated=False,
+            )
         )
     if "preference" in step.kinds:
         # A reply that states a preference of its own answers a preference question with a new
@@ -538,7 +557,9 @@ def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) 
     if earlier_asked:
         strongest = max(earlier_asked, key=lambda g: SPECIFICITY[g.fact.kind])
         weight = _WEIGHT_SAME_KIND_ONLY * SPECIFICITY[strongest.fact.kind]
-        candidates.append(reask(tuple(sorted(asking.asked)), strongest, weight, False, False))
+        candidates.append(
+            reask(tuple(sorted(asking.asked)), strongest, weight, confirmed=False, repeated=False)
+        )
     return max(candidates, key=lambda r: r.weight, default=None)
 
 
@@ -575,87 +596,114 @@ def _repeats(step: _AgentStep, earlier: list[tuple[int, frozenset[str]]]) -> int
     return None
 
 
+@dataclass(slots=True)
+class _Reading:
+    """What `analyse` has gathered so far, turn by turn."""
+
+    known: list[GivenFact]  # every fact the customer gave, in the context and so far here
+    memory: SpanMemory
+    given: list[GivenFact] = field(default_factory=list)  # those given in this conversation
+    reasks: list[ReAsk] = field(default_factory=list)
+    carryovers: list[CarryOver] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)
+    agent_words: list[tuple[int, frozenset[str]]] = field(default_factory=list)  # for `_repeats`
+    events: list[Event] = field(default_factory=list)
+    customer_cues: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    agent_cues: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+
+
+# Customer cues that are events of the conversation, reported in order with the agent's outcomes.
+_REACTIONS = ("decline", "accept", "abandon", "persists", "escalation_demand")
+
+
+def _read_agent(step: _AgentStep, reading: _Reading) -> None:
+    reading.agent_cues.append((step.turn.index, frozenset(c.kind for c in step.cues)))
+    reading.events.extend(_outcome_events(step))
+    for fact, sentence in step.proposals:
+        match = next((g for g in reversed(reading.known) if same_fact(fact, g.fact)), None)
+        if match is not None:
+            reading.carryovers.append(CarryOver(step.turn.index, match, sentence))
+    if (earlier_turn := _repeats(step, reading.agent_words)) is not None:
+        reading.repeated.append((step.turn.index, earlier_turn))
+
+
+def _complaint_reask(step: _CustomerStep, known: list[GivenFact]) -> ReAsk:
+    """ "I already told you" with no question to pin it on: it points at the latest fact given."""
+    return ReAsk(
+        turn=step.turn.index,
+        question=quote(step.turn.text),
+        kinds=(),
+        earlier=known[-1] if known else None,
+        answer_turn=step.turn.index,
+        weight=_WEIGHT_COMPLAINT,
+        confirmed=True,
+        repeated=False,
+    )
+
+
+def _read_customer(step: _CustomerStep, reading: _Reading) -> None:
+    reading.customer_cues.append((step.turn.index, step.cues))
+    reading.events.extend(
+        Event(kind, step.turn.index, step.turn.text) for kind in _REACTIONS if kind in step.cues
+    )
+    reask = _reask_for(step, reading.known, reading.memory) if step.answering is not None else None
+    if reask is None and "repeat_complaint" in step.cues:
+        reask = _complaint_reask(step, reading.known)
+    if reask is not None:
+        reading.reasks.append(reask)
+    new = [GivenFact(f, step.turn.index, "conversation", step.turn.text) for f in step.facts]
+    reading.given.extend(new)
+    reading.known.extend(new)
+    if step.runs:
+        reading.memory.add(step.runs, step.turn.index)
+
+
+def _unanswered_reask(last: _AgentStep, known: list[GivenFact]) -> ReAsk | None:
+    """The conversation ends on the agent asking for a kind of fact the customer already gave."""
+    earlier = [g for g in known if g.fact.kind in last.asked]
+    if not earlier:
+        return None
+    strongest = max(earlier, key=lambda g: SPECIFICITY[g.fact.kind])
+    return ReAsk(
+        turn=last.turn.index,
+        question=last.question,
+        kinds=tuple(sorted(last.asked)),
+        earlier=strongest,
+        answer_turn=None,
+        weight=_WEIGHT_UNANSWERED * SPECIFICITY[strongest.fact.kind],
+        confirmed=False,
+        repeated=False,
+    )
+
+
 def analyse(
     conversation: ConversationLike | Sequence[Turn], context: ContextLike = None
 ) -> ConversationAnalysis:
     """Analyse one conversation; `context` is the earlier context (see `read_context`)."""
     turns = normalize_conversation(conversation)
     before = read_context(context)
-    known = list(before.facts)
-    memory = SpanMemory(turns)
+    reading = _Reading(known=list(before.facts), memory=SpanMemory(turns))
     for grams, source, earlier_turns in before.spans:
-        memory.layer(grams, source, earlier_turns)
-    given: list[GivenFact] = []
-    reasks: list[ReAsk] = []
-    carryovers: list[CarryOver] = []
-    repeated: list[tuple[int, int]] = []
-    agent_texts: list[tuple[int, frozenset[str]]] = []
-    events: list[Event] = []
-    c_cues: list[tuple[int, frozenset[str]]] = []
-    a_cues: list[tuple[int, frozenset[str]]] = []
+        reading.memory.layer(grams, source, earlier_turns)
     last: _AgentStep | _CustomerStep | None = None
-    for step in _walk(turns):
-        last = step
-        if isinstance(step, _AgentStep):
-            a_cues.append((step.turn.index, frozenset(c.kind for c in step.cues)))
-            events.extend(_outcome_events(step))
-            for fact, sentence in step.proposals:
-                match = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
-                if match is not None:
-                    carryovers.append(CarryOver(step.turn.index, match, sentence))
-            if (earlier_turn := _repeats(step, agent_texts)) is not None:
-                repeated.append((step.turn.index, earlier_turn))
-            continue
-        c_cues.append((step.turn.index, step.cues))
-        for kind in ("decline", "accept", "abandon", "persists", "escalation_demand"):
-            if kind in step.cues:
-                events.append(Event(kind, step.turn.index, step.turn.text))
-        reask = _reask_for(step, known, memory) if step.answering is not None else None
-        if reask is None and "repeat_complaint" in step.cues:
-            latest = known[-1] if known else None
-            reask = ReAsk(
-                step.turn.index,
-                quote(step.turn.text),
-                (),
-                latest,
-                step.turn.index,
-                _WEIGHT_COMPLAINT,
-                True,
-                False,
-            )
-        if reask is not None:
-            reasks.append(reask)
-        new = [GivenFact(f, step.turn.index, "conversation", step.turn.text) for f in step.facts]
-        given.extend(new)
-        known.extend(new)
-        if step.runs:
-            memory.add(step.runs, step.turn.index)
-    if isinstance(last, _AgentStep) and last.asked:
-        earlier = [g for g in known if g.fact.kind in last.asked]
-        if earlier:
-            strongest = max(earlier, key=lambda g: SPECIFICITY[g.fact.kind])
-            reasks.append(
-                ReAsk(
-                    last.turn.index,
-                    last.question,
-                    tuple(sorted(last.asked)),
-                    strongest,
-                    None,
-                    _WEIGHT_UNANSWERED * SPECIFICITY[strongest.fact.kind],
-                    False,
-                    False,
-                )
-            )
-    TRANSCRIPT_CACHE.put(turns, Said(tuple((g.fact, g.turn, g.said) for g in given), memory.own_grams))
+    for last in _walk(turns):
+        if isinstance(last, _AgentStep):
+            _read_agent(last, reading)
+        else:
+            _read_customer(last, reading)
+    if isinstance(last, _AgentStep) and last.asked and (unanswered := _unanswered_reask(last, reading.known)):
+        reading.reasks.append(unanswered)
+    said = Said(tuple((g.fact, g.turn, g.said) for g in reading.given), reading.memory.own_grams)
+    TRANSCRIPT_CACHE.put(turns, said)
     return ConversationAnalysis(
         turns=turns,
         context_facts=tuple(before.facts),
-        given=tuple(given),
-        details=len(memory),
-        reasks=tuple(reasks),
-        carryovers=tuple(carryovers),
-        repeated_agent_turns=tuple(repeated),
-        events=tuple(events),
-        customer_cues=tuple(c_cues),
-        agent_cues=tuple(a_cues),
+        given=tuple(reading.given),
+        details=len(reading.memory),
+        reasks=tuple(reading.reasks),
+        carryovers=tuple(reading.carryovers),
+        repeated_agent_turns=tuple(reading.repeated),
+        events=tuple(reading.events),
+        customer_cues=tuple(reading.customer_cues),
+        agent_cues=tuple(reading.agent_cues),
     )

@@ -86,7 +86,7 @@ def tokens_of(lowered: str, text: str | None = None) -> frozenset[str]:
     return frozenset(tokens)
 
 
-_MAX_COMPILED = 4096
+_MAX_SELECTIONS = 4096
 
 _CATEGORY_CLASSES = {sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_WORD: r"\w", sre.CATEGORY_SPACE: r"\s"}
 _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
@@ -156,13 +156,17 @@ class GatedAlternatives:
 
     A gate is a set of tokens (see `tokens_of`) at least one of which every match of that kind
     contains, or a tuple of such sets that must all be met: a necessary condition, never a
-    heuristic, so gating changes speed, not results. Most turns pass few gates, and a regex of
-    fewer alternatives scans much faster. Each gate clause is a bit; a turn's tokens map to the
-    bits they satisfy, and the regex for each combination of bits is compiled once.
+    heuristic, so gating changes speed, not results. Each gate clause is a bit; a turn's tokens
+    map to the bits they satisfy.
 
-    The alternatives that start with a word boundary are grouped under one leading `\\b`: the
-    regex engine then rejects a position inside a word with one test instead of one per
-    alternative, and can skip alternatives by their first literal character."""
+    The matches are those of one alternation of every kind, scanned left to right (at each
+    position the first kind in order that matches wins, and the scan resumes at its end), but
+    each kind is compiled once as a pattern of its own and a text is searched only with the
+    kinds its gates let through, the leftmost of their next matches taken each time. Compiling
+    one regex per combination of gates instead made real traffic, whose turns pass ever new
+    combinations, spend most of its time in the regex compiler. A kind's alternatives that start
+    with a word boundary are put under one leading `\\b` and a first-character guard, so a
+    position inside a word or at the wrong letter is rejected with one test."""
 
     def __init__(
         self,
@@ -173,8 +177,7 @@ class GatedAlternatives:
     ):
         if set(kinds) != set(gates):
             raise ValueError(f"gates {sorted(gates)} do not match kinds {sorted(kinds)}")
-        self._kinds = kinds
-        self._flags = re.IGNORECASE if ignore_case else 0
+        flags = re.IGNORECASE if ignore_case else 0
         self._required: dict[str, int] = {}  # kind -> the bits of all its clauses
         self._bits_of_token: dict[str, int] = {}
         bit = 1
@@ -188,23 +191,38 @@ class GatedAlternatives:
                     self._bits_of_token[token] = self._bits_of_token.get(token, 0) | bit
                 bit <<= 1
         self._vocabulary = frozenset(self._bits_of_token)
-        self._by_bits: dict[tuple[int, frozenset[str] | None], re.Pattern[str] | None] = {}
-        self._group_kind = {name: kind for kind in kinds for name in (kind, f"{kind}__")}
-
-    def _compile(self, bits: int, only: frozenset[str] | None) -> re.Pattern[str] | None:
+        # The alternation's order: every kind's word-bounded part, then every kind's other part.
         bounded, free = [], []
-        for kind, required in self._required.items():
-            if required & bits != required or (only is not None and kind not in only):
-                continue
-            inner = [alt[2:] for alt in self._kinds[kind] if alt.startswith(r"\b")]
-            outer = [alt for alt in self._kinds[kind] if not alt.startswith(r"\b")]
+        for kind, alternatives in kinds.items():
+            inner = [alt[2:] for alt in alternatives if alt.startswith(r"\b")]
+            outer = [alt for alt in alternatives if not alt.startswith(r"\b")]
             if inner:
-                bounded.append(f"(?P<{kind}>{'|'.join(inner)})")
+                guard = first_char_guard(inner, flags)
+                bounded.append((kind, re.compile(rf"\b{guard}(?:{'|'.join(inner)})", flags)))
             if outer:
-                free.append(f"(?P<{kind}__>{'|'.join(outer)})")
-        guard = first_char_guard(bounded, self._flags) if bounded else ""
-        parts = ([rf"\b{guard}(?:{'|'.join(bounded)})"] if bounded else []) + free
-        return re.compile("|".join(parts), self._flags) if parts else None
+                free.append((kind, re.compile("|".join(outer), flags)))
+        for kind, pattern in bounded + free:
+            if sre_parse.parse(pattern.pattern, flags).getwidth()[0] == 0:
+                # An empty match would need the alternation's rule for resuming after one.
+                raise ValueError(f"kind {kind!r} may match the empty string")
+        self._units = tuple(bounded + free)
+        self._by_bits: dict[tuple[int, frozenset[str] | None], tuple[tuple[str, re.Pattern[str]], ...]] = {}
+
+    def _units_for(self, bits: int, only: frozenset[str] | None) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        key = (bits, only)
+        try:
+            return self._by_bits[key]
+        except KeyError:
+            # Worker threads may race here; at worst a selection is made twice.
+            if len(self._by_bits) >= _MAX_SELECTIONS:
+                self._by_bits.clear()  # bound the memory of a long run; selecting is cheap
+            required = self._required
+            units = self._by_bits[key] = tuple(
+                (kind, pattern)
+                for kind, pattern in self._units
+                if required[kind] & bits == required[kind] and (only is None or kind in only)
+            )
+            return units
 
     def finditer(
         self, text: str, tokens: frozenset[str], only: frozenset[str] | None = None
@@ -214,15 +232,25 @@ class GatedAlternatives:
         bits = 0
         for token in tokens & self._vocabulary:
             bits |= self._bits_of_token[token]
-        key = (bits, only)
-        try:
-            pattern = self._by_bits[key]
-        except KeyError:
-            # Worker threads may race here; at worst a pattern is compiled twice.
-            if len(self._by_bits) >= _MAX_COMPILED:
-                self._by_bits.clear()  # bound the memory of a long run; recompiling is cheap
-            pattern = self._by_bits[key] = self._compile(bits, only)
-        if pattern is not None:
-            group_kind = self._group_kind
+        units = self._units_for(bits, only)
+        if not units:
+            return
+        if len(units) == 1:
+            kind, pattern = units[0]
             for match in pattern.finditer(text):
-                yield group_kind[match.lastgroup], match  # type: ignore[index]
+                yield kind, match
+            return
+        upcoming = [pattern.search(text) for _, pattern in units]
+        while True:
+            best, chosen = None, 0
+            for position, match in enumerate(upcoming):
+                # Strictly leftmost: at one position the earlier kind in the alternation wins.
+                if match is not None and (best is None or match.start() < best.start()):
+                    best, chosen = match, position
+            if best is None:
+                return
+            yield units[chosen][0], best
+            end = best.end()
+            for position, match in enumerate(upcoming):
+                if match is not None and match.start() < end:
+                    upcoming[position] = units[position][1].search(text, end)

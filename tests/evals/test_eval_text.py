@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from evals.text import first_char_guard, literal_alternation
+from evals.text import GatedAlternatives, first_char_guard, literal_alternation
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -49,3 +49,36 @@ def test_the_first_character_guard_never_changes_what_matches(alternatives: list
 @pytest.mark.parametrize("alternatives", [[r"a", r"x*"], [r"a", r".b"], [r"[^a]b"], [r"(?i:a)b"]])
 def test_no_guard_when_an_alternative_may_be_empty_or_start_with_anything(alternatives: list[str]) -> None:
     assert first_char_guard(alternatives, 0) == ""
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gated_kinds_match_what_one_alternation_of_all_kinds_matches(seed: int) -> None:
+    # Overlapping kinds, some word-bounded and some not, scanned kind by kind: the matches (and
+    # which kind wins at a shared position) are those of the single alternation, in order.
+    rng = random.Random(seed)
+    kinds = {
+        f"k{i}": [
+            (r"\b" if rng.random() < 0.6 else "")
+            + "".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
+            for _ in range(rng.randint(1, 3))
+        ]
+        for i in range(4)
+    }
+    gated = GatedAlternatives(kinds, dict.fromkeys(kinds), ignore_case=False)
+    # The alternation puts every kind's word-bounded alternatives first, under one "\\b".
+    bounded = [
+        f"(?P<{k}>{'|'.join(a[2:] for a in alts if a.startswith(chr(92)))})" for k, alts in kinds.items()
+    ]
+    free = [
+        f"(?P<{k}__>{'|'.join(a for a in alts if not a.startswith(chr(92)))})" for k, alts in kinds.items()
+    ]
+    one = re.compile(
+        "|".join(
+            [rf"\b(?:{'|'.join(b for b in bounded if not b.endswith('>)'))})"]
+            + [f for f in free if not f.endswith(">)")]
+        )
+    )
+    for _ in range(50):
+        text = "".join(rng.choice("ab ") for _ in range(30))
+        expected = [(m.lastgroup.rstrip("_"), m.span()) for m in one.finditer(text)]
+        assert [(kind, m.span()) for kind, m in gated.finditer(text, frozenset())] == expected
