@@ -16,11 +16,12 @@ pivoted as (
         partition_date,
 
         {% for prefix, evaluator in evaluators().items() %}
-        max(case when evaluator = '{{ evaluator }}' then score end) as {{ prefix }}_score,
-        {{ dbt.bool_or("case when evaluator = '" ~ evaluator ~ "' then passed end") }} as {{ prefix }}_passed,
-        max(case when evaluator = '{{ evaluator }}' then status end) as {{ prefix }}_status,
-        max(case when evaluator = '{{ evaluator }}' then reason end) as {{ prefix }}_reason,
-        max(case when evaluator = '{{ evaluator }}' then evidence end) as {{ prefix }}_evidence,
+            max(case when evaluator = '{{ evaluator }}' then score end) as {{ prefix }}_score,
+            {{ dbt.bool_or("case when evaluator = '" ~ evaluator ~ "' then passed end") }}
+                as {{ prefix }}_passed,
+            max(case when evaluator = '{{ evaluator }}' then status end) as {{ prefix }}_status,
+            max(case when evaluator = '{{ evaluator }}' then reason end) as {{ prefix }}_reason,
+            max(case when evaluator = '{{ evaluator }}' then evidence end) as {{ prefix }}_evidence,
         {% endfor %}
 
         {{ dbt.bool_or('is_judged') }} as is_judged,

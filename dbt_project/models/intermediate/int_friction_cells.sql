@@ -79,7 +79,7 @@ earlier_stages as (
     inner join cohort_stages as earlier
         on later.journey_name = earlier.journey_name
         and later.cohort_week = earlier.cohort_week
-        and earlier.stage_order < later.stage_order
+        and later.stage_order > earlier.stage_order
     group by
         later.journey_name,
         later.cohort_week,
@@ -104,7 +104,12 @@ cells as (
     from journey_stages
     inner join journeys
         on journey_stages.journey_id = journeys.journey_id
-    group by 1, 2, 3, 4, 5
+    group by
+        journey_stages.journey_name,
+        journey_stages.stage,
+        journey_stages.stage_order,
+        journey_stages.cohort_week,
+        journey_stages.entry_channel
 
 ),
 
@@ -124,7 +129,7 @@ handoff_sources as (
 
     from journey_stages
     where entry_from_stage is not null
-    group by 1, 2, 3, 4, 5
+    group by journey_name, stage, cohort_week, entry_channel, entry_from_stage
 
 ),
 
@@ -142,7 +147,11 @@ cell_verdicts as (
     inner join conversations
         on journey_stages.journey_id = conversations.journey_id
         and journey_stages.stage = conversations.stage
-    group by 1, 2, 3, 4
+    group by
+        journey_stages.journey_name,
+        journey_stages.stage,
+        journey_stages.cohort_week,
+        journey_stages.entry_channel
 
 ),
 

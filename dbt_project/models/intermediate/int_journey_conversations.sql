@@ -68,9 +68,9 @@ enriched as (
         conversations.has_pii_postal_address,
         conversations.has_redaction_marker,
         {% for prefix in evaluators() %}
-        scores.{{ prefix }}_score,
-        scores.{{ prefix }}_passed,
-        scores.{{ prefix }}_status,
+            scores.{{ prefix }}_score,
+            scores.{{ prefix }}_passed,
+            scores.{{ prefix }}_status,
         {% endfor %}
         coalesce(scores.is_judged, false) as is_judged,
         coalesce(scores.failed_any_evaluator, false) as failed_any_evaluator,
@@ -97,7 +97,9 @@ sequenced as (
             partition by journey_id order by started_at, conversation_id
         ) as journey_conversation_number,
         lag(stage) over (partition by journey_id order by started_at, conversation_id) as previous_stage,
-        lag(stage_order) over (partition by journey_id order by started_at, conversation_id) as previous_stage_order,
+        lag(stage_order)
+            over (partition by journey_id order by started_at, conversation_id)
+            as previous_stage_order,
         lag(channel) over (partition by journey_id order by started_at, conversation_id) as previous_channel,
         row_number() over (
             partition by journey_id, stage order by started_at, conversation_id
@@ -119,8 +121,8 @@ visits as (
         -- previous conversation at the stage ended. Anything else (chat escalated to voice
         -- minutes later) is a hand-off within the same visit.
         stage_conversation_number = 1
-            or previous_stage <> stage
-            or started_at > {{ dbt.dateadd('hour', var('reentry_gap_hours'), 'previous_at_stage_ended_at') }}
+        or previous_stage <> stage
+        or started_at > {{ dbt.dateadd('hour', var('reentry_gap_hours'), 'previous_at_stage_ended_at') }}
             as starts_visit
 
     from sequenced

@@ -6,7 +6,8 @@ with
 events as (
 
     select * from {{ ref('stg_journey_events') }}
-    where event_type = 'csat'
+    where
+        event_type = 'csat'
         and journey_id is not null
         and csat_score is not null
 

@@ -32,7 +32,8 @@ channel_sequences as (
         count(*) as channel_steps
 
     from conversations
-    where previous_channel is null
+    where
+        previous_channel is null
         or previous_channel <> channel
     group by journey_id
 
@@ -45,7 +46,8 @@ stage_paths as (
         {{ ordered_listagg('stage', "' > '", 'journey_conversation_number') }} as stage_path
 
     from conversations
-    where previous_stage is null
+    where
+        previous_stage is null
         or previous_stage <> stage
     group by journey_id
 

@@ -41,7 +41,8 @@ stage_rollup as (
         {{ dbt.bool_or('is_reentry') }} as reentered
 
     from conversations
-    group by 1, 2, 3, 4, 5, 6, 7, 8
+    group by
+        journey_id, journey_name, cohort_week, segment, journey_map_version, stage, stage_order, stage_count
 
 ),
 
@@ -70,7 +71,7 @@ final as (
         stage_rollup.*,
         furthest_stage.furthest_stage_order > stage_rollup.stage_order as completed_by_progression,
         stage_rollup.completed_by_outcome
-            or furthest_stage.furthest_stage_order > stage_rollup.stage_order as completed,
+        or furthest_stage.furthest_stage_order > stage_rollup.stage_order as completed,
         entries.entry_conversation_id,
         entries.entry_channel,
         entries.entry_from_stage,

@@ -48,7 +48,8 @@ first_segments as (
         segment
 
     from ordered
-    where segment is not null
+    where
+        segment is not null
         and segment_rank = 1
 
 ),

@@ -33,7 +33,8 @@ recent_handoffs as (
     inner join signal_window
         on transitions.partition_date >= signal_window.routing_window_start
         and transitions.partition_date < signal_window.window_end
-    where transitions.is_first_entry
+    where
+        transitions.is_first_entry
         and transitions.to_stage_order is not null
 
 ),
@@ -66,7 +67,8 @@ observations as (
         context_retention_score as observed
 
     from recent_handoffs
-    where context_retention_status = 'completed'
+    where
+        context_retention_status = 'completed'
         and context_retention_score is not null
 
 ),
@@ -100,7 +102,8 @@ cells as (
 
     from observations
     cross join cell_levels
-    where cell_levels.cell_level <> 'segment'
+    where
+        cell_levels.cell_level <> 'segment'
         or observations.segment is not null
     group by 1, 2, 3, 4, 5, 6, 7
 

@@ -30,15 +30,18 @@ channel_comparisons as (
         channel_cells.observed_value,
         channel_cells.conversations,
         stage_cells.conversations - channel_cells.conversations as others_conversations,
-        (stage_cells.observed_value * stage_cells.conversations
-            - channel_cells.observed_value * channel_cells.conversations)
-            / nullif(stage_cells.conversations - channel_cells.conversations, 0) as others_value
+        (
+            stage_cells.observed_value * stage_cells.conversations
+            - channel_cells.observed_value * channel_cells.conversations
+        )
+        / nullif(stage_cells.conversations - channel_cells.conversations, 0) as others_value
 
     from cells as channel_cells
     inner join cells as stage_cells
         on channel_cells.journey_name = stage_cells.journey_name
         and channel_cells.stage = stage_cells.stage
-    where channel_cells.cell_level = 'channel'
+    where
+        channel_cells.cell_level = 'channel'
         and stage_cells.cell_level = 'stage'
 
 ),
@@ -60,7 +63,10 @@ sequence_uses as (
             else 0
         end as uses_channel
 
-    from (select distinct journey_name, channel from channel_comparisons) as compared
+    from (select distinct
+        journey_name,
+        channel
+    from channel_comparisons) as compared
     inner join channel_mix
         on compared.journey_name = channel_mix.journey_name
     where channel_mix.journeys_with_csat > 0
@@ -78,9 +84,9 @@ channel_lifts as (
         sum(case when uses_channel = 1 then journeys_with_csat else 0 end) as channel_csat_journeys,
         sum(case when uses_channel = 0 then journeys_with_csat else 0 end) as other_csat_journeys,
         sum(case when uses_channel = 1 then journeys_with_csat * csat_lift end)
-            / nullif(sum(case when uses_channel = 1 then journeys_with_csat else 0 end), 0)
+        / nullif(sum(case when uses_channel = 1 then journeys_with_csat else 0 end), 0)
         - sum(case when uses_channel = 0 then journeys_with_csat * csat_lift end)
-            / nullif(sum(case when uses_channel = 0 then journeys_with_csat else 0 end), 0)
+        / nullif(sum(case when uses_channel = 0 then journeys_with_csat else 0 end), 0)
             as channel_csat_lift
 
     from sequence_uses
@@ -108,7 +114,8 @@ preferred_channels as (
     inner join channel_lifts
         on channel_comparisons.journey_name = channel_lifts.journey_name
         and channel_comparisons.channel = channel_lifts.channel
-    where channel_comparisons.conversations >= {{ var('routing_min_conversations') }}
+    where
+        channel_comparisons.conversations >= {{ var('routing_min_conversations') }}
         and channel_comparisons.others_conversations >= {{ var('routing_min_conversations') }}
         and {{ at_least(
             'channel_comparisons.observed_value - channel_comparisons.others_value',

@@ -35,7 +35,8 @@ breaches as (
     inner join map_stages
         on cells.journey_name = map_stages.journey_name
         and cells.stage = map_stages.stage
-    where cells.conversations >= {{ var('routing_min_conversations') }}
+    where
+        cells.conversations >= {{ var('routing_min_conversations') }}
         and {{ below('cells.observed_value', "case
             when cells.metric = 'resolution_rate' then map_stages.min_resolution
             else map_stages.min_context_retention
@@ -61,7 +62,8 @@ threshold_signals as (
             )
             or (breaches.cell_level = 'channel' and wider_breaches.cell_level = 'stage')
         )
-    where breaches.cell_level <> 'stage'
+    where
+        breaches.cell_level <> 'stage'
         and wider_breaches.journey_name is null
 
 )

@@ -18,7 +18,7 @@ as_of as (
 
     select
         {% if as_of_var is none -%}
-        latest_partition_date as as_of_date
+            latest_partition_date as as_of_date
         {%- else -%}
         cast('{{ as_of_var.isoformat() }}' as date) as as_of_date
         {%- endif %}
@@ -31,10 +31,13 @@ final as (
 
     select
         as_of_date,
-        cast({{ dbt.dateadd('day', 1 - var('routing_window_days'), 'as_of_date') }} as date) as routing_window_start,
+        cast({{ dbt.dateadd('day', 1 - var('routing_window_days'), 'as_of_date') }} as date)
+            as routing_window_start,
         cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as date) as window_end,
-        cast({{ dbt.dateadd('day', 1 - 2 * var('guard_window_days'), 'as_of_date') }} as date) as guard_previous_start,
-        cast({{ dbt.dateadd('day', 1 - var('guard_window_days'), 'as_of_date') }} as date) as guard_recent_start
+        cast({{ dbt.dateadd('day', 1 - 2 * var('guard_window_days'), 'as_of_date') }} as date)
+            as guard_previous_start,
+        cast({{ dbt.dateadd('day', 1 - var('guard_window_days'), 'as_of_date') }} as date)
+            as guard_recent_start
 
     from as_of
 

@@ -33,7 +33,8 @@ transitions as (
         partition_date
 
     from conversations
-    where previous_stage is not null
+    where
+        previous_stage is not null
         and previous_stage <> stage
 
 )

@@ -78,7 +78,8 @@ final as (
         ) as kept_despite_consent,
         sum(
             case
-                when (not ai_evaluation and judged_by_llm)
+                when
+                    (not ai_evaluation and judged_by_llm)
                     or (not recording and transcript_kept and evaluations_succeeded) then 1
                 else 0
             end

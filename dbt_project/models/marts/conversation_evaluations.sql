@@ -9,7 +9,8 @@ with
 conversations as (
 
     select * from {{ ref('stg_conversations') }}
-    where is_rollup_eligible
+    where
+        is_rollup_eligible
         and {{ in_partition_window('partition_date') }}
 
 ),
@@ -58,11 +59,11 @@ final as (
         coalesce(consent.ai_evaluation, true) as ai_evaluation_consent,
         conversations.transcript_kept,
         {% for prefix in evaluators() %}
-        scores.{{ prefix }}_score,
-        scores.{{ prefix }}_passed,
-        scores.{{ prefix }}_status,
-        scores.{{ prefix }}_reason,
-        scores.{{ prefix }}_evidence,
+            scores.{{ prefix }}_score,
+            scores.{{ prefix }}_passed,
+            scores.{{ prefix }}_status,
+            scores.{{ prefix }}_reason,
+            scores.{{ prefix }}_evidence,
         {% endfor %}
         coalesce(scores.is_judged, false) as is_judged,
         coalesce(scores.failed_any_evaluator, false) as failed_any_evaluator,

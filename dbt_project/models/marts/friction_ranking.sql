@@ -68,12 +68,12 @@ shared as (
         scored.*,
         coalesce(
             case when scored.journeys_lost > 0 then scored.journeys_lost else 0 end
-                / nullif(gap_totals.total_journeys_lost, 0),
+            / nullif(gap_totals.total_journeys_lost, 0),
             0
         ) as completion_gap_share,
         coalesce(
             case when scored.csat_points_lost > 0 then scored.csat_points_lost else 0 end
-                / nullif(gap_totals.total_csat_points_lost, 0),
+            / nullif(gap_totals.total_csat_points_lost, 0),
             0
         ) as csat_gap_share
 
@@ -89,11 +89,14 @@ explained as (
         (completion_gap_share + csat_gap_share) / 2 as friction_score,
         -- The evaluator that falls furthest below its threshold explains the cell.
         case
-            when {{ at_most('coalesce(retention_shortfall, 0)', 0) }}
+            when
+                {{ at_most('coalesce(retention_shortfall, 0)', 0) }}
                 and {{ at_most('coalesce(resolution_shortfall, 0)', 0) }}
                 and {{ at_most('coalesce(quality_shortfall, 0)', 0) }} then null
-            when coalesce(retention_shortfall, 0) >= coalesce(resolution_shortfall, 0)
-                and coalesce(retention_shortfall, 0) >= coalesce(quality_shortfall, 0) then 'context_retention'
+            when
+                coalesce(retention_shortfall, 0) >= coalesce(resolution_shortfall, 0)
+                and coalesce(retention_shortfall, 0) >= coalesce(quality_shortfall, 0)
+                then 'context_retention'
             when coalesce(resolution_shortfall, 0) >= coalesce(quality_shortfall, 0) then 'resolution'
             else 'quality'
         end as explaining_signal
@@ -107,11 +110,17 @@ final as (
 
     select
         row_number() over (
-            order by friction_score desc, journeys_lost desc, journey_name, stage_order, cohort_week, channel
+            order by
+                friction_score desc,
+                journeys_lost desc,
+                journey_name asc,
+                stage_order asc,
+                cohort_week asc,
+                channel asc
         ) as rank,
         row_number() over (
             partition by journey_name
-            order by friction_score desc, journeys_lost desc, stage_order, cohort_week, channel
+            order by friction_score desc, journeys_lost desc, stage_order asc, cohort_week asc, channel asc
         ) as journey_rank,
         journey_name,
         stage,

@@ -32,9 +32,11 @@ periods as (
         journey_stages.completed,
         journey_stages.entry_handoff_retention_score,
         case
-            when cast(journey_stages.entered_at as date) >= signal_window.guard_recent_start
+            when
+                cast(journey_stages.entered_at as date) >= signal_window.guard_recent_start
                 and cast(journey_stages.entered_at as date) < signal_window.window_end then 'recent'
-            when cast(journey_stages.entered_at as date) >= signal_window.guard_previous_start
+            when
+                cast(journey_stages.entered_at as date) >= signal_window.guard_previous_start
                 and cast(journey_stages.entered_at as date) < signal_window.guard_recent_start then 'previous'
         end as period
 
@@ -53,7 +55,8 @@ period_metrics as (
         avg(case when period = 'recent' then entry_handoff_retention_score end) as recent_context_retention,
         sum(case when period = 'previous' then 1 else 0 end) as previous_entered,
         sum(case when period = 'previous' and completed then 1 else 0 end) as previous_completed,
-        avg(case when period = 'previous' then entry_handoff_retention_score end) as previous_context_retention
+        avg(case when period = 'previous' then entry_handoff_retention_score end)
+            as previous_context_retention
 
     from periods
     where period is not null
@@ -72,8 +75,10 @@ stage_changes as (
         map_stages.journey_map_version,
         coalesce(period_metrics.recent_entered, 0) as recent_entered,
         coalesce(period_metrics.previous_entered, 0) as previous_entered,
-        {{ rate('period_metrics.recent_completed', 'period_metrics.recent_entered') }} as recent_completion_rate,
-        {{ rate('period_metrics.previous_completed', 'period_metrics.previous_entered') }} as previous_completion_rate,
+        {{ rate('period_metrics.recent_completed', 'period_metrics.recent_entered') }}
+            as recent_completion_rate,
+        {{ rate('period_metrics.previous_completed', 'period_metrics.previous_entered') }}
+            as previous_completion_rate,
         period_metrics.recent_context_retention,
         period_metrics.previous_context_retention,
         -- Changes need enough journeys in both windows to mean anything.
@@ -94,8 +99,10 @@ changes as (
 
     select
         *,
-        case when has_evidence then recent_completion_rate - previous_completion_rate end as completion_change,
-        case when has_evidence then recent_context_retention - previous_context_retention end as retention_change
+        case when has_evidence then recent_completion_rate - previous_completion_rate end
+            as completion_change,
+        case when has_evidence then recent_context_retention - previous_context_retention end
+            as retention_change
 
     from stage_changes
 

@@ -67,7 +67,8 @@ drift_observations as (
 
     from transitions
     -- Moves from or to an undeclared stage are counted under undeclared_stage below.
-    where from_stage_order is not null
+    where
+        from_stage_order is not null
         and to_stage_order is not null
         and to_stage_order <> from_stage_order + 1
 
@@ -131,7 +132,7 @@ drift as (
         max(started_at) as last_seen_at
 
     from drift_observations
-    group by 1, 2, 3, 4, 5, 6
+    group by journey_name, drift_type, observed, from_stage, to_stage, channel
 
 ),
 

@@ -7,7 +7,8 @@ with
 transitions as (
 
     select * from {{ ref('int_stage_transitions') }}
-    where from_stage_order is not null
+    where
+        from_stage_order is not null
         and to_stage_order is not null
 
 ),
@@ -34,7 +35,8 @@ handoffs as (
         avg(case when is_first_entry then context_retention_score end) as avg_context_retention,
         sum(
             case
-                when is_first_entry and context_retention_status = 'completed' and not context_retention_passed
+                when
+                    is_first_entry and context_retention_status = 'completed' and not context_retention_passed
                     then 1
                 else 0
             end
