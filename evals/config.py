@@ -15,6 +15,20 @@ class JudgeConfigError(ValueError):
     """The judge is not configured well enough to make a call; the message says what to set."""
 
 
+# Environment variables whose values are credentials (evals/scrub.py removes them from any text).
+SECRET_ENV_VARS: tuple[str, ...] = (
+    "OPENAI_API_KEY",
+    "JOURNEYS_INGEST_TOKEN",
+    "JOURNEYS_APP_PASSWORD",
+    "JOURNEYS_ALERT_WEBHOOK",  # webhook URLs (Slack, Teams) embed their token
+)
+
+
+def secret_values() -> list[str]:
+    """The values of SECRET_ENV_VARS this process holds, read when asked (a key set later counts)."""
+    return [value for name in SECRET_ENV_VARS if (value := os.environ.get(name))]
+
+
 def _number(name: str) -> float | None:
     value = os.environ.get(name)
     if value is None or not value.strip():

@@ -8,19 +8,12 @@ such as one a provider echoes back from another configuration.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 
-REDACTED = "[REDACTED]"
+from evals.config import secret_values
 
-# Environment variables whose values are credentials.
-SECRET_ENV_VARS: tuple[str, ...] = (
-    "OPENAI_API_KEY",
-    "JOURNEYS_INGEST_TOKEN",
-    "JOURNEYS_APP_PASSWORD",
-    "JOURNEYS_ALERT_WEBHOOK",  # webhook URLs (Slack, Teams) embed their token
-)
+REDACTED = "[REDACTED]"
 
 # Shorter values are not replaced by value: a two-letter "secret" would mangle every word holding it.
 _MIN_SECRET_LENGTH = 6
@@ -39,8 +32,8 @@ _CREDENTIAL_SHAPES = re.compile(
 
 def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
     """`text` with every known secret value and every credential-shaped string replaced by
-    `[REDACTED]`. `secrets` adds values to those read from `SECRET_ENV_VARS`."""
-    values = {value for value in (*secrets, *(os.environ.get(name) for name in SECRET_ENV_VARS)) if value}
+    `[REDACTED]`. `secrets` adds values to the deployment's own (evals/config.py)."""
+    values = {value for value in (*secrets, *secret_values()) if value}
     # Longest first, so a secret containing another is replaced whole.
     for value in sorted(values, key=len, reverse=True):
         if len(value) >= _MIN_SECRET_LENGTH:
