@@ -13,15 +13,18 @@ import dagster as dg
 import pytest
 from otlp_lines import conversation_line
 
+from orchestration.defs.resources import platform_resources
 from orchestration.defs.sensors import landing_files_sensor
 from orchestration.ingest.arrivals import MAX_REMEMBERED, arrivals
 from orchestration.ingest.landing import scan_landing
+from orchestration.settings import Settings
 
 CURSOR_LIMIT = 64 * 1024
 
 
 def _tick(instance: dg.DagsterInstance, cursor: str | None) -> tuple[list[str], str]:
-    result = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    resources = {"landing": platform_resources(Settings.from_env())["landing"]}
+    result = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
     return sorted(r.partition_key for r in result.run_requests), result.cursor
 
 
