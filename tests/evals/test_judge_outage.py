@@ -84,9 +84,10 @@ def test_a_judge_outage_fails_the_blocking_check_with_each_days_share(ingested, 
     )
     decided = _decided_by(data)
     if engine == "llm":
-        # Every conversation sent to the judge failed; one too short to judge (not_applicable)
-        # never reached it.
-        assert ("llm", "failed") in decided and set(decided) <= {("llm", "failed"), ("llm", "not_applicable")}
+        # Every conversation sent to the judge failed; one too short to judge, or whose customer
+        # declined AI evaluation (not_applicable, decided locally), never reached it.
+        assert ("llm", "failed") in decided and ("llm", "completed") not in decided
+        assert set(decided) <= {("llm", "failed"), ("llm", "not_applicable"), ("local", "not_applicable")}
     else:  # the local verdicts are kept, and say so: none passes for a judged one
         assert {d for d, _ in decided} == {"local"} and ("local", "completed") in decided
         assert len(judge_env.requests) > 0

@@ -43,7 +43,7 @@ def test_config_shows_the_spark_engine_when_set(monkeypatch, tmp_path):
 
 def test_an_unknown_engine_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("JOURNEYS_WAREHOUSE_ENGINE", "postgres")
-    with pytest.raises(ValueError, match="JOURNEYS_WAREHOUSE_ENGINE='postgres' is not one of duckdb, spark"):
+    with pytest.raises(ValueError, match="JOURNEYS_WAREHOUSE_ENGINE='postgres': expected one of duckdb, spark"):
         Settings.from_env()
 
 
