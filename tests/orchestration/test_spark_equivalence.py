@@ -149,8 +149,8 @@ def test_the_raw_layer_is_a_hive_partitioned_lake(built):
     assert (raw / "landing_files" / "part-00000.parquet").exists()
     with _duckdb_marts(built["duckdb"]) as con:
         expected = con.execute("select count(*) from raw.conversations").fetchone()[0]
-    with duckdb.connect() as lake:
-        got = lake.execute(f"select count(*) from read_parquet('{raw}/conversations/*/*.parquet')").fetchone()[0]
+    with duckdb.connect() as files:
+        got = files.execute(f"select count(*) from read_parquet('{raw}/conversations/*/*.parquet')").fetchone()[0]
     assert got == expected
 
 
