@@ -194,12 +194,6 @@ def test_the_late_conversation_and_not_the_blocked_one_reached_the_spark_marts(b
     assert blocked == 0
 
 
-@pytest.mark.xfail(
-    reason="known defect: since routing_signals was split into intermediate models, the snapshot "
-    "published from the Spark marts lacks routing_signals.json (serving reads the Spark warehouse's "
-    "table directories); the marts themselves are equal (test above)",
-    strict=False,
-)
 def test_the_serving_snapshot_is_published_from_the_spark_marts(built):
     snapshots = {
         engine: json.loads((data / "serving" / "routing_signals.json").read_text())
