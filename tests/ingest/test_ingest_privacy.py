@@ -9,46 +9,9 @@ from datetime import timedelta
 
 import orjson
 from ingest_builders import DAY, JOURNEY, T0, request, rows, span, write_lines
+from planted_pii import BAD_LINE, CARD, EMAIL, IBAN, PHONES, SAID, kept, leaks, planted_conversations
 
 from orchestration.warehouse import RAW_TABLES
-
-# Planted values: each redacted; the checksum-invalid ones stay.
-EMAIL = "jamie.doe+tv@example.co.uk"
-PHONES = ["(415) 555-2671", "+44 20 7946 0958", "415.555.2671"]
-CARD = "4111 1111 1111 1111"
-IBAN = "GB82 WEST 1234 5698 7654 32"
-KEPT = ["4111 1111 1111 1112", "GB82 WEST 1234 5698 7654 33", "ORD-4829-1173"]
-SAID = f"I'm {EMAIL}, call {PHONES[0]}, card {CARD}, IBAN {IBAN}; not {KEPT[0]}, {KEPT[1]} or {KEPT[2]}"
-AGENT = f"Noted, we will call {PHONES[1]} or {PHONES[2]}."
-PLANTED = [EMAIL, *PHONES, CARD, IBAN, "4111111111111111", "GB82WEST12345698765432"]
-
-
-def _journey(conversation: str, **extra: object) -> dict:
-    return {**JOURNEY, "session.id": conversation, **extra}
-
-
-def _conventions() -> list[dict]:
-    """One conversation per trace convention the ingestion reads, each saying the planted values."""
-    genai_in = json.dumps([{"role": "user", "parts": [{"type": "text", "content": SAID}]}])
-    genai_out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": AGENT}]}])
-    return [
-        request(span(1, 1, 0, 5, {**_journey("traceai"), "fi.span.kind": "LLM",
-                                  "gen_ai.input.messages.0.message.role": "user",
-                                  "gen_ai.input.messages.0.message.content": SAID,
-                                  "gen_ai.output.messages.0.message.role": "assistant",
-                                  "gen_ai.output.messages.0.message.content": AGENT})),
-        request(span(2, 1, 10, 15, {**_journey("openinference"), "openinference.span.kind": "LLM",
-                                    "llm.input_messages.0.message.role": "user",
-                                    "llm.input_messages.0.message.content": SAID,
-                                    "llm.output_messages.0.message.role": "assistant",
-                                    "llm.output_messages.0.message.content": AGENT})),
-        request(span(3, 1, 20, 25, {**_journey("genai"), "gen_ai.operation.name": "chat",
-                                    "gen_ai.input.messages": genai_in, "gen_ai.output.messages": genai_out})),
-        request(span(4, 1, 30, 35, {**_journey("human"), "agent.type": "human",
-                                    "input.value": SAID, "output.value": AGENT})),
-        request(span(5, 1, 40, 45, {**_journey("livekit"), "lk.user_input": SAID, "lk.response.text": AGENT}),
-                resource={"customer.email": EMAIL, "customer.phone": PHONES[0]}),
-    ]
 
 
 def _every_value(con) -> str:
@@ -60,17 +23,12 @@ def _every_value(con) -> str:
 
 
 def test_planted_personal_data_leaves_no_trace_in_any_raw_table(landing, warehouse, ingest):
-    bad_line = f'{{"resourceSpans": "not a list", "note": "{EMAIL} {CARD}"}}'
-    write_lines(landing / "planted.jsonl", [*_conventions(), bad_line])
+    write_lines(landing / "planted.jsonl", [*planted_conversations(), BAD_LINE])
     report = ingest(DAY)
     assert report.conversations == 5 and report.quarantined == 1
     stored = _every_value(warehouse)
-    # JSON escapes are undone so that a value inside JSON text is found too.
-    stored += "\n" + json.loads(json.dumps(stored))
-    for value in PLANTED:
-        assert value not in stored
-    for value in KEPT:
-        assert value in stored
+    assert leaks(stored) == []
+    assert len(kept(stored)) == 3
     for placeholder in ("[EMAIL]", "[PHONE]", "[CARD]", "[IBAN]"):
         assert placeholder in stored
     for row in rows(warehouse, "select turns from raw.conversations"):
