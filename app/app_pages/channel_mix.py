@@ -3,6 +3,7 @@ and the paths customers really take through stages and channels beside the inten
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import charts, queries, widgets
@@ -83,11 +84,17 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "observed paths") 
         with path_col:
             st.markdown("**Intended path** (journey map)")
             st.markdown("\n".join(f"{o}. {s}" for s, o in sorted(order.items(), key=lambda item: item[1])))
+            # A Series mask, not a list: an empty list would select no columns rather than no rows
+            # (a journey whose conversations never move between steps).
             off_map = links[
-                [
-                    order.get(t, 0) - order.get(f, 0) not in (0, 1)
-                    for f, t in zip(links["from_stage"], links["to_stage"])
-                ]
+                pd.Series(
+                    [
+                        order.get(t, 0) - order.get(f, 0) not in (0, 1)
+                        for f, t in zip(links["from_stage"], links["to_stage"])
+                    ],
+                    index=links.index,
+                    dtype=bool,
+                )
             ]
             st.metric(
                 "Off-path moves",
