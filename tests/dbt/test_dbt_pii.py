@@ -88,14 +88,21 @@ def test_detection(flags: dict[str, dict[str, bool]], sentence: str) -> None:
 @pytest.mark.parametrize(
     ("sentence", "leaks"),
     [
+        # One unredacted value of each type the redactor removes.
         ("Reach me at jamie.doe@example.com", True),
         ("Card 4111 1111 1111 1111", True),
         ("IBAN DE89370400440532013000", True),
-        ("Reach me at [EMAIL], card [CARD], IBAN [IBAN], phone [PHONE]", False),
+        ("Call me on (415) 555-2671", True),
+        ("London office +44 20 7946 0958", True),
+        ("Ship it to 1600 Pennsylvania Ave, Washington, DC 20500", True),
+        # Every placeholder, and what the redactor keeps: checksum-invalid numbers, a number
+        # libphonenumber does not validate in the default region (US), an address without a ZIP.
+        ("Reach me at [EMAIL], card [CARD], IBAN [IBAN], phone [PHONE], address [ADDRESS]", False),
         ("Card 4111 1111 1111 1112 and IBAN DE89370400440532013001 (both fail their checksum)", False),
+        ("Call (123) 456-7890 or 07700 900123, or come to 221B Baker Street", False),
     ],
 )
-def test_the_leak_check_fails_on_an_email_card_or_iban_left_in_a_turn(
+def test_the_leak_check_fails_on_personal_data_of_any_type_left_in_a_turn(
     tmp_path: Path, sentence: str, leaks: bool
 ) -> None:
     start = datetime(2026, 11, 2, 9, 0)

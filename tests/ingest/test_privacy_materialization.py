@@ -34,6 +34,7 @@ class Materialized:
     data: Path
     judge: JudgeServer
     run_events: list[str]
+    failures: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +56,9 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materiali
         job = build_definitions(settings).resolve_job_def("daily_journeys")
         instance = dg.DagsterInstance.get()
         result = job.execute_in_process(partition_key=DAY.isoformat(), instance=instance, raise_on_error=False)
-        assert result.success, [e.message for e in result.all_events if e.is_failure]
         events = [str(record) for record in instance.all_logs(result.run_id)]
-        yield Materialized(data, judge, events)
+        # Each place is read back even when the run fails (a leak fails the dbt leak check).
+        yield Materialized(data, judge, events, [str(e.message) for e in result.all_events if e.is_failure])
     judge.stop()
 
 
@@ -113,6 +114,10 @@ def _page_text(at: AppTest) -> str:
             shown.append(str(node.proto))
     # Text is Markdown-escaped (`jamie\\.doe`), then escaped again in the proto's text format.
     return re.sub(r"\\+([!-/:-@\[-`{-~])", r"\1", "\n".join(shown))
+
+
+def test_the_day_is_materialized_and_published(materialized: Materialized) -> None:
+    assert materialized.failures == []
 
 
 def test_no_warehouse_table_holds_a_planted_value(materialized: Materialized) -> None:

@@ -42,7 +42,8 @@ with_pii as (
         {{ contains_iban('transcript_text') }} as has_pii_iban,
         {{ regex_contains('transcript_text', pii_pattern('street_address')) }}
             or {{ regex_contains('transcript_text', pii_pattern('postcode')) }} as has_pii_postal_address,
-        {{ regex_contains('transcript_text', pii_pattern('redaction_marker')) }} as has_redaction_marker
+        {{ regex_contains('transcript_text', pii_pattern('redaction_marker')) }} as has_redaction_marker,
+        {{ redactor_finds_pii('transcript_text') }} as redactor_finds_pii
 
     from with_text
 
@@ -88,6 +89,11 @@ renamed as (
             or has_pii_iban
             or has_pii_postal_address as has_pii,
         has_redaction_marker,
+        -- The leak check: what ingestion's redactor removes, found in text it already redacted.
+        has_pii_email
+            or has_pii_payment_card
+            or has_pii_iban
+            or redactor_finds_pii as has_pii_leak,
 
         -- The trace contract: a conversation without its journey, customer or stage must not
         -- reach any rollup (the blocking ingestion check fails the partition above a tolerance).
