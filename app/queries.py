@@ -322,6 +322,30 @@ def conversations(
     )
 
 
+def declined_conversations(snapshot: Snapshot, filters: Filters, limit: int) -> Result:
+    """Conversations of customers who declined AI evaluation or recording, newest first: the
+    Compliance page lists them, as no other page shows their transcripts."""
+    cols = columns(snapshot, "conversation_evaluations")
+    where = clause(filters, cols)
+    # An older snapshot without the consent columns has no declined conversation to list.
+    declined = [f"not coalesce({c}, true)" for c in ("ai_evaluation_consent", "transcript_kept") if c in cols]
+    where = where.and_(f"({' or '.join(declined) or 'false'})")
+    shown = [
+        c
+        for c in ("conversation_id", "stage", "channel", "ai_evaluation_consent", "transcript_kept", "started_at")
+        if c in cols
+    ]
+    return _run(
+        snapshot,
+        where,
+        f"""
+        select {", ".join(shown)} from conversation_evaluations {where.sql}
+        order by started_at desc, conversation_id
+        limit {int(limit)}
+        """,
+    )
+
+
 def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
     """One conversation with its turns and every evaluator column, or None if unknown."""
     frame = query(

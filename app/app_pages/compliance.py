@@ -1,4 +1,6 @@
-"""Compliance, for the compliance officer: PII found and redacted, and consent, per stage.
+"""Compliance, for the compliance officer: PII found and redacted, consent per stage, and the
+transcripts of customers who declined (shown on this page only, which only the compliance role
+opens: app/auth.py).
 
 It shows what `marts.stage_compliance` holds today; new `pii_<type>` or `consent_<state>`
 columns the privacy work adds appear without a change here.
@@ -8,8 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, queries, widgets
+from app import charts, queries, transcript, widgets
+from app.data import columns
 from app.formatting import count, pct
+
+# One page of the declined conversations' list, newest first.
+ROW_LIMIT = 500
 
 snapshot, filters = widgets.page_header(
     "Compliance",
@@ -95,3 +101,21 @@ if consent_rows is not None and not consent_rows.frame.empty:
         st.error(f"{count(gaps)} conversation(s) judged or kept although consent forbade it: see consent_compliance.")
     st.caption("Where each decision was stated, inherited from an earlier conversation, or defaulted.")
     widgets.table(frame, key="consent-table")
+
+st.subheader("Transcripts of customers who declined")
+st.caption(
+    "Conversations of customers who declined AI evaluation (not sent to the judge) or recording "
+    "(transcript removed once evaluated). Their transcripts are shown on this page only."
+)
+if widgets.require_mart(snapshot, "conversation_evaluations", "the declined conversations"):
+    declined = queries.declined_conversations(snapshot, filters, ROW_LIMIT)
+    if declined.frame.empty:
+        st.info("No conversation under these filters is of a customer who declined.")
+    else:
+        widgets.table(declined.frame, key="declined-table")
+        widgets.filter_note(declined.clause)
+        chosen = st.selectbox("Open transcript", list(declined.frame["conversation_id"]), key="declined_open")
+        row = queries.conversation(snapshot, chosen)
+        if row is not None:
+            prefixes = queries.evaluator_prefixes(columns(snapshot, "conversation_evaluations"))
+            transcript.render(row, prefixes.items(), show_declined=True)

@@ -405,8 +405,12 @@ MART_ORDER = (
 )
 
 
-def build_fixture_snapshot(serving_dir: Path, omit: frozenset[str] = frozenset()) -> Path:
-    """Publish the fixture marts (minus `omit`) under `serving_dir`; return the snapshot path."""
+def build_fixture_snapshot(
+    serving_dir: Path, omit: frozenset[str] = frozenset(), declined: tuple[str, ...] = ()
+) -> Path:
+    """Publish the fixture marts (minus `omit`) under `serving_dir`; return the snapshot path.
+    With `declined` conversation ids, `conversation_evaluations` gets the consent columns, those
+    conversations' customers having declined AI evaluation."""
     conv, csat = _conversation_table(random.Random(SEED))
     con = duckdb.connect()
     try:
@@ -417,6 +421,13 @@ def build_fixture_snapshot(serving_dir: Path, omit: frozenset[str] = frozenset()
             con.execute(f"create table marts.{mart} as {MART_SQL[mart]}")
         for mart in omit:
             con.execute(f"drop table marts.{mart}")
+        if declined:
+            con.execute(
+                "create or replace table marts.conversation_evaluations as "
+                "select *, not list_contains(?::varchar[], conversation_id) as ai_evaluation_consent, "
+                "true as transcript_kept from marts.conversation_evaluations",
+                [list(declined)],
+            )
         return publish_snapshot(con, serving_dir, journey_map_version="1").path
     finally:
         con.close()

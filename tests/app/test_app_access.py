@@ -10,6 +10,7 @@ import pytest
 from access_roles import JOURNEY_NAMES, ROLE_FILE
 from app_runner import run_app
 from apptest_helpers import texts
+from fixture_marts import build_fixture_snapshot
 from streamlit.testing.v1 import AppTest
 
 from app.auth import ROLES, RoleFileError, RoleMap
@@ -166,3 +167,34 @@ def test_a_bad_setting_is_a_clear_error_before_anything_is_shown(env):
     assert not at.exception
     assert "JOURNEYS_MAX_JUDGE_FAILURE_RATE='lots' must be a number between 0 and 1" in at.error[0].value
     assert not at.metric and not at.dataframe
+
+
+@pytest.fixture
+def declined(env, mart, tmp_path: Path) -> str:
+    """The fixture snapshot with one conversation of a customer who declined AI evaluation."""
+    conversation = str(mart("conversation_evaluations")["conversation_id"].min())
+    build_fixture_snapshot(tmp_path / "declined", declined=(conversation,))
+    env.setenv("JOURNEYS_SERVING_DIR", str(tmp_path / "declined"))
+    return conversation
+
+
+def _turns_shown(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith("turn ")]
+
+
+def test_only_compliance_reads_a_declined_customers_transcript(declined):
+    at = _oidc("compliance", email="someone@example.com", groups=["privacy-office"])
+    assert at.selectbox(key="declined_open").value == declined
+    assert list(at.dataframe[-1].value["conversation_id"]) == [declined]
+    assert _turns_shown(at)[0] == "turn 1 · customer" and len(_turns_shown(at)) == 6
+    # cx_ops reads transcripts, but not this one, and cannot open the Compliance page.
+    conversations = run_app(
+        "conversations",
+        secrets=OIDC_SECRETS,
+        user={"is_logged_in": True, "email": "casey@example.com"},
+        conversation=declined,
+    )
+    assert conversations.selectbox(key="conv_open").value == declined
+    assert _turns_shown(conversations) == []
+    assert any("shown on the Compliance page only" in i.value for i in conversations.info)
+    assert _refused(_oidc("compliance", email="casey@example.com"))
