@@ -20,7 +20,8 @@ if _REPO_ROOT not in sys.path:
 import streamlit as st
 
 from app import auth, widgets
-from app.data import SnapshotError, current_snapshot, serving_dir
+from app.data import serving_dir
+from orchestration.serving import SnapshotError, current_snapshot
 
 st.set_page_config(page_title="Customer journeys", page_icon=":material/route:", layout="wide")
 

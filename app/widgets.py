@@ -10,7 +10,6 @@ from typing import Any
 import streamlit as st
 
 from app import queries
-from app.data import Snapshot
 from app.filters import (
     ALL_URL_KEYS,
     FILTER_LABELS,
@@ -22,6 +21,7 @@ from app.filters import (
     restrict,
 )
 from app.formatting import escape_markdown
+from orchestration.serving import Snapshot
 
 CONVERSATIONS_PAGE = "app_pages/conversations.py"
 _CONTEXT_KEY = "_journeys_page_context"

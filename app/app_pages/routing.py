@@ -4,15 +4,12 @@ stage, and the drift between observed journeys and the journey map."""
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from app import widgets
 from app.data import serving_dir
-from app.formatting import count
-
-ROUTING_FILE = "routing_signals.json"
+from app.formatting import count, escape_markdown
+from orchestration.serving import SnapshotError, read_routing_signals, routing_signals_path
 
 snapshot, filters = widgets.page_header(
     "Routing signals",
@@ -56,17 +53,18 @@ if drift is not None:
     st.metric("Undeclared paths and channels", count(len(drift.frame)))
     widgets.table(drift.frame, key="journey-map-drift")
 
-polled = serving_dir() / ROUTING_FILE
+polled = routing_signals_path(serving_dir())
 st.subheader("What orchestrators poll")
-if polled.exists():
-    try:
-        document = json.loads(polled.read_text())
+try:
+    document = read_routing_signals(serving_dir())
+except SnapshotError as exc:
+    st.warning(escape_markdown(str(exc)))  # a path and a parser's message: shown literally
+else:
+    if document is None:
+        st.info(
+            f"`{polled}` has not been written yet; it is published with the next snapshot that has routing signals."
+        )
+    else:
         st.markdown(
             f"`{polled}`: {count(document.get('count'))} signals, published {document.get('published_at', 'at an unknown time')}."
         )
-    except (OSError, json.JSONDecodeError) as exc:
-        st.warning(f"`{polled}` is not readable JSON: {exc}")
-else:
-    st.info(
-        f"`{polled}` has not been written yet; it is published with the next snapshot that has routing signals."
-    )
