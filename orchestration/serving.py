@@ -11,9 +11,9 @@ rows changed since the previous snapshot: the others are hard links to its files
 partition's fingerprint (row count and an order-independent hash of its rows) is kept in the
 manifest for the next publish to compare with.
 
-The writer (`publish_snapshot`, called by the Dagster asset) and the readers (the app,
-`current_snapshot`, `mart_reader`, `read_routing_signals`) share the names below, so the layout
-docs/architecture.md describes as the reader contract cannot drift between them.
+The writer (`publish_snapshot`, which the Dagster asset calls) and the readers the app uses
+(`current_snapshot`, `published_marts`, `mart_reader`, `read_routing_signals`) share the names
+below, so the layout docs/architecture.md gives as the reader contract is declared once.
 """
 
 from __future__ import annotations
@@ -124,6 +124,11 @@ class Snapshot:
 # The reader contract.
 
 
+def mart_file(snapshot: Path, mart: str) -> Path:
+    """An aggregate mart's one Parquet file in a snapshot directory."""
+    return snapshot / f"{mart}.parquet"
+
+
 def published_marts(snapshot: Path) -> frozenset[str]:
     """The marts a published snapshot directory holds: `<mart>.parquet` files and, for the
     conversation-level marts, `<mart>/` partitioned directories."""
@@ -141,7 +146,7 @@ def mart_reader(snapshot: Path, mart: str) -> str:
     if directory.is_dir():
         pattern = str(directory / "**" / "*.parquet").replace("'", "''")
         return f"read_parquet('{pattern}', hive_partitioning = true)"
-    path = str(snapshot / f"{mart}.parquet").replace("'", "''")
+    path = str(mart_file(snapshot, mart)).replace("'", "''")
     return f"read_parquet('{path}')"
 
 
@@ -311,7 +316,7 @@ def publish_snapshot(
             partitions[table] = _publish_partitioned(con, table, staging, previous)
             row_counts[table] = sum(count for count, _ in partitions[table].values())
             continue
-        out = staging / f"{table}.parquet"
+        out = mart_file(staging, table)
         con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out}' (format parquet)")
         (count,) = con.execute(f"select count(*) from {MARTS_SCHEMA}.{table}").fetchone()
         row_counts[table] = count

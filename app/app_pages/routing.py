@@ -53,10 +53,11 @@ if drift is not None:
     st.metric("Undeclared paths and channels", count(len(drift.frame)))
     tables.table(drift.frame, key="journey-map-drift")
 
-polled = routing_signals_path(serving_dir())
+directory = serving_dir()
+polled = routing_signals_path(directory)
 st.subheader("What orchestrators poll")
 try:
-    document = read_routing_signals(serving_dir())
+    document = read_routing_signals(directory)
 except SnapshotError as exc:
     st.warning(escape_markdown(str(exc)))  # a path and a parser's message: shown literally
 else:
