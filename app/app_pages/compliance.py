@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, queries, widgets
+from app import charts, notices, page_frame, queries, tables
 from app.formatting import count, pct
 
-snapshot, filters = widgets.page_header(
+snapshot, filters = page_frame.page_header(
     "Compliance",
     "For the compliance officer: conversations in which PII was found, how many of them were "
     "redacted, and the consent customers gave, per stage.",
 )
 
-result = widgets.mart_rows(snapshot, "stage_compliance", filters, "PII and consent per stage")
+result = notices.mart_rows(snapshot, "stage_compliance", filters, "PII and consent per stage")
 if result is not None:
     frame = result.frame
     pii_types = [c for c in frame.columns if c.startswith("pii_") and not c.endswith("_rate")]
@@ -74,13 +74,13 @@ if result is not None:
                     key=f"consent-{journey}",
                 )
         with st.expander("PII found by type, per stage"):
-            widgets.table(
+            tables.table(
                 stages[["stage", "conversations", *pii_types, "conversations_redacted", *consent]],
                 key=f"compliance-{journey}",
             )
 
 st.subheader("Consent by stage and channel")
-consent_rows = widgets.mart_rows(snapshot, "consent_compliance", filters, "Consent by stage and channel")
+consent_rows = notices.mart_rows(snapshot, "consent_compliance", filters, "Consent by stage and channel")
 if consent_rows is not None and not consent_rows.frame.empty:
     frame = consent_rows.frame
     gaps = int(frame["propagation_gaps"].sum())
@@ -94,4 +94,4 @@ if consent_rows is not None and not consent_rows.frame.empty:
     if gaps:
         st.error(f"{count(gaps)} conversation(s) judged or kept although consent forbade it: see consent_compliance.")
     st.caption("Where each decision was stated, inherited from an earlier conversation, or defaulted.")
-    widgets.table(frame, key="consent-table")
+    tables.table(frame, key="consent-table")
