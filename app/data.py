@@ -1,16 +1,14 @@
-"""Read access to the published serving snapshot, never the warehouse file.
+"""The app's queries over the published serving snapshot, never the warehouse file.
 
 A Dagster run may be writing the DuckDB warehouse at any moment, and DuckDB never lets a reader
-open it beside a writer. The app therefore reads only `$JOURNEYS_SERVING_DIR/current/`
-(`<mart>.parquet`, and `<mart>/partition_date=.../*.parquet` for conversation-level marts), the snapshot `orchestration.serving.publish_snapshot` swaps in atomically after each successful
-dbt build, through an in-memory DuckDB connection per query.
+open it beside a writer. The app therefore reads only the snapshot `orchestration.serving`
+publishes and resolves (its layout is declared there), through one cached in-memory DuckDB per
+snapshot, with each mart as a view.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from orchestration.serving import mart_reader, published_marts
+from orchestration.serving import Snapshot, mart_reader
 from orchestration.settings import Settings
 
 # Cached results are keyed by the resolved snapshot directory, so a newly published snapshot
@@ -30,49 +28,9 @@ CACHE_MAX_ENTRIES = 512
 CONNECTIONS_KEPT = 3
 
 
-class SnapshotError(RuntimeError):
-    """The serving directory exists but its current snapshot cannot be read."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One published snapshot: its resolved directory and what its manifest says."""
-
-    path: Path
-    published_at: str | None
-    journey_map_version: str | None
-    marts: frozenset[str]
-
-    def has(self, mart: str) -> bool:
-        return mart in self.marts
-
-
 def serving_dir() -> Path:
     """`$JOURNEYS_SERVING_DIR`, defaulting to `<JOURNEYS_DATA_DIR or ./data>/serving`."""
     return Settings.from_env().serving_dir
-
-
-def current_snapshot(directory: Path) -> Snapshot | None:
-    """Resolve `directory/current` once, so every query of one page run reads the same snapshot
-    even if a new one is swapped in meanwhile. None when nothing has been published yet."""
-    try:
-        target = (directory / "current").resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
-        return None
-    marts = published_marts(target)
-    if not marts:
-        return None
-    manifest_path = target / "manifest.json"
-    try:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"{manifest_path} is not readable JSON: {exc}") from exc
-    return Snapshot(
-        path=target,
-        published_at=manifest.get("published_at"),
-        journey_map_version=manifest.get("journey_map_version"),
-        marts=marts,
-    )
 
 
 def _quote_identifier(name: str) -> str:

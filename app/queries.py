@@ -13,10 +13,11 @@ from datetime import date
 
 import pandas as pd
 
-from app.data import Snapshot, columns, query
+from app.data import columns, query
 from app.filters import Clause, Filters, clause
 from evals import registry
 from evals.registry import EvaluatorSpec
+from orchestration.serving import Snapshot
 
 
 @dataclass(frozen=True)

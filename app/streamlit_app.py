@@ -19,8 +19,9 @@ if _REPO_ROOT not in sys.path:
 
 import streamlit as st
 
-from app import auth, widgets
-from app.data import SnapshotError, current_snapshot, serving_dir
+from app import auth, page_frame, sidebar
+from app.data import serving_dir
+from orchestration.serving import SnapshotError, current_snapshot
 
 st.set_page_config(page_title="Customer journeys", page_icon=":material/route:", layout="wide")
 
@@ -53,8 +54,8 @@ except (ValueError, SnapshotError) as exc:
     st.stop()
 
 if snapshot is None:
-    widgets.no_data_message(directory)
+    page_frame.no_data_message(directory)
     st.stop()
 
-widgets.set_page_context(widgets.PageContext(snapshot, widgets.sidebar_filters(snapshot)))
+page_frame.set_page_context(page_frame.PageContext(snapshot, sidebar.sidebar_filters(snapshot)))
 page.run()

@@ -1,4 +1,4 @@
-"""Publish the marts as a read-only serving snapshot.
+"""The serving snapshot: its layout, its writer and its reader, declared here only.
 
 The Streamlit app and routing orchestrators must keep reading while a Dagster run writes the
 warehouse, and DuckDB never allows a reader beside a writer. So after each successful dbt
@@ -10,6 +10,10 @@ Conversation-level marts grow with the history, so they are hive-partitioned dir
 rows changed since the previous snapshot: the others are hard links to its files. Each
 partition's fingerprint (row count and an order-independent hash of its rows) is kept in the
 manifest for the next publish to compare with.
+
+The writer (`publish_snapshot`, which the Dagster asset calls) and the readers the app uses
+(`current_snapshot`, `published_marts`, `mart_reader`, `read_routing_signals`) share the names
+below, so the layout docs/architecture.md gives as the reader contract is declared once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,12 @@ from typing import Any
 import duckdb
 
 MARTS_SCHEMA = "marts"
+# The layout of $JOURNEYS_SERVING_DIR (docs/architecture.md, "Serving snapshot").
+CURRENT_LINK = "current"
+SNAPSHOTS_DIR = "snapshots"
+MANIFEST_FILE = "manifest.json"
 ROUTING_SIGNALS_FILE = "routing_signals.json"
+ROUTING_SIGNALS_MART = "routing_signals"
 # Marts with one row per conversation: published hive-partitioned on this column.
 PARTITIONED_MARTS = ("conversation_evaluations",)
 PARTITION_COLUMN = "partition_date"
@@ -38,21 +48,135 @@ DIR_MODE = 0o750
 FILE_MODE = 0o640
 
 
+class SnapshotError(RuntimeError):
+    """The serving directory exists but its current snapshot cannot be read."""
+
+
+def _read_json_object(path: Path) -> dict[str, Any] | None:
+    """A published JSON document; None when it is absent, SnapshotError when it is damaged."""
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"{path} is not readable JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise SnapshotError(f"{path} is not a JSON object")
+    return document
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A snapshot's `manifest.json`. A snapshot published without one reads as all defaults."""
+
+    published_at: str | None = None
+    journey_map_version: str | None = None
+    # rows per mart
+    tables: Mapping[str, int] = field(default_factory=dict)
+    # per partitioned mart, day -> [rows, hash of the rows]: what the next publish compares with
+    partitions: Mapping[str, Mapping[str, list[int]]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def read(cls, snapshot_dir: Path) -> Manifest:
+        document = _read_json_object(snapshot_dir / MANIFEST_FILE)
+        if document is None:
+            return cls()
+        return cls(**{f.name: document[f.name] for f in fields(cls) if f.name in document})
+
+
 @dataclass(frozen=True)
 class Snapshot:
+    """One published snapshot: its resolved directory, its manifest and the marts it holds."""
+
     path: Path
-    published_at: str
-    row_counts: dict[str, int]
-    routing_signals: int | None
+    manifest: Manifest
+    marts: frozenset[str]
+
+    @property
+    def published_at(self) -> str | None:
+        return self.manifest.published_at
+
+    @property
+    def journey_map_version(self) -> str | None:
+        return self.manifest.journey_map_version
+
+    @property
+    def routing_signals(self) -> int | None:
+        """How many routing signals the snapshot publishes; None without the routing mart."""
+        return self.manifest.tables.get(ROUTING_SIGNALS_MART)
+
+    def has(self, mart: str) -> bool:
+        return mart in self.marts
 
     def to_metadata(self) -> dict[str, Any]:
         return {
             "snapshot": str(self.path),
             "published_at": self.published_at,
-            "tables": len(self.row_counts),
-            "row_counts": self.row_counts,
+            "tables": len(self.manifest.tables),
+            "row_counts": dict(self.manifest.tables),
             "routing_signals": self.routing_signals if self.routing_signals is not None else "n/a",
         }
+
+
+# The reader contract.
+
+
+def mart_file(snapshot: Path, mart: str) -> Path:
+    """An aggregate mart's one Parquet file in a snapshot directory."""
+    return snapshot / f"{mart}.parquet"
+
+
+def published_marts(snapshot: Path) -> frozenset[str]:
+    """The marts a published snapshot directory holds: `<mart>.parquet` files and, for the
+    conversation-level marts, `<mart>/` partitioned directories."""
+    return frozenset(
+        p.stem if p.suffix == ".parquet" else p.name
+        for p in snapshot.iterdir()
+        if (p.is_file() and p.suffix == ".parquet") or (p.is_dir() and p.name in PARTITIONED_MARTS)
+    )
+
+
+def mart_reader(snapshot: Path, mart: str) -> str:
+    """The DuckDB table function reading one mart of a published snapshot (the reader contract
+    of docs/architecture.md). A filter on partition_date prunes the partitions read."""
+    directory = snapshot / mart
+    if directory.is_dir():
+        pattern = str(directory / "**" / "*.parquet").replace("'", "''")
+        return f"read_parquet('{pattern}', hive_partitioning = true)"
+    path = str(mart_file(snapshot, mart)).replace("'", "''")
+    return f"read_parquet('{path}')"
+
+
+def current_snapshot(serving_dir: Path) -> Snapshot | None:
+    """Resolve `serving_dir/current` once, so every read of one page run (or one publish) sees
+    the same snapshot even if a new one is swapped in meanwhile. None when nothing has been
+    published yet; SnapshotError when its manifest is damaged."""
+    try:
+        target = (serving_dir / CURRENT_LINK).resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
+    marts = published_marts(target)
+    if not marts:
+        return None
+    return Snapshot(target, Manifest.read(target), marts)
+
+
+def routing_signals_path(directory: Path) -> Path:
+    """In a serving directory, the one path orchestrators poll for the latest routing signals;
+    in a snapshot, the copy it was published with."""
+    return directory / ROUTING_SIGNALS_FILE
+
+
+def read_routing_signals(directory: Path) -> dict[str, Any] | None:
+    """The routing signals document (`published_at`, `count`, `signals`) in a serving directory
+    (the latest, as orchestrators poll it) or in one snapshot; None when it has none."""
+    return _read_json_object(routing_signals_path(directory))
+
+
+# The writer.
 
 
 def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -90,8 +214,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _swap_current(serving_dir: Path, target: Path) -> None:
-    link = serving_dir / "current"
-    tmp_link = serving_dir / ".current.tmp"
+    link = serving_dir / CURRENT_LINK
+    tmp_link = serving_dir / f".{CURRENT_LINK}.tmp"
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(target.relative_to(serving_dir))
     os.replace(tmp_link, link)
@@ -111,46 +235,25 @@ def _prune(snapshots_dir: Path, keep: int) -> None:
 
 def _routing_signals(con: duckdb.DuckDBPyConnection, published_at: str) -> dict[str, Any] | None:
     """The routing signals as orchestrators poll them: one JSON document, newest first."""
-    if "routing_signals" not in _mart_tables(con):
+    if ROUTING_SIGNALS_MART not in _mart_tables(con):
         return None
-    cursor = con.execute(f"select * from {MARTS_SCHEMA}.routing_signals")
+    cursor = con.execute(f"select * from {MARTS_SCHEMA}.{ROUTING_SIGNALS_MART}")
     columns = [d[0] for d in cursor.description]
     signals = [dict(zip(columns, row)) for row in cursor.fetchall()]
     return {"published_at": published_at, "count": len(signals), "signals": signals}
 
 
-def published_marts(snapshot: Path) -> frozenset[str]:
-    """The marts a published snapshot directory holds: `<mart>.parquet` files and, for the
-    conversation-level marts, `<mart>/` partitioned directories."""
-    return frozenset(
-        p.stem if p.suffix == ".parquet" else p.name
-        for p in snapshot.iterdir()
-        if (p.is_file() and p.suffix == ".parquet") or (p.is_dir() and p.name in PARTITIONED_MARTS)
-    )
-
-
-def mart_reader(snapshot: Path, mart: str) -> str:
-    """The DuckDB table function reading one mart of a published snapshot (the reader contract
-    of docs/architecture.md). A filter on partition_date prunes the partitions read."""
-    directory = snapshot / mart
-    if directory.is_dir():
-        pattern = str(directory / "**" / "*.parquet").replace("'", "''")
-        return f"read_parquet('{pattern}', hive_partitioning = true)"
-    path = str(snapshot / f"{mart}.parquet").replace("'", "''")
-    return f"read_parquet('{path}')"
-
-
-def _previous_manifest(serving_dir: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The current snapshot's directory and manifest, if one is published and readable."""
+def _previous_snapshot(serving_dir: Path) -> Snapshot | None:
+    """The current snapshot, whose partitions the next publish may link; None when none is
+    published or it cannot be read (then every partition is written afresh)."""
     try:
-        current = (serving_dir / "current").resolve(strict=True)
-        return current, json.loads((current / "manifest.json").read_text())
-    except (OSError, RuntimeError, json.JSONDecodeError):
+        return current_snapshot(serving_dir)
+    except (OSError, SnapshotError):
         return None
 
 
 def _publish_partitioned(
-    con: duckdb.DuckDBPyConnection, table: str, staging: Path, previous: tuple[Path, dict[str, Any]] | None
+    con: duckdb.DuckDBPyConnection, table: str, staging: Path, previous: Snapshot | None
 ) -> dict[str, list[int]]:
     """Write `table` as `staging/<table>/partition_date=.../*.parquet`, linking the partitions
     the previous snapshot already holds with the same rows; returns each partition's
@@ -168,10 +271,10 @@ def _publish_partitioned(
         _fsync(out / "empty.parquet")
         _fsync(out)
         return {}
-    before = previous[1].get("partitions", {}).get(table, {}) if previous else {}
+    before = previous.manifest.partitions.get(table, {}) if previous else {}
     changed = []
     for day, fingerprint in sorted(fingerprints.items()):
-        held = previous[0] / table / f"{PARTITION_COLUMN}={day}" if previous else None
+        held = previous.path / table / f"{PARTITION_COLUMN}={day}" if previous else None
         if before.get(day) == fingerprint and held is not None and held.is_dir():
             linked = out / held.name
             linked.mkdir()
@@ -197,7 +300,7 @@ def publish_snapshot(
 ) -> Snapshot:
     """Export every `marts.*` table to Parquet and make it the current snapshot."""
     serving_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    snapshots_dir = serving_dir / "snapshots"
+    snapshots_dir = serving_dir / SNAPSHOTS_DIR
     snapshots_dir.mkdir(mode=DIR_MODE, exist_ok=True)
     now = datetime.now(UTC)
     published_at = now.isoformat(timespec="seconds")
@@ -205,7 +308,7 @@ def publish_snapshot(
     staging = snapshots_dir / f".{target.name}.partial"
     staging.mkdir()
 
-    previous = _previous_manifest(serving_dir)
+    previous = _previous_snapshot(serving_dir)
     row_counts: dict[str, int] = {}
     partitions: dict[str, dict[str, list[int]]] = {}
     for table in _mart_tables(con):
@@ -213,28 +316,24 @@ def publish_snapshot(
             partitions[table] = _publish_partitioned(con, table, staging, previous)
             row_counts[table] = sum(count for count, _ in partitions[table].values())
             continue
-        out = staging / f"{table}.parquet"
+        out = mart_file(staging, table)
         con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out}' (format parquet)")
         (count,) = con.execute(f"select count(*) from {MARTS_SCHEMA}.{table}").fetchone()
         row_counts[table] = count
         _fsync(out)
 
     routing = _routing_signals(con, published_at)
-    manifest = {
-        "published_at": published_at,
-        "journey_map_version": journey_map_version,
-        "tables": row_counts,
-        "partitions": partitions,
-    }
-    _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
-    if routing is not None:
-        _write_text(staging / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
+    routing_json = None if routing is None else json.dumps(routing, indent=2, default=str)
+    manifest = Manifest(published_at, journey_map_version, row_counts, partitions)
+    _write_text(staging / MANIFEST_FILE, manifest.to_json())
+    if routing_json is not None:
+        _write_text(routing_signals_path(staging), routing_json)
     _restrict(staging)
     _fsync(staging)
     staging.rename(target)
     _fsync(snapshots_dir)
     _swap_current(serving_dir, target)
-    if routing is not None:
-        _atomic_write_text(serving_dir / ROUTING_SIGNALS_FILE, json.dumps(routing, indent=2, default=str))
+    if routing_json is not None:
+        _atomic_write_text(routing_signals_path(serving_dir), routing_json)
     _prune(snapshots_dir, SNAPSHOTS_KEPT)
-    return Snapshot(target, published_at, row_counts, None if routing is None else routing["count"])
+    return Snapshot(target, manifest, published_marts(target))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, queries, widgets
+from app import charts, notices, page_frame, queries, tables
 from app.formatting import count, pct, signed
 
 # A sequence with fewer rated journeys than this is too small to rank by lift.
 MIN_RATED_JOURNEYS = 3
 
-snapshot, filters = widgets.page_header(
+snapshot, filters = page_frame.page_header(
     "Channel mix",
     "For the CX operations lead: CSAT lift (average journey CSAT of a channel sequence minus the "
     "journey's average) and completion by channel sequence, and the observed paths through "
@@ -20,9 +20,9 @@ snapshot, filters = widgets.page_header(
 )
 
 st.header("CSAT lift and completion by channel sequence")
-if widgets.require_mart(snapshot, "channel_mix", "the channel-sequence comparison"):
+if notices.require_mart(snapshot, "channel_mix", "the channel-sequence comparison"):
     mix = queries.channel_mix(snapshot, filters)
-    widgets.filter_note(mix.clause)
+    notices.filter_note(mix.clause)
     for journey, sequences in mix.frame.groupby("journey_name", sort=True):
         st.subheader(str(journey))
         rated = sequences[sequences["journeys_with_csat"] >= MIN_RATED_JOURNEYS].sort_values(
@@ -67,15 +67,15 @@ if widgets.require_mart(snapshot, "channel_mix", "the channel-sequence compariso
             "every sequence is in the table below."
         )
         with st.expander("All channel sequences"):
-            widgets.table(sequences.drop(columns="journey_name"), key=f"mix-{journey}")
+            tables.table(sequences.drop(columns="journey_name"), key=f"mix-{journey}")
 
 st.header("Observed paths vs the intended path")
-if widgets.require_mart(snapshot, "conversation_evaluations", "observed paths") and widgets.require_mart(
+if notices.require_mart(snapshot, "conversation_evaluations", "observed paths") and notices.require_mart(
     snapshot, "stage_funnel", "the intended path"
 ):
     observed = queries.observed_transitions(snapshot, filters)
     intended = queries.stage_order(snapshot, filters)
-    widgets.filter_note(observed.clause)
+    notices.filter_note(observed.clause)
     for journey, path in intended.groupby("journey_name", sort=True):
         st.subheader(str(journey))
         order = dict(zip(path["stage"], path["stage_order"]))

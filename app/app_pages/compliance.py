@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, queries, transcript, widgets
+from app import charts, notices, page_frame, queries, tables, transcript
 from app.data import columns
 from app.formatting import count, pct
 
 # One page of the declined conversations' list, newest first.
 ROW_LIMIT = 500
 
-snapshot, filters = widgets.page_header(
+snapshot, filters = page_frame.page_header(
     "Compliance",
     "For the compliance officer: conversations in which PII was found, how many of them were "
     "redacted, and the consent customers gave, per stage.",
 )
 
-result = widgets.mart_rows(snapshot, "stage_compliance", filters, "PII and consent per stage")
+result = notices.mart_rows(snapshot, "stage_compliance", filters, "PII and consent per stage")
 if result is not None:
     frame = result.frame
     pii_types = [c for c in frame.columns if c.startswith("pii_") and not c.endswith("_rate")]
@@ -80,13 +80,13 @@ if result is not None:
                     key=f"consent-{journey}",
                 )
         with st.expander("PII found by type, per stage"):
-            widgets.table(
+            tables.table(
                 stages[["stage", "conversations", *pii_types, "conversations_redacted", *consent]],
                 key=f"compliance-{journey}",
             )
 
 st.subheader("Consent by stage and channel")
-consent_rows = widgets.mart_rows(snapshot, "consent_compliance", filters, "Consent by stage and channel")
+consent_rows = notices.mart_rows(snapshot, "consent_compliance", filters, "Consent by stage and channel")
 if consent_rows is not None and not consent_rows.frame.empty:
     frame = consent_rows.frame
     gaps = int(frame["propagation_gaps"].sum())
@@ -100,20 +100,20 @@ if consent_rows is not None and not consent_rows.frame.empty:
     if gaps:
         st.error(f"{count(gaps)} conversation(s) judged or kept although consent forbade it: see consent_compliance.")
     st.caption("Where each decision was stated, inherited from an earlier conversation, or defaulted.")
-    widgets.table(frame, key="consent-table")
+    tables.table(frame, key="consent-table")
 
 st.subheader("Transcripts of customers who declined")
 st.caption(
     "Conversations of customers who declined AI evaluation (not sent to the judge) or recording "
     "(transcript removed once evaluated). Their transcripts are shown on this page only."
 )
-if widgets.require_mart(snapshot, "conversation_evaluations", "the declined conversations"):
+if notices.require_mart(snapshot, "conversation_evaluations", "the declined conversations"):
     declined = queries.declined_conversations(snapshot, filters, ROW_LIMIT)
     if declined.frame.empty:
         st.info("No conversation under these filters is of a customer who declined.")
     else:
-        widgets.table(declined.frame, key="declined-table")
-        widgets.filter_note(declined.clause)
+        tables.table(declined.frame, key="declined-table")
+        notices.filter_note(declined.clause)
         chosen = st.selectbox("Open transcript", list(declined.frame["conversation_id"]), key="declined_open")
         row = queries.conversation(snapshot, chosen)
         if row is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import queries, transcript, widgets
+from app import notices, page_frame, queries, tables, transcript, url_sync
 from app.data import columns
 from app.formatting import count, escape_markdown
 
@@ -13,25 +13,25 @@ from app.formatting import count, escape_markdown
 ROW_LIMIT = 500
 TRUE_WORDS = ("1", "true", "yes")
 
-snapshot, filters = widgets.page_header(
+snapshot, filters = page_frame.page_header(
     "Conversations",
     "Every evaluated conversation under the sidebar filters. Pick one to read its transcript with "
     "each evaluator's score, status and reason; the turns an evaluator cites are highlighted.",
 )
 
-if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation list"):
+if notices.require_mart(snapshot, "conversation_evaluations", "the conversation list"):
     stage_options = (
         list(dict.fromkeys(queries.stage_order(snapshot, filters)["stage"]))
         if snapshot.has("stage_funnel")
         else []
     )
-    widgets.url_state("conv_stages", "stage", list)
-    widgets.url_state(
+    url_sync.url_state("conv_stages", "stage", list)
+    url_sync.url_state(
         "conv_failing", "failing", lambda values: bool(values) and values[-1].lower() in TRUE_WORDS
     )
-    widgets.url_state("conv_search", "q", lambda values: values[-1] if values else "")
-    widgets.url_state("conv_open", "conversation", lambda values: values[-1] if values else None)
-    widgets.url_state("conv_page", "list_page", lambda values: max(1, int(values[-1])) if values and values[-1].isdigit() else 1)
+    url_sync.url_state("conv_search", "q", lambda values: values[-1] if values else "")
+    url_sync.url_state("conv_open", "conversation", lambda values: values[-1] if values else None)
+    url_sync.url_state("conv_page", "list_page", lambda values: max(1, int(values[-1])) if values and values[-1].isdigit() else 1)
     st.session_state["conv_stages"] = [s for s in st.session_state["conv_stages"] if s in stage_options]
 
     stage_col, failing_col, search_col, page_col = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
@@ -62,8 +62,8 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
                 f"{count(declined)} of these conversations are of customers who declined AI evaluation: "
                 "not scored by the judge, and their transcripts are shown on the Compliance page only."
             )
-    widgets.table(frame, key="conversation-table")
-    widgets.filter_note(result.clause)
+    tables.table(frame, key="conversation-table")
+    notices.filter_note(result.clause)
 
     labels = {
         row.conversation_id: f"{row.conversation_id} · {row.stage} · {row.channel}"
@@ -77,7 +77,7 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "the conversation 
         options.insert(0, requested)
     if st.session_state["conv_open"] not in options:
         st.session_state["conv_open"] = options[0] if options else None
-    widgets.write_url_params(
+    url_sync.write_url_params(
         {
             "stage": stages,
             "failing": ["1"] if failing else [],

@@ -7,12 +7,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app import charts, queries, widgets
+from app import charts, notices, page_frame, queries, tables, url_sync
 from app.formatting import count, escape_markdown, pct, score, signed
 
 FRICTION_SHOWN = 5
 
-snapshot, filters = widgets.page_header(
+snapshot, filters = page_frame.page_header(
     "Overview",
     "For the product manager: the funnel of each journey, the stage that loses the most journeys "
     "with the evaluator signal there, CSAT over cohorts, and the cells that cost the most.",
@@ -81,7 +81,7 @@ def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: 
     failing = int(here_row["failing"])
     if failing:
         drill_filters = replace(filters.only("cohorts"), journeys=(journey,))
-        widgets.drilldown_link(
+        url_sync.drilldown_link(
             f"Open the {failing} failing conversations at {worst['stage']}",
             drill_filters,
             stage=str(worst["stage"]),
@@ -90,7 +90,7 @@ def dropoff_panel(journey: str, worst: pd.Series, stages: pd.DataFrame, signal: 
 
 
 st.header("Funnel per journey")
-if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
+if notices.require_mart(snapshot, "stage_funnel", "the funnel"):
     result = queries.funnel(snapshot, filters)
     # The evaluator signal beside the funnel describes the same journeys: the funnel's grain
     # takes only the journey and cohort filters, so the signal uses just those too.
@@ -100,7 +100,7 @@ if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
         else pd.DataFrame(columns=["journey_name", "stage"])
     )
     by_cohort = queries.funnel_by_cohort(snapshot, filters).frame
-    widgets.filter_note(result.clause)
+    notices.filter_note(result.clause)
     if result.frame.empty:
         st.warning("No journeys match the filters.")
     for journey, stages in result.frame.groupby("journey_name", sort=True):
@@ -119,7 +119,7 @@ if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
         table_col, heatmap_col = st.columns([2, 3], gap="large")
         with table_col:
             st.markdown("**Completion and re-entry per stage**, all selected cohorts")
-            widgets.table(
+            tables.table(
                 stages[["stage", "completion_rate", "reentered", "reentry_rate"]],
                 key=f"funnel-table-{journey}",
             )
@@ -130,7 +130,7 @@ if widgets.require_mart(snapshot, "stage_funnel", "the funnel"):
             )
 
 st.header("Journey CSAT by cohort")
-if widgets.require_mart(snapshot, "journeys", "the CSAT trend"):
+if notices.require_mart(snapshot, "journeys", "the CSAT trend"):
     trend = queries.csat_trend(snapshot, filters)
     if trend.frame["journeys_with_csat"].sum() == 0:
         st.info("No CSAT recorded for the selected journeys.")
@@ -146,13 +146,13 @@ if widgets.require_mart(snapshot, "journeys", "the CSAT trend"):
         )
         figure.update_yaxes(range=[1, 5])
         st.plotly_chart(figure, key="csat-trend")
-    widgets.filter_note(trend.clause)
+    notices.filter_note(trend.clause)
 
 st.header("Friction ranking")
 st.caption(
     "The stage × cohort × channel cells that cost the most completion and CSAT, with the signal that explains each."
 )
-friction = widgets.mart_rows(snapshot, "friction_ranking", filters, "the friction ranking")
+friction = notices.mart_rows(snapshot, "friction_ranking", filters, "the friction ranking")
 if friction is not None:
     frame = friction.frame.sort_values("rank") if "rank" in friction.frame.columns else friction.frame
     if "explanation" in frame.columns:
@@ -166,4 +166,4 @@ if friction is not None:
             )
         )
     with st.expander(f"All {len(frame)} ranked cells"):
-        widgets.table(frame, key="friction")
+        tables.table(frame, key="friction")

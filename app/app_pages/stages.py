@@ -7,20 +7,20 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import charts, queries, widgets
+from app import charts, notices, page_frame, queries, tables, url_sync
 from app.formatting import count, pct, score
 from orchestration.journey_map import below_threshold
 
-snapshot, filters = widgets.page_header(
+snapshot, filters = page_frame.page_header(
     "Stages",
     "For the ML engineer: resolution, quality and context retention per stage, the eval-fail rate "
     "(share of conversations failing any evaluator) and its weekly trend, and hand-off retention.",
 )
 
-if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluator scores"):
+if notices.require_mart(snapshot, "conversation_evaluations", "per-stage evaluator scores"):
     evaluations = queries.stage_evaluations(snapshot, filters)
     trend = queries.fail_rate_trend(snapshot, filters)
-    widgets.filter_note(evaluations.clause)
+    notices.filter_note(evaluations.clause)
     score_columns = {
         f"{ev.prefix}_score": ev.label
         for ev in queries.evaluators()
@@ -71,7 +71,7 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
             )
         worst = stages.sort_values("eval_fail_rate", ascending=False).iloc[0]
         if worst["failing"]:
-            widgets.drilldown_link(
+            url_sync.drilldown_link(
                 f"Open the {int(worst['failing'])} failing conversations at {worst['stage']} "
                 f"({pct(worst['eval_fail_rate'])} fail)",
                 replace(filters, journeys=(str(journey),)),
@@ -84,15 +84,15 @@ if widgets.require_mart(snapshot, "conversation_evaluations", "per-stage evaluat
             if f"{ev.prefix}_pass_rate" in stages.columns
         }
         with st.expander("Per-stage figures"):
-            widgets.table(
+            tables.table(
                 stages[["stage", "conversations", *score_columns, *pass_rates, "failing", "eval_fail_rate"]],
                 key=f"stage-table-{journey}",
             )
 
 st.header("Hand-off retention between stages")
-if widgets.require_mart(snapshot, "stage_handoffs", "hand-off retention"):
+if notices.require_mart(snapshot, "stage_handoffs", "hand-off retention"):
     handoffs = queries.handoffs(snapshot, filters)
-    widgets.filter_note(handoffs.clause)
+    notices.filter_note(handoffs.clause)
     for journey, moves in handoffs.frame.groupby("journey_name", sort=True):
         moves = moves.assign(move=moves["from_stage"] + " → " + moves["to_stage"])
         low = [

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_runner import main_module_kept
+from app_runner import main_module_kept, run_app
 from apptest_helpers import metric, page_links, plotly_figures, texts
 from fixture_marts import build_fixture_snapshot
 
 from app import queries
-from app.data import current_snapshot
 from app.filters import Filters
 from app.formatting import count, escape_markdown, pct, signed
 from orchestration.ingest import decode_pool
+from orchestration.serving import current_snapshot
 
 PASSED = ["resolution_passed", "quality_passed", "context_retention_passed"]
 
@@ -269,6 +269,27 @@ def test_routing_signals_page_lists_the_published_signals(open_page, mart, servi
     assert len(table) == (signals["journey_name"] == "billing_dispute").sum()
     assert metric(at, "route_to_human_earlier") == [count(len(table))]
     assert f"`{serving / 'routing_signals.json'}`: {count(len(signals))} signals" in " ".join(texts(at))
+
+
+def test_routing_page_says_when_the_polled_signals_file_is_damaged(open_page, tmp_path):
+    build_fixture_snapshot(tmp_path)
+    (tmp_path / "routing_signals.json").write_text("{truncated")
+    at = open_page("routing", serving_dir=tmp_path)
+    (warning,) = [_unescaped(w.value) for w in at.warning if "routing" in w.value]
+    assert warning.startswith(f"{tmp_path / 'routing_signals.json'} is not readable JSON: Expecting")
+    assert len(at.dataframe) >= 1  # the signals themselves still come from the snapshot
+
+
+def test_a_damaged_manifest_is_reported_instead_of_a_traceback(tmp_path, monkeypatch):
+    build_fixture_snapshot(tmp_path)
+    manifest = tmp_path / "current" / "manifest.json"
+    manifest.chmod(0o640)
+    manifest.write_text("{truncated")
+    monkeypatch.setenv("JOURNEYS_SERVING_DIR", str(tmp_path))
+    at = run_app("overview")
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert error.startswith(f"Cannot read the serving data: {manifest.resolve()} is not readable JSON: Expecting")
 
 
 def test_routing_page_flags_net_negative_changes_and_map_drift(open_page, mart):

@@ -22,7 +22,8 @@ BAD_LINE = f'{{"resourceSpans": "not a list", "note": "{EMAIL} {CARD}"}}'
 CONVERSATIONS = ["traceai", "openinference", "genai", "human", "livekit"]
 
 
-def _journey(conversation: str) -> dict:
+def journey(conversation: str) -> dict:
+    """The journey attributes of a planted conversation."""
     return {**JOURNEY, "session.id": conversation}
 
 
@@ -32,21 +33,21 @@ def planted_conversations() -> list[dict]:
     genai_out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": AGENT}]}])
     traceai, openinference, genai, human, livekit = CONVERSATIONS
     return [
-        request(span(1, 1, 0, 5, {**_journey(traceai), "fi.span.kind": "LLM",
+        request(span(1, 1, 0, 5, {**journey(traceai), "fi.span.kind": "LLM",
                                   "gen_ai.input.messages.0.message.role": "user",
                                   "gen_ai.input.messages.0.message.content": SAID,
                                   "gen_ai.output.messages.0.message.role": "assistant",
                                   "gen_ai.output.messages.0.message.content": AGENT})),
-        request(span(2, 1, 10, 15, {**_journey(openinference), "openinference.span.kind": "LLM",
+        request(span(2, 1, 10, 15, {**journey(openinference), "openinference.span.kind": "LLM",
                                     "llm.input_messages.0.message.role": "user",
                                     "llm.input_messages.0.message.content": SAID,
                                     "llm.output_messages.0.message.role": "assistant",
                                     "llm.output_messages.0.message.content": AGENT})),
-        request(span(3, 1, 20, 25, {**_journey(genai), "gen_ai.operation.name": "chat",
+        request(span(3, 1, 20, 25, {**journey(genai), "gen_ai.operation.name": "chat",
                                     "gen_ai.input.messages": genai_in, "gen_ai.output.messages": genai_out})),
-        request(span(4, 1, 30, 35, {**_journey(human), "agent.type": "human",
+        request(span(4, 1, 30, 35, {**journey(human), "agent.type": "human",
                                     "input.value": SAID, "output.value": AGENT})),
-        request(span(5, 1, 40, 45, {**_journey(livekit), "lk.user_input": SAID, "lk.response.text": AGENT}),
+        request(span(5, 1, 40, 45, {**journey(livekit), "lk.user_input": SAID, "lk.response.text": AGENT}),
                 resource={"customer.email": EMAIL, "customer.phone": PHONES[0]}),
     ]
 

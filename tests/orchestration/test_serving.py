@@ -1,11 +1,21 @@
 import json
 import os
 import stat
+from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.serving import SNAPSHOTS_KEPT, publish_snapshot
+from orchestration.defs.assets.serving import build_serving_snapshot
+from orchestration.defs.resources import JourneyMapResource, ServingResource, WarehouseResource
+from orchestration.serving import (
+    SNAPSHOTS_KEPT,
+    SnapshotError,
+    current_snapshot,
+    publish_snapshot,
+    read_routing_signals,
+)
 
 
 @pytest.fixture
@@ -176,3 +186,63 @@ def test_everything_current_points_at_is_on_disk_before_the_swap(con, tmp_path, 
     assert str(serving) in synced[swap + 1 :]  # the swap of `current`
     signals = synced.index(f"replace {serving / 'routing_signals.json'}")
     assert str(serving) in synced[signals + 1 :]
+
+
+def test_the_reader_reads_back_what_the_writer_published(con, tmp_path):
+    """Writer and reader share one declaration of the layout and the manifest's keys: the
+    snapshot `publish_snapshot` returns is the one `current_snapshot` resolves."""
+    serving = tmp_path / "serving"
+    assert current_snapshot(serving) is None  # nothing published yet
+    _conversation_mart(con, ["2026-11-01"])
+    published = publish_snapshot(con, serving, journey_map_version="7")
+    read = current_snapshot(serving)
+    assert read == published
+    assert read.marts == {"conversation_evaluations", "routing_signals", "stage_funnel"}
+    assert (read.published_at, read.journey_map_version, read.routing_signals) == (
+        published.published_at, "7", 1
+    )
+    assert read_routing_signals(serving) == read_routing_signals(read.path)
+    assert read_routing_signals(serving)["count"] == read.routing_signals
+
+
+def test_a_damaged_manifest_is_an_error_for_readers_and_the_next_publish_starts_afresh(con, tmp_path):
+    serving = tmp_path / "serving"
+    _conversation_mart(con, ["2026-11-01"])
+    first = publish_snapshot(con, serving)
+    (first.path / "manifest.json").chmod(0o640)
+    (first.path / "manifest.json").write_text("{not json")
+    with pytest.raises(SnapshotError, match="manifest.json is not readable JSON"):
+        current_snapshot(serving)
+    second = publish_snapshot(con, serving)  # nothing to link from: every partition is written
+    assert current_snapshot(serving) == second
+    assert _read_conversations(serving / "current") == [("2026-11-01", f"c{i}", 0.5) for i in range(3)]
+
+
+def test_a_damaged_routing_signals_file_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "routing_signals.json").write_text("[1, 2]")
+    with pytest.raises(SnapshotError, match="not a JSON object"):
+        read_routing_signals(tmp_path)
+    assert read_routing_signals(tmp_path / "nothing-published") is None
+
+
+def test_the_asset_writes_back_the_signals_its_snapshot_published(con, tmp_path, receiver):
+    """The Dagster asset publishes through the same module and sends the published signals to
+    the OTLP endpoint as evaluation events."""
+    warehouse = tmp_path / "w.duckdb"
+    con.close()
+    serving = tmp_path / "serving"
+    result = dg.materialize(
+        [build_serving_snapshot([])],
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "serving": ServingResource(directory=str(serving), evaluation_events_endpoint=receiver.traces_url),
+            "journey_map_file": JourneyMapResource(path=str(Path(__file__).parents[2] / "journey_map.yaml")),
+        },
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = {key: value.value for key, value in event.materialization.metadata.items()}
+    assert metadata["routing_signals"] == 1 and metadata["evaluation_events_exported"] == 1
+    assert metadata["snapshot"] == str(current_snapshot(serving).path)
+    (landed,) = list(receiver.landing.rglob("*.jsonl"))
+    assert "route_to_human_earlier" in landed.read_text()

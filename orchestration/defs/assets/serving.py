@@ -1,6 +1,5 @@
 """The serving snapshot the Streamlit app and routing orchestrators read."""
 
-import json
 from collections.abc import Sequence
 
 import dagster as dg
@@ -12,7 +11,13 @@ from orchestration.defs.resources import (
     WarehouseResource,
 )
 from orchestration.evaluation_events import export_routing_signals
-from orchestration.serving import ROUTING_SIGNALS_FILE, publish_snapshot
+from orchestration.serving import (
+    CURRENT_LINK,
+    MARTS_SCHEMA,
+    ROUTING_SIGNALS_FILE,
+    publish_snapshot,
+    read_routing_signals,
+)
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 
@@ -29,8 +34,8 @@ def build_serving_snapshot(dbt_defs: Sequence[dg.AssetsDefinition]) -> dg.Assets
         deps=mart_keys,
         group_name="serving",
         pool=WAREHOUSE_POOL,
-        description="Every marts.* table as Parquet under serving/current (swapped atomically), "
-        "plus routing_signals.json for orchestrators.",
+        description=f"Every {MARTS_SCHEMA}.* table as Parquet under serving/{CURRENT_LINK} (swapped "
+        f"atomically), plus {ROUTING_SIGNALS_FILE} for orchestrators.",
     )
     def serving_snapshot(
         warehouse: WarehouseResource, serving: ServingResource, journey_map_file: JourneyMapResource
@@ -38,10 +43,14 @@ def build_serving_snapshot(dbt_defs: Sequence[dg.AssetsDefinition]) -> dg.Assets
         with warehouse.read_marts() as con:
             snapshot = publish_snapshot(con, serving.path, journey_map_version=journey_map_file.load().version)
         metadata = snapshot.to_metadata()
-        if serving.evaluation_events_endpoint and snapshot.routing_signals:
-            signals = json.loads((serving.path / ROUTING_SIGNALS_FILE).read_text())["signals"]
+        # The signals as this snapshot published them (its own copy, which no later publish replaces).
+        if (
+            serving.evaluation_events_endpoint
+            and snapshot.routing_signals
+            and (document := read_routing_signals(snapshot.path)) is not None
+        ):
             metadata["evaluation_events_exported"] = export_routing_signals(
-                signals, serving.evaluation_events_endpoint
+                document["signals"], serving.evaluation_events_endpoint
             )
         return dg.MaterializeResult(metadata=metadata)
 
