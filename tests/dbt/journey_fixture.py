@@ -65,7 +65,9 @@ CONVERSATIONS: list[Conversation] = [
     # J2
     Conversation("j2c1", "J2", "sign-up", "email", t("2026-11-03 08:00"), t("2026-11-03 08:30"), "completed",
                  segment="smb", consent="denied",
-                 says=("You can call me on +1 415 555 0100 after six.",),
+                 # Phone-shaped but not a number libphonenumber validates: the redactor keeps it,
+                 # stage_compliance reports it, the leak check lets it pass.
+                 says=("You can call me on (123) 456-7890 after six.",),
                  verdicts=verdicts(v(0.7, True), v(0.6, True), NOT_APPLICABLE)),
     Conversation("j2c2", "J2", "payment", "email", t("2026-11-03 09:00"), t("2026-11-03 09:20"), "abandoned",
                  segment="smb",
