@@ -119,11 +119,11 @@ def _redact_column(
     distinct candidate once; the rows holding one that it changes get it replaced in Python."""
     values = table.column(column)
     storage = _storage(values)
-    con.register("_redact_input", pa.table({"row": pa.array(np.arange(len(storage))), "v": storage}))
+    con.register("_redact_input", pa.table({"row": pa.array(np.arange(len(storage))), "value": storage}))
     try:
         candidates = con.execute(
             # one pass of the regex; a row without a candidate unnests to no row
-            "select row, unnest(list_distinct(regexp_extract_all(v, $pattern))) as candidate from _redact_input",
+            "select row, unnest(list_distinct(regexp_extract_all(value, $pattern))) as candidate from _redact_input",
             {"pattern": CANDIDATE_RE2},
         ).fetchall()
     finally:
