@@ -301,7 +301,7 @@ def landing_file_days(path: Path) -> set[date]:
 
 def landing_files_days(files: list[LandingFile]) -> dict[str, set[date]]:
     """`landing_file_days` of each listed file, by path: read in batches, each in one in-memory
-    database, rather than one database per file (a few hundred milliseconds each)."""
+    database, rather than one database per file (each one's set-up is costly: docs/benchmarks.md)."""
     days: dict[str, set[date]] = {}
     for batch in _batches(files):
         with duckdb.connect() as con:

@@ -309,9 +309,9 @@ def _write(con: duckdb.DuckDBPyConnection, day: date, consent_default: bool) -> 
 @contextmanager
 def _zstd_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Compress what this write stores with zstd. The attribute JSON is most of the day's bytes,
-    and DuckDB's automatic choice for it tries every string compression on each segment: on a
-    simulated day that took 3 times as long as zstd and stored 6 times as many bytes. The setting
-    is database-wide in DuckDB, so it is put back as it was."""
+    and DuckDB's automatic choice for it tries every string compression on each segment, which
+    is slower and stores more than zstd (docs/benchmarks.md has the figures). The setting is
+    database-wide in DuckDB, so it is put back as it was."""
     previous = scalar(con, "select current_setting('force_compression')")
     con.execute("set force_compression = 'zstd'")
     try:
