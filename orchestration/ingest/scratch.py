@@ -67,61 +67,30 @@ TRACE_CONVERSATIONS = ScratchTable(
     written_by="index.resolve_conversations",
     read_by=("index.files_for_day", "index.days_of_files", "partition._build_day"),
 )
-# 3. Build the day
-DAY_SPANS = ScratchTable(
+
+
+# 3. Build the day: every `DAY_*` table is written by `partition._build_day`.
+def _day_table(name: str, holds: str, *read_by: str) -> ScratchTable:
+    return ScratchTable(name, holds, written_by="partition._build_day", read_by=read_by)
+
+
+_REPLACE_AND_COUNT = ("partition._replace", "load._count")
+DAY_SPANS = _day_table(
     "_day_spans",
     "the good spans of the day's conversations, each (trace id, span id) once",
-    written_by="partition._build_day",
-    read_by=("partition._build_day", "partition._replace", "load._count"),
+    "partition._build_day",
+    *_REPLACE_AND_COUNT,
 )
-DAY_TRACES = ScratchTable(
-    "_day_traces",
-    "the trace ids of the day's conversations",
-    written_by="partition._build_day",
-    read_by=("partition._replace",),
+DAY_TRACES = _day_table("_day_traces", "the trace ids of the day's conversations", "partition._replace")
+DAY_QUARANTINE = _day_table("_day_quarantine", "the quarantined spans and lines the day reports", *_REPLACE_AND_COUNT)
+DAY_LLM_SPANS = _day_table("_day_llm_spans", "the span keys of the day's LLM spans", "partition._build_day")
+DAY_MESSAGES = _day_table(
+    "_day_messages", "the chat messages of the day's LLM spans, one row per message", "partition._build_day"
 )
-DAY_QUARANTINE = ScratchTable(
-    "_day_quarantine",
-    "the quarantined spans and lines the day reports",
-    written_by="partition._build_day",
-    read_by=("partition._replace", "load._count"),
-)
-DAY_LLM_SPANS = ScratchTable(
-    "_day_llm_spans",
-    "the span keys of the day's LLM spans",
-    written_by="partition._build_day",
-    read_by=("partition._build_day",),
-)
-DAY_MESSAGES = ScratchTable(
-    "_day_messages",
-    "the chat messages of the day's LLM spans, one row per message",
-    written_by="partition._build_day",
-    read_by=("partition._build_day",),
-)
-DAY_TURNS = ScratchTable(
-    "_day_turns",
-    "each conversation's transcript (transcripts.turns_sql)",
-    written_by="partition._build_day",
-    read_by=("partition._build_day",),
-)
-DAY_CONVERSATIONS = ScratchTable(
-    "_day_conversations",
-    "the day's raw.conversations rows",
-    written_by="partition._build_day",
-    read_by=("partition._replace", "load._count"),
-)
-DAY_EVENTS = ScratchTable(
-    "_day_events",
-    "the day's raw.journey_events rows (CSAT answers)",
-    written_by="partition._build_day",
-    read_by=("partition._replace", "load._count"),
-)
-DAY_REDACTIONS = ScratchTable(
-    "_day_redactions",
-    "the day's raw.pii_redactions rows",
-    written_by="partition._build_day",
-    read_by=("partition._replace", "load._count"),
-)
+DAY_TURNS = _day_table("_day_turns", "each conversation's transcript (transcripts.turns_sql)", "partition._build_day")
+DAY_CONVERSATIONS = _day_table("_day_conversations", "the day's raw.conversations rows", *_REPLACE_AND_COUNT)
+DAY_EVENTS = _day_table("_day_events", "the day's raw.journey_events rows (CSAT answers)", *_REPLACE_AND_COUNT)
+DAY_REDACTIONS = _day_table("_day_redactions", "the day's raw.pii_redactions rows", *_REPLACE_AND_COUNT)
 
 # Dropped when a run ends, so a reused connection does not keep them.
 SCRATCH_TABLES: tuple[ScratchTable, ...] = (
@@ -140,31 +109,22 @@ SCRATCH_TABLES: tuple[ScratchTable, ...] = (
     DAY_REDACTIONS,
 )
 
+
 # The decoded files' flat tables (decode.SpanTables), registered by `flatten.span_rows` for the
 # statements inside it (flattening a batch of files, building a day) and unregistered after.
-SPAN_ROWS = ScratchTable(
-    "_span_rows",
-    "decode.SpanTables.spans: one row per decoded span",
-    written_by="flatten.span_rows",
-    read_by=("flatten.flatten", "flatten.payload_sql", "flatten.messages_sql"),
+def _span_row_view(name: str, holds: str, *read_by: str) -> ScratchTable:
+    return ScratchTable(name, f"decode.SpanTables.{holds}", written_by="flatten.span_rows", read_by=read_by)
+
+
+SPAN_ROWS = _span_row_view(
+    "_span_rows", "spans: one row per decoded span", "flatten.flatten", "flatten.payload_sql", "flatten.messages_sql"
 )
-RESOURCE_ROWS = ScratchTable(
-    "_resource_rows",
-    "decode.SpanTables.resources: one row per resource",
-    written_by="flatten.span_rows",
-    read_by=("flatten.flatten", "flatten.payload_sql"),
+RESOURCE_ROWS = _span_row_view(
+    "_resource_rows", "resources: one row per resource", "flatten.flatten", "flatten.payload_sql"
 )
-SCOPE_ROWS = ScratchTable(
-    "_scope_rows",
-    "decode.SpanTables.scopes: one row per instrumentation scope",
-    written_by="flatten.span_rows",
-    read_by=("flatten.payload_sql",),
-)
-SPAN_MESSAGES = ScratchTable(
-    "_span_messages",
-    "decode.SpanTables.messages: the flattened chat-message attributes of each span",
-    written_by="flatten.span_rows",
-    read_by=("flatten.messages_sql",),
+SCOPE_ROWS = _span_row_view("_scope_rows", "scopes: one row per instrumentation scope", "flatten.payload_sql")
+SPAN_MESSAGES = _span_row_view(
+    "_span_messages", "messages: the flattened chat-message attributes of each span", "flatten.messages_sql"
 )
 SPAN_ROW_VIEWS: tuple[ScratchTable, ...] = (SPAN_ROWS, RESOURCE_ROWS, SCOPE_ROWS, SPAN_MESSAGES)
 
