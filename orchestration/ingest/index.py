@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from orchestration.ingest.landing import LandingFile
 from orchestration.ingest.scratch import RUN_SPANS, TRACE_CONVERSATIONS, create, scalar
+from orchestration.raw_tables import LANDING_FILES, LANDING_TRACES, RawTable
 
 # The files being indexed (path, size, mtime and its UTC date), registered by `_new_files`.
 _NEW_FILES = "_new_files"
@@ -106,34 +107,36 @@ def record_files(
             con.unregister(_NEW_FILE_COUNTS)
 
 
+# The index rows of the files being indexed, with the columns named as raw_tables.py declares them.
+_LANDING_FILE_ROWS_SQL = f"""
+with span_counts as (
+    select source_file as path, count(*) filter (where problem is null)::integer as span_count,
+        count(*) filter (where problem is not null)::integer as quarantined
+    from {RUN_SPANS} where source_file in (select path from {_NEW_FILES}) group by source_file
+)
+select new_file.path, new_file.size_bytes, new_file.mtime_ns, file_counts.line_count,
+    coalesce(span_counts.span_count, 0) as span_count,
+    coalesce(span_counts.quarantined, 0) + file_counts.line_quarantined as quarantined_count,
+    home.home_day, $now as indexed_at
+from {_NEW_FILES} as new_file
+join {_NEW_FILE_COUNTS} as file_counts using (path)
+join ({_HOME_DAYS_SQL}) as home using (path)
+left join span_counts using (path)
+"""
+
+
 def _replace_index_rows(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from raw.landing_traces where path in (select path from {_NEW_FILES})")
-        con.execute(f"delete from raw.landing_files where path in (select path from {_NEW_FILES})")
-        con.execute(
-            "insert into raw.landing_traces (path, trace_id, conversation_key, key_rank, first_start, span_count) "
-            + _FILE_TRACES_SQL
+        written: tuple[tuple[RawTable, str, dict[str, datetime] | None], ...] = (
+            (LANDING_TRACES, _FILE_TRACES_SQL, None),
+            (LANDING_FILES, _LANDING_FILE_ROWS_SQL, {"now": now}),
         )
-        con.execute(
-            f"""
-            insert into raw.landing_files (path, size_bytes, mtime_ns, line_count, span_count, quarantined_count,
-                home_day, indexed_at)
-            with span_counts as (
-                select source_file as path, count(*) filter (where problem is null)::integer as span_count,
-                    count(*) filter (where problem is not null)::integer as quarantined
-                from {RUN_SPANS} where source_file in (select path from {_NEW_FILES}) group by source_file
-            )
-            select new_file.path, new_file.size_bytes, new_file.mtime_ns, file_counts.line_count,
-                coalesce(span_counts.span_count, 0), coalesce(span_counts.quarantined, 0) + file_counts.line_quarantined,
-                home.home_day, ?
-            from {_NEW_FILES} as new_file
-            join {_NEW_FILE_COUNTS} as file_counts using (path)
-            join ({_HOME_DAYS_SQL}) as home using (path)
-            left join span_counts using (path)
-            """,
-            [now],
-        )
+        for table, rows_sql, params in written:
+            con.execute(f"delete from {table.qualified_name} where path in (select path from {_NEW_FILES})")
+            columns = ", ".join(table.schema.names)
+            insert = f"insert into {table.qualified_name} ({columns}) select {columns} from ({rows_sql}) as index_rows"
+            con.execute(insert, params or [])
         con.execute("commit")
     except Exception:
         con.execute("rollback")
