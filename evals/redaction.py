@@ -51,9 +51,14 @@ DEFAULT_REGION = "US"
 _MEMO_SIZE = 100_000
 # E.164 allows 15 digits; a longer candidate may hold two numbers, and goes to the parser.
 _MAX_PHONE_DIGITS = 15
-# Every detector needs an '@' or a run of 5 digits (separators allowed): text without one is
-# returned untouched after this single scan.
-_PREFILTER = re.compile(r"@|\d(?:[ ().\-/]{0,3}\d){4}")
+# Every detector needs an '@' (emails), a state code and a ZIP code (addresses), or a run of 6
+# digits, separators allowed (phones have 6 to 15, cards 13 to 19, IBANs 11 or more): text
+# without one is returned untouched after this single scan.
+_PREFILTER = re.compile(r"@|[A-Z]{2} [0-9]{5}|\d(?:[ ().\-/]{0,3}\d){5}")
+# Cheap tests that let a detector's own scan be skipped: most text that passes the prefilter is an
+# identifier or a date, with neither capitals nor 13 digits.
+_CAPITALS = re.compile(r"[A-Z]{2}")
+_CARD_MIN_DIGITS = 13
 # Text may be JSON (ingestion redacts attribute JSON as text): a match may follow an escaped
 # newline or tab (`\n`), and never starts inside an escape.
 _START = r"(?:(?<![0-9A-Za-z])|(?<=\\[nrt]))"
@@ -85,21 +90,6 @@ _ADDRESS_BODY = (
     rf",? (?:[A-Z][a-z]+ ?){{1,3}},? (?:{_STATES}) [0-9]{{5}}(?:-[0-9]{{4}})?"
 )
 _ADDRESS = re.compile(_START + _ADDRESS_BODY + r"\b")
-# A superset of every detector's matches, in RE2 syntax (no lookarounds), for engines that scan
-# whole columns at once (DuckDB, Arrow): each match is then given to `Redactor.redact` alone.
-# Addresses first: they start with a digit run the last alternative would take. An email's
-# candidate takes a JSON escape before it (`\njane@...`), which `_EMAIL` then leaves alone.
-CANDIDATE_RE2 = "|".join(
-    (
-        _ADDRESS_BODY,
-        r"(?:\\+[nrt])?" + _EMAIL_BODY,
-        r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
-        # with the letters before it, so that a digit run inside an identifier stays one
-        r"[A-Za-z0-9]*\+?(?:\([0-9]{1,5}\)[ .-]?)?[0-9](?:[ ().\-/]{0,2}[0-9]){4,}",
-    )
-)
-
-
 def luhn_valid(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -150,20 +140,22 @@ class Redactor:
         self._national_lengths = frozenset(n + extra for n in lengths for extra in (0, 1))
         # Order matters: cards and IBANs before phone numbers, whose parser would take a card's
         # digits as a number; addresses before phones, whose digits a ZIP code could start.
-        self._steps: tuple[tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]]], ...] = (
-            (PiiType.EMAIL, _EMAIL, _whole),
-            (PiiType.IBAN, _IBAN, _iban_spans),
-            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else []),
-            (PiiType.ADDRESS, _ADDRESS, _whole),
-            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans),
+        # Each step has a guard: a quick test on the whole text that the step's scan could match.
+        self._steps: tuple[_Step, ...] = (
+            (PiiType.EMAIL, _EMAIL, _whole, lambda text: "@" in text),
+            (PiiType.IBAN, _IBAN, _iban_spans, _has_capitals),
+            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else [], _has_card_digits),
+            (PiiType.ADDRESS, _ADDRESS, _whole, _has_capitals),
+            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans, lambda text: True),
         )
 
     def redact(self, text: str) -> Redaction:
         if not text or _PREFILTER.search(text) is None:
             return Redaction(text)
         found: list[tuple[PiiType, str]] = []
-        for pii_type, pattern, validate in self._steps:
-            text = _replace(text, pii_type, pattern, validate, found)
+        for pii_type, pattern, validate, guard in self._steps:
+            if guard(text):
+                text = _replace(text, pii_type, pattern, validate, found)
         return Redaction(text, tuple(found))
 
     def _phone_spans(self, candidate: str) -> list[tuple[int, int]]:
@@ -179,6 +171,17 @@ class Redactor:
             for m in phonenumbers.PhoneNumberMatcher(candidate, self.region, leniency=phonenumbers.Leniency.VALID)
         ]
         return spans
+
+
+_Step = tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]], Callable[[str], bool]]
+
+
+def _has_capitals(text: str) -> bool:
+    return _CAPITALS.search(text) is not None
+
+
+def _has_card_digits(text: str) -> bool:
+    return sum(map(text.count, "0123456789")) >= _CARD_MIN_DIGITS
 
 
 def _whole(candidate: str) -> list[tuple[int, int]]:

@@ -23,7 +23,7 @@ import logging
 import os
 import reprlib
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
@@ -52,6 +52,14 @@ from orchestration.ingest.otlp_values import (
     text_of,
 )
 from orchestration.ingest.quarantine import RAW_TEXT_LIMIT, QuarantineRecord, Reason, bounded, reason_text
+from orchestration.ingest.redact import (
+    FINDINGS_SCHEMA,
+    ORIGINALS_SCHEMA,
+    Found,
+    RedactionConfig,
+    ValueRedactor,
+    findings_table,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -113,6 +121,8 @@ class SpanTables:
     resources: pa.Table  # RESOURCE_SCHEMA
     scopes: pa.Table  # SCOPE_SCHEMA
     messages: pa.Table  # MESSAGE_SCHEMA: the flattened chat-message attributes (traceAI, OpenInference)
+    findings: pa.Table  # redact.FINDINGS_SCHEMA: what redaction took out, per span
+    originals: pa.Table  # redact.ORIGINALS_SCHEMA: with JOURNEYS_KEEP_RAW_PII only, what it changed
 
     @staticmethod
     def concat(parts: list[SpanTables]) -> SpanTables:
@@ -121,6 +131,8 @@ class SpanTables:
             RESOURCE_SCHEMA.empty_table(),
             SCOPE_SCHEMA.empty_table(),
             MESSAGE_SCHEMA.empty_table(),
+            FINDINGS_SCHEMA.empty_table(),
+            ORIGINALS_SCHEMA.empty_table(),
         )
         return SpanTables(
             *(pa.concat_tables([getattr(p, f.name) for p in [empty, *parts]]) for f in fields(SpanTables))
@@ -162,7 +174,10 @@ class SpanTables:
                 0, "resource_key", pc.add(self.resources.column(0), first_resource_key)
             ),
             self.scopes.set_column(0, "scope_key", pc.add(self.scopes.column(0), first_scope_key)),
-            self.messages.set_column(0, "span_key", pc.add(self.messages.column(0), first_span_key)),
+            *(
+                table.set_column(0, "span_key", pc.add(table.column(0), first_span_key))
+                for table in (self.messages, self.findings, self.originals)
+            ),
         )
 
 
@@ -175,6 +190,7 @@ class DecodedFile:
     line_count: int
     tables: SpanTables
     quarantine: list[QuarantineRecord] = field(default_factory=list)
+    redaction_seconds: float = 0.0  # of the decoding, spent redacting (redact.py)
 
 
 def read_landing_bytes(path: Path) -> bytes:
@@ -185,8 +201,10 @@ def read_landing_bytes(path: Path) -> bytes:
     return raw
 
 
-def decode_file(path: Path) -> DecodedFile:
-    """Decode one landing file; never raises for bad content, which is quarantined instead."""
+def decode_file(path: Path, redaction: RedactionConfig | None = None) -> DecodedFile:
+    """Decode one landing file, with its personal data redacted as it is read when `redaction` is
+    given (only what writes nothing, the landing sensor, decodes without); never raises for bad
+    content, which is quarantined instead."""
     source = str(path)
     try:
         size = path.stat().st_size
@@ -196,7 +214,7 @@ def decode_file(path: Path) -> DecodedFile:
         return DecodedFile(path, 0, 0, SpanTables.concat([]), [record])
 
     line_count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    decoder = _FileDecoder(source)
+    decoder = _FileDecoder(source, None if redaction is None else ValueRedactor.for_config(redaction))
     try:
         with _gc_paused():
             _decode_lines(decoder, data)
@@ -207,7 +225,7 @@ def decode_file(path: Path) -> DecodedFile:
         _log.exception("decoding %s failed; the file is quarantined as %s", source, Reason.UNCONVERTIBLE)
         record = QuarantineRecord(source, None, reason_text(Reason.UNCONVERTIBLE, _error_text(exc)), None)
         return DecodedFile(path, size, line_count, SpanTables.concat([]), [record])
-    return DecodedFile(path, size, line_count, tables, decoder.quarantine)
+    return DecodedFile(path, size, line_count, tables, decoder.quarantine, decoder.redaction_seconds)
 
 
 def _decode_lines(decoder: _FileDecoder, data: bytes) -> None:
@@ -305,8 +323,9 @@ _PLAUSIBLE_NANOS = range(946684800000000000, 4102444800000000000)
 class _FileDecoder:
     """Accumulates the rows of one file's spans, resources and messages, and its quarantine."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, redactor: ValueRedactor | None = None) -> None:
         self.source = source
+        self.redactor = redactor
         self.lines_seen = 0
         self.spans: list[tuple[Any, ...]] = []
         self.resources: list[tuple[Any, ...]] = []
@@ -315,6 +334,26 @@ class _FileDecoder:
         self.message_keys: list[str] = []
         self.message_texts: list[str | None] = []
         self.quarantine: list[QuarantineRecord] = []
+        # What redaction found, by span row and by resource row (a resource's count on each of its
+        # spans), and with JOURNEYS_KEEP_RAW_PII the changed spans' attributes and events as read.
+        self.found_spans: list[int] = []
+        self.found: list[Found] = []
+        self.resource_found: dict[int, Found] = {}
+        self.originals: list[tuple[int, str | None, str | None]] = []
+        self._redaction_started = 0.0 if redactor is None else redactor.seconds
+
+    @property
+    def redaction_seconds(self) -> float:
+        """The seconds this file's redaction took (the redactor serves every file of the process)."""
+        return 0.0 if self.redactor is None else self.redactor.seconds - self._redaction_started
+
+    def _redacted(self, plain: dict[str, Any] | None, encoded: bytes | None, found: Found) -> tuple[Any, Any]:
+        """Attributes and their JSON with personal data replaced (the JSON is written again only
+        when something was)."""
+        if self.redactor is None or plain is None:
+            return plain, encoded
+        clean = self.redactor.attributes(plain, found)
+        return (plain, encoded) if clean is plain else (clean, orjson.dumps(clean))
 
     def bad_line(self, number: int, line: bytes, exc: orjson.JSONDecodeError) -> None:
         self.lines_seen += 1
@@ -403,6 +442,10 @@ class _FileDecoder:
             )
         except WrongValueType as exc:
             return -1, exc
+        found: Found = []
+        attributes, encoded = self._redacted(attributes, encoded, found)
+        if found:
+            self.resource_found[len(self.resources)] = found
         self.resources.append((encoded, *convention_texts(attributes), repeated, bad_int))
         return len(self.resources) - 1, None
 
@@ -420,9 +463,11 @@ class _FileDecoder:
         except WrongValueType as exc:
             return -1, exc
         try:
-            encoded = encode_attributes(scope.get("attributes"))[1]
+            plain, encoded = encode_attributes(scope.get("attributes"))[:2]
         except WrongValueType as exc:
             return -1, type(exc)(f"scope.{exc}")
+        # Scopes are shared by unrelated conversations: what they held is not counted on any.
+        encoded = self._redacted(plain, encoded, [])[1]
         self.scopes.append((scope.get("name"), scope.get("version") or None, encoded))
         return len(self.scopes) - 1, None
 
@@ -453,6 +498,12 @@ class _FileDecoder:
             expect(status, dict, "status")
         attributes, encoded, repeated, bad_int = encode_attributes(get("attributes"))
         events, links, trace_state, flags = get("events"), get("links"), get("traceState"), get("flags")
+        found: Found = []
+        original = encoded
+        attributes, encoded = self._redacted(attributes, encoded, found)
+        if message.__class__ is str and self.redactor is not None:
+            message = self.redactor.message(message, found)
+        redact = None if self.redactor is None else (lambda plain: self._redacted(plain, None, found)[0])
         # Links, traceState and flags are rare in most traffic: each costs a test when absent.
         if trace_state is not None and trace_state.__class__ is not str:
             check_scalar(_SPAN_FIELD["traceState"], trace_state, "traceState")
@@ -474,16 +525,27 @@ class _FileDecoder:
                 message,
                 encoded,
                 *convention_texts(attributes),
-                None if events is None else _events(events),
-                None if links is None else _links(links),
+                None if events is None else _events(events, redact),
+                None if links is None else _links(links, redact),
                 trace_state or None,
                 flags,
                 repeated,
                 bad_int,
             )
         )
+        if found:
+            self._found(len(self.spans) - 1, found, original, events)
         if encoded is not None and _MESSAGE_MARK in encoded:
             self._messages(len(self.spans) - 1, attributes)
+
+    def _found(self, row: int, found: Found, attributes: bytes | None, events: Any) -> None:
+        self.found_spans.append(row)
+        self.found.append(found)
+        if self.redactor is not None and self.redactor.config.keep_raw_pii:
+            raw_events = None if events is None else _events(events)
+            self.originals.append(
+                (row, None if attributes is None else attributes.decode(), None if raw_events is None else raw_events.decode())
+            )
 
     def _messages(self, span_index: int, attributes: dict[str, Any]) -> None:
         for key, value in attributes.items():
@@ -501,10 +563,11 @@ class _FileDecoder:
         trace_id: str | None = None,
         span_id: str | None = None,
     ) -> None:
+        raw_text = bounded(_raw_text(raw))
+        if self.redactor is not None:
+            raw_text = self.redactor.raw_text(raw_text)
         self.quarantine.append(
-            QuarantineRecord(
-                self.source, number, reason_text(reason, detail), bounded(_raw_text(raw)), trace_id, span_id
-            )
+            QuarantineRecord(self.source, number, reason_text(reason, detail), raw_text, trace_id, span_id)
         )
 
     def tables(self) -> SpanTables:
@@ -519,12 +582,21 @@ class _FileDecoder:
             pa.array(np.zeros(count, dtype=np.int32)), pa.array([self.source], pa.string())
         )
         messages = [self.message_spans, self.message_keys, self.message_texts]
+        found_spans, found = self.found_spans, self.found
+        if self.resource_found:
+            by_resource = [(row, self.resource_found.get(span[0])) for row, span in enumerate(self.spans)]
+            found_spans = [*found_spans, *(row for row, f in by_resource if f)]
+            found = [*found, *(f for _, f in by_resource if f)]
         return SpanTables(
             pa.table(spans, schema=SPAN_SCHEMA),
             _keyed_rows(self.resources, RESOURCE_SCHEMA),
             _keyed_rows(self.scopes, SCOPE_SCHEMA),
             pa.table(
                 {f.name: _array(v, f.type) for f, v in zip(MESSAGE_SCHEMA, messages)}, schema=MESSAGE_SCHEMA
+            ),
+            findings_table(found_spans, found),
+            pa.Table.from_pylist(
+                [dict(zip(ORIGINALS_SCHEMA.names, row)) for row in self.originals], schema=ORIGINALS_SCHEMA
             ),
         )
 
@@ -587,21 +659,27 @@ def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     return pa.ExtensionArray.from_storage(kind, storage)
 
 
-def _events(events: Any) -> bytes | None:
-    """Span events as raw.spans keeps them: `[{name, time, attributes}]` (None for no events)."""
+Redact = Callable[[dict[str, Any] | None], dict[str, Any] | None] | None
+
+
+def _events(events: Any, redact: Redact = None) -> bytes | None:
+    """Span events as raw.spans keeps them: `[{name, time, attributes}]` (None for no events),
+    their attributes passed through `redact` when given."""
     converted = []
     for i, event in enumerate(expect(events, list, "events")):
         where = f"events[{i}]"
         check_message(Span.Event.DESCRIPTOR, event, where, skip=_EVENT_READ)
         nanos = check_scalar(_EVENT_FIELD["timeUnixNano"], event.get("timeUnixNano"), f"{where}.timeUnixNano")
         attributes = encode_attributes(event.get("attributes"))[0]
+        if redact is not None:
+            attributes = redact(attributes)
         converted.append(
             {"name": event.get("name"), "time": _timestamp_text(nanos), "attributes": attributes}
         )
     return orjson.dumps(converted) if converted else None
 
 
-def _links(links: Any) -> bytes | None:
+def _links(links: Any, redact: Redact = None) -> bytes | None:
     """Span links as raw.spans keeps them: `[{trace_id, span_id, trace_state, attributes, flags}]`,
     ids lowercased (the receiver writes protobuf's bytes as hex), attributes as a span's, an empty
     trace state and flags 0 as null (None for no links)."""
@@ -613,6 +691,8 @@ def _links(links: Any) -> bytes | None:
             attributes = encode_attributes(link.get("attributes"))[0]
         except WrongValueType as exc:
             raise type(exc)(f"{where}.{exc}") from None
+        if redact is not None:
+            attributes = redact(attributes)
         trace_id, span_id = link.get("traceId"), link.get("spanId")
         converted.append(
             {

@@ -11,6 +11,10 @@ afresh. It also belongs to one version of the decoding (`FORMAT`): an entry an o
 this code wrote (other columns, or other values in them) is never read, but decoded afresh and
 replaced. It is removed once each of its days has read it, and when its landing file is gone or
 changed. A warehouse in memory keeps no cache.
+
+Entries are redacted as everything ingestion keeps is (redact.py), and belong to the redaction's
+settings too. With JOURNEYS_KEEP_RAW_PII the decoded files hold the originals, which live only in
+raw.spans, so no cache is kept then (each day decodes its files again).
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ from orchestration.ingest.decode import (
 )
 from orchestration.ingest.landing import LandingFile
 from orchestration.ingest.quarantine import QuarantineRecord
+from orchestration.ingest.redact import FINDINGS_SCHEMA, ORIGINALS_SCHEMA, RedactionConfig
 from orchestration.ingest.scratch import scalar
 
 # The decoding an entry was written by. Raise the number when decode.py changes what it puts in
 # the tables without changing their schemas; a change of schema changes the digest by itself.
 # (Entries written before the format was recorded have none, so are never read either.)
-_DECODING_VERSION = 3
-_SCHEMAS = (SPAN_SCHEMA, RESOURCE_SCHEMA, SCOPE_SCHEMA, MESSAGE_SCHEMA)
+_DECODING_VERSION = 4
+_SCHEMAS = (SPAN_SCHEMA, RESOURCE_SCHEMA, SCOPE_SCHEMA, MESSAGE_SCHEMA, FINDINGS_SCHEMA, ORIGINALS_SCHEMA)
 _DIGEST = hashlib.sha256(b"".join(schema.serialize().to_pybytes() for schema in _SCHEMAS)).hexdigest()
 FORMAT = f"{_DECODING_VERSION}:{_DIGEST[:16]}"
 
@@ -49,14 +54,18 @@ FORMAT = f"{_DECODING_VERSION}:{_DIGEST[:16]}"
 class DecodeCache:
     """The decoded files kept beside one warehouse."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, redaction: RedactionConfig) -> None:
         self.directory = directory
+        self.redaction = f"region={redaction.default_region}"
 
     @staticmethod
-    def beside(con: duckdb.DuckDBPyConnection) -> DecodeCache | None:
-        """The cache of the warehouse `con` is connected to; None for an in-memory database."""
+    def beside(con: duckdb.DuckDBPyConnection, redaction: RedactionConfig) -> DecodeCache | None:
+        """The cache of the warehouse `con` is connected to, for files decoded with `redaction`;
+        None for an in-memory database, or when originals are kept."""
+        if redaction.keep_raw_pii:
+            return None
         path = scalar(con, "select path from duckdb_databases() where database_name = current_database()")
-        return DecodeCache(Path(f"{path}.decoded")) if path else None
+        return DecodeCache(Path(f"{path}.decoded"), redaction) if path else None
 
     def get(self, file: LandingFile) -> DecodedFile | None:
         """The decoded file, if this version of it is kept."""
@@ -116,8 +125,9 @@ class DecodeCache:
             meta = orjson.loads((self.directory / f"{self._stem(file.path)}.json").read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
             return None
-        if (meta.get("format"), meta.get("path"), meta.get("size_bytes"), meta.get("mtime_ns")) != (
+        if (meta.get("format"), meta.get("redaction"), meta.get("path"), meta.get("size_bytes"), meta.get("mtime_ns")) != (
             FORMAT,
+            self.redaction,
             file.path,
             file.size_bytes,
             file.mtime_ns,
@@ -128,6 +138,7 @@ class DecodeCache:
     def _write_meta(self, file: LandingFile, meta: dict) -> None:
         meta = meta | {
             "format": FORMAT,
+            "redaction": self.redaction,
             "path": file.path,
             "size_bytes": file.size_bytes,
             "mtime_ns": file.mtime_ns,

@@ -20,21 +20,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestration.ingest.decode import DecodedFile, SpanTables, decode_file
+from orchestration.ingest.redact import RedactionConfig
 
 # Starting a worker (a fresh interpreter importing pyarrow and orjson) takes a few tenths of a
 # second: below this much input, decoding in-process is quicker.
 PARALLEL_MIN_BYTES = 32 << 20
 
 
-def decode_files(paths: list[Path]) -> Iterator[DecodedFile]:
-    """`decode_file` of each path, in order; in worker processes when there are several files
-    holding at least PARALLEL_MIN_BYTES and more than one usable core.
+def decode_files(paths: list[Path], redaction: RedactionConfig | None = None) -> Iterator[DecodedFile]:
+    """`decode_file` of each path (redacted as `redaction` says), in order; in worker processes
+    when there are several files holding at least PARALLEL_MIN_BYTES and more than one usable core.
 
     Like any use of multiprocessing, this needs a script that calls it to guard its top level
     with `if __name__ == "__main__":` (Dagster, the CLI, pytest and notebooks do)."""
     workers = min(len(paths), usable_cores())
     if workers < 2 or _total_bytes(paths) < PARALLEL_MIN_BYTES:
-        yield from map(decode_file, paths)
+        yield from (decode_file(path, redaction) for path in paths)
         return
     # forkserver, not fork: this process holds DuckDB's threads, which a fork would copy
     # mid-flight. The server imports decode.py once (besides __main__, its default), so that a
@@ -45,7 +46,7 @@ def decode_files(paths: list[Path]) -> Iterator[DecodedFile]:
         tempfile.TemporaryDirectory(prefix="journeys-decode-") as directory,
         ProcessPoolExecutor(workers, mp_context=context) as pool,
     ):
-        for shipped in pool.map(_decode_to_files, paths, [Path(directory)] * len(paths)):
+        for shipped in pool.map(_decode_to_files, paths, [Path(directory)] * len(paths), [redaction] * len(paths)):
             yield shipped.open()
 
 
@@ -63,8 +64,8 @@ class _Shipped:
         return replace(self.decoded, tables=tables)
 
 
-def _decode_to_files(path: Path, directory: Path) -> _Shipped:
-    decoded = decode_file(path)
+def _decode_to_files(path: Path, directory: Path, redaction: RedactionConfig | None) -> _Shipped:
+    decoded = decode_file(path, redaction)
     prefix = directory / uuid.uuid4().hex
     decoded.tables.write_ipc(prefix)
     return _Shipped(replace(decoded, tables=SpanTables.concat([])), prefix)

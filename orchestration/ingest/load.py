@@ -17,7 +17,6 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from evals.redaction import Redactor
 from orchestration.ingest.consent import CONSENT_DEFAULTS
 from orchestration.ingest.decode import DecodedFile, SpanTables
 from orchestration.ingest.decode_cache import DecodeCache
@@ -34,13 +33,7 @@ from orchestration.ingest.index import (
 )
 from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import replace_day
-from orchestration.ingest.redact import (
-    FINDINGS_SCHEMA,
-    ORIGINALS_SCHEMA,
-    originals,
-    redact_records,
-    redact_tables,
-)
+from orchestration.ingest.redact import RedactionConfig
 from orchestration.ingest.report import IngestReport
 from orchestration.ingest.scratch import (
     DAY_CONVERSATIONS,
@@ -71,12 +64,10 @@ class _Run:
         con: duckdb.DuckDBPyConnection,
         bar: tqdm,
         cache: DecodeCache | None,
-        redactor: Redactor | None = None,
-        keep_raw_pii: bool = False,
+        redaction: RedactionConfig | None = None,
     ) -> None:
-        # No redactor: the run only tells which days files hold (the sensor) and writes nothing.
-        self.con, self.bar, self.cache, self.redactor = con, bar, cache, redactor
-        self.keep_raw_pii = keep_raw_pii
+        # No redaction: the run only tells which days files hold (the sensor) and writes nothing.
+        self.con, self.bar, self.cache, self.redaction = con, bar, cache, redaction
         self.next_span_key = self.next_resource_key = self.next_scope_key = 0
         self.bytes_read = 0
         self.redaction_seconds = 0.0
@@ -84,16 +75,14 @@ class _Run:
         self.from_cache: list[LandingFile] = []
 
     def read(self, files: list[LandingFile]) -> list[DecodedFile]:
-        """Stage 1: decode the files, or take them from the decode cache, redact them (redact.py),
-        and append their spans to `RUN_SPANS` (flatten.py), what was redacted to `PII_FINDINGS`
-        and, with JOURNEYS_KEEP_RAW_PII, the changed spans' originals to `PII_ORIGINALS`. The
-        files come back redacted, with keys unique within the run; the decode cache keeps them as
-        decoded. Writes `RUN_SPANS`, `PII_FINDINGS` and `PII_ORIGINALS`."""
+        """Stage 1: decode the files (redacted as they are read, decode.py), or take them from the
+        decode cache, and append their spans to `RUN_SPANS` (flatten.py), what was redacted to
+        `PII_FINDINGS` and, with JOURNEYS_KEEP_RAW_PII, the changed spans' originals to
+        `PII_ORIGINALS`. The files come back with keys unique within the run. Writes `RUN_SPANS`,
+        `PII_FINDINGS` and `PII_ORIGINALS`."""
         cached = {f.path: hit for f in files if self.cache and (hit := self.cache.get(f)) is not None}
-        decoded = decode_files([Path(f.path) for f in files if f.path not in cached])
+        decoded = decode_files([Path(f.path) for f in files if f.path not in cached], self.redaction)
         read = []
-        findings: list[pa.Table] = []
-        kept_originals: list[pa.Table] = []
         for file in files:
             self.bar.set_postfix_str(Path(file.path).name, refresh=False)
             if file.path in cached:
@@ -101,30 +90,18 @@ class _Run:
                 this = cached[file.path]
             else:
                 this = self.decoded[file.path] = next(decoded)
+                self.redaction_seconds += this.redaction_seconds
             tables = this.tables.keyed(self.next_span_key, self.next_resource_key, self.next_scope_key)
             self.next_span_key += tables.spans.num_rows
             self.next_resource_key += tables.resources.num_rows
             self.next_scope_key += tables.scopes.num_rows
             self.bytes_read += this.size_bytes
-            if self.redactor is None:
-                read.append(replace(this, tables=tables))
-            else:
-                started = time.perf_counter()
-                redacted = redact_tables(self.con, tables, self.redactor)
-                findings.append(redacted.findings)
-                if self.keep_raw_pii:
-                    kept_originals.append(originals(tables, redacted.tables))
-                read.append(
-                    replace(this, tables=redacted.tables, quarantine=redact_records(this.quarantine, self.redactor))
-                )
-                self.redaction_seconds += time.perf_counter() - started
+            read.append(replace(this, tables=tables))
             self.bar.update()
-        flatten(self.con, SpanTables.concat([r.tables for r in read]))
-        for scratch, schema, parts in (
-            (PII_FINDINGS, FINDINGS_SCHEMA, findings),
-            (PII_ORIGINALS, ORIGINALS_SCHEMA, kept_originals),
-        ):
-            self.con.register("_parts", pa.concat_tables([schema.empty_table(), *parts]))
+        tables = SpanTables.concat([r.tables for r in read])
+        flatten(self.con, tables)
+        for scratch, part in ((PII_FINDINGS, tables.findings), (PII_ORIGINALS, tables.originals)):
+            self.con.register("_parts", part)
             try:
                 append(self.con, scratch, "select * from _parts")
             finally:
@@ -184,9 +161,10 @@ def _ingest(
     by_path = {f.path: f for f in files}
     stale = stale_files(con, files)
     report.files_listed, report.files_indexed = len(files), len(stale)
-    cache = DecodeCache.beside(con)
+    redaction = RedactionConfig(settings.pii_default_region, settings.keep_raw_pii)
+    cache = DecodeCache.beside(con, redaction)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
-        run = _Run(con, bar, cache, Redactor(settings.pii_default_region), settings.keep_raw_pii)
+        run = _Run(con, bar, cache, redaction)
         run.read([])  # creates `RUN_SPANS`, even for a day without files
         kept: dict[str, DecodedFile] = {}
         # Stages 1 and 2 for the new files, a batch at a time: read into `RUN_SPANS`, index, keep

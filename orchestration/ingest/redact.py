@@ -1,45 +1,29 @@
-"""Personal data taken out of decoded spans before ingestion writes anything (evals/redaction.py).
+"""Personal data taken out of spans as they are decoded, before ingestion writes or keeps anything
+(the detectors are evals/redaction.py).
 
-The one point where ingestion redacts: each landing file's decoded tables as a run reads them,
-before they are flattened. Everything built from them is then clean: raw.spans' attributes,
-events and links, the transcripts in raw.conversations, quarantine raw_text, and so what the
-evaluators, the judge, the marts, the snapshot and the pages see. Landing files and the decode
-cache (a copy of the input beside the warehouse) stay as they are.
+The one point where ingestion redacts is the decoder (decode.py): each attribute value, event and
+link attribute, status message and quarantined raw text passes through `ValueRedactor` as it is
+read, in whichever process decodes the file. Everything built from the decoded tables is then
+clean: raw.spans' attributes, events and links, the transcripts in raw.conversations, quarantine
+raw_text, the decode cache, and so what the evaluators, the judge, the marts, the snapshot and the
+pages see. Landing files stay as they are.
 
-DuckDB's vectorised RE2 lists every candidate (evals.redaction.CANDIDATE_RE2) in a column at
-once; the redactor judges each distinct candidate once (a trace repeats the conversation so far
-in every LLM span, so candidates repeat many times); Python then touches only the rows holding a
-value to replace. JSON is redacted as text; when that breaks it (a bare number replaced, a value
-right after an escape), the row is redacted value by value instead, so the JSON stays valid.
+Redacting values, not the attribute JSON as text, is what keeps it cheap: an LLM span repeats the
+conversation so far, so the same message comes back in span after span, and each distinct value
+is judged once (remembered per decoder) however often it is repeated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import functools
+import time
+from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from evals.redaction import CANDIDATE_RE2, Redactor
-from orchestration.ingest.decode import SpanTables
-from orchestration.ingest.quarantine import QuarantineRecord
-
-# Columns that can carry customer text, per table of SpanTables; JSON ones are parsed.
-_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "spans": ("statusMessage",),
-    "messages": ("text",),
-}
-_JSON_COLUMNS: dict[str, tuple[str, ...]] = {
-    "spans": ("attributes", "conventions", "events", "links"),
-    "resources": ("attributes", "conventions"),
-    "scopes": ("attributes",),
-}
-# Where a table's rows are attributed, for the per-conversation counts.
-_ROW_KEYS = {"spans": "span_key", "messages": "span_key", "resources": "resource_key"}
+from evals.redaction import Redaction, Redactor
 
 FINDINGS_SCHEMA = pa.schema(
     [("span_key", pa.int64()), ("pii_type", pa.string()), ("value_hash", pa.int64())]
@@ -49,149 +33,155 @@ FINDINGS_SCHEMA = pa.schema(
 ORIGINALS_SCHEMA = pa.schema(
     [("span_key", pa.int64()), ("attributes_raw", pa.string()), ("events_raw", pa.string())]
 )
+# Distinct values remembered per decoder with their verdict; the bound keeps a long file's memory
+# flat (the memo is dropped and refilled when it is reached).
+_MEMO_SIZE = 200_000
+# A number needs at least this many digits to be a phone, card or IBAN digit run (evals/redaction.py's
+# prefilter): smaller integers, most of those in attributes (token counts, status codes), are skipped.
+_SMALLEST_CANDIDATE = 10_000
+# Values that can hold nothing: skipped without a lookup (a small int is below any candidate).
+_SCALARS = frozenset({bool, float, type(None)})
+_UNSEEN = object()
+# Shorter JSON texts are scanned as text: parsing them would cost more than it saves.
+_JSON_TEXT_MIN = 200
 
 
 @dataclass(frozen=True)
-class Redacted:
-    """Redacted tables, and what was found: one row per (span, type, value) in `findings`
-    (value_hash tells values apart within the run; the values themselves are never kept)."""
+class RedactionConfig:
+    """What the decoder needs to redact (picklable, for the decode worker processes)."""
 
-    tables: SpanTables
-    findings: pa.Table  # FINDINGS_SCHEMA
+    default_region: str
+    keep_raw_pii: bool = False
 
-
-def redact_tables(con: duckdb.DuckDBPyConnection, tables: SpanTables, redactor: Redactor) -> Redacted:
-    found: dict[str, list[tuple[int, str, int]]] = {}
-    redacted: dict[str, pa.Table] = {}
-    for name in ("spans", "resources", "scopes", "messages"):
-        table: pa.Table = getattr(tables, name)
-        hits = found.setdefault(name, [])
-        for column in _TEXT_COLUMNS.get(name, ()):
-            table = _redact_column(con, table, column, redactor, hits, is_json=False)
-        for column in _JSON_COLUMNS.get(name, ()):
-            table = _redact_column(con, table, column, redactor, hits, is_json=True)
-        redacted[name] = table
-    return Redacted(replace(tables, **redacted), _findings(tables, found))
+    def __post_init__(self) -> None:
+        Redactor(self.default_region)  # an unknown region is a clear error here, not in a worker
 
 
-def originals(decoded: SpanTables, redacted: SpanTables) -> pa.Table:
-    """ORIGINALS_SCHEMA rows: the decoded attributes and events of the spans whose attributes or
-    events redaction changed (the other spans have nothing to keep)."""
-    columns = {c: _storage(decoded.spans.column(c)).cast(pa.string()) for c in ("attributes", "events")}
-    changed = pa.array(np.zeros(decoded.spans.num_rows, dtype=bool))
-    for name, before in columns.items():
-        after = _storage(redacted.spans.column(name)).cast(pa.string())
-        changed = pc.or_(changed, pc.fill_null(pc.not_equal(before, after), False))
-    return pa.table(
-        {
-            "span_key": decoded.spans.column("span_key").filter(changed),
-            "attributes_raw": columns["attributes"].filter(changed),
-            "events_raw": columns["events"].filter(changed),
-        }
-    ).cast(ORIGINALS_SCHEMA)
+Found = list[tuple[str, str]]  # (pii type, original value) per match
 
 
-def _storage(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A column without its extension type (decode.py's JSON columns), as DuckDB and pyarrow
-    compute take it."""
-    return pa.chunked_array(
-        [c.storage if isinstance(c, pa.ExtensionArray) else c for c in values.chunks],
-        type=values.type.storage_type if isinstance(values.type, pa.BaseExtensionType) else values.type,
-    )
+class ValueRedactor:
+    """Redacts decoded values with one Redactor, remembering each distinct string's verdict, and
+    times itself (`seconds`) so that ingestion can report what redaction cost.
 
+    One per process and configuration (`for_config`): a decode worker reads file after file of
+    the same traffic, whose customers, numbers and messages come back from file to file."""
 
-def redact_records(records: list[QuarantineRecord], redactor: Redactor) -> list[QuarantineRecord]:
-    """Quarantined lines with their raw_text redacted (their counts are not attributed to a
-    conversation: a line that cannot be decoded has none)."""
-    return [replace(r, raw_text=redactor.redact(r.raw_text).text) if r.raw_text else r for r in records]
+    def __init__(self, config: RedactionConfig) -> None:
+        self.config = config
+        self._redactor = Redactor(config.default_region)
+        self._memo: dict[str, Redaction | None] = {}  # None: nothing found
+        self.seconds = 0.0
 
+    @staticmethod
+    @functools.cache
+    def for_config(config: RedactionConfig) -> ValueRedactor:
+        return ValueRedactor(config)
 
-def _redact_column(
-    con: duckdb.DuckDBPyConnection,
-    table: pa.Table,
-    column: str,
-    redactor: Redactor,
-    hits: list[tuple[int, str, int]],
-    *,
-    is_json: bool,
-) -> pa.Table:
-    """DuckDB (RE2, vectorised) lists every candidate in the column; the redactor judges each
-    distinct candidate once; the rows holding one that it changes get it replaced in Python."""
-    values = table.column(column)
-    storage = _storage(values)
-    con.register("_redact_input", pa.table({"row": pa.array(np.arange(len(storage))), "value": storage}))
-    try:
-        candidates = con.execute(
-            # one pass of the regex; a row without a candidate unnests to no row
-            "select row, unnest(list_distinct(regexp_extract_all(value, $pattern))) as candidate from _redact_input",
-            {"pattern": CANDIDATE_RE2},
-        ).fetchall()
-    finally:
-        con.unregister("_redact_input")
-    verdicts = {c: redactor.redact(c) for c in {c for _, c in candidates}}
-    by_row: dict[int, set[str]] = {}
-    for row, candidate in candidates:
-        if verdicts[candidate].found:
-            by_row.setdefault(row, set()).add(candidate)
-    if not by_row:
-        return table
-    rows = sorted(by_row)
-    replacements = []
-    for row, text in zip(rows, storage.take(rows).to_pylist(), strict=True):
-        new = text
-        for candidate in sorted(by_row[row], key=len, reverse=True):  # a longer one may hold a shorter
-            new = new.replace(candidate, verdicts[candidate].text)
-        found = [f for candidate in by_row[row] for f in verdicts[candidate].found]
-        if is_json and not _valid_json(new):
-            new, found = _json_values(text, redactor)
-        replacements.append(new)
-        hits.extend((row, str(pii_type), hash(value)) for pii_type, value in found)
-    mask = np.zeros(len(storage), dtype=bool)
-    mask[rows] = True
-    array = pc.replace_with_mask(storage.combine_chunks(), pa.array(mask), pa.array(replacements, type=storage.type))
-    if isinstance(values.type, pa.BaseExtensionType):
-        array = pa.ExtensionArray.from_storage(values.type, array)
-    return table.set_column(table.schema.get_field_index(column), column, array)
+    def attributes(self, plain: dict[str, Any] | None, found: Found) -> dict[str, Any] | None:
+        """An attribute dict (otlp_values.encode_attributes) redacted; the same object when nothing
+        in it was, so that its JSON need not be written again."""
+        if not plain:
+            return plain
+        started = time.perf_counter()
+        try:
+            memo = self._memo
+            changed: dict[str, Any] | None = None
+            for key, value in plain.items():
+                # The common cases cost one lookup or none: a string seen before with nothing in
+                # it, a value that cannot hold anything.
+                kind = value.__class__
+                if kind is str:
+                    if memo.get(value, _UNSEEN) is None:
+                        continue
+                elif kind in _SCALARS or (kind is int and abs(value) < _SMALLEST_CANDIDATE):
+                    continue
+                before = len(found)
+                clean = self._value(value, found)
+                if len(found) > before:
+                    changed = changed or dict(plain)
+                    changed[key] = clean
+            return plain if changed is None else changed
+        finally:
+            self.seconds += time.perf_counter() - started
 
+    def message(self, text: str, found: Found) -> str:
+        """A span's status message, redacted."""
+        started = time.perf_counter()
+        try:
+            return self._text(text, found)
+        finally:
+            self.seconds += time.perf_counter() - started
 
-def _valid_json(text: str) -> bool:
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return True
+    def raw_text(self, text: str | None) -> str | None:
+        """A quarantined line's or part's text, redacted (its matches are not attributed to a
+        conversation: a line that cannot be decoded has none)."""
+        if not text:
+            return text
+        started = time.perf_counter()
+        try:
+            return self._redactor.redact(text).text
+        finally:
+            self.seconds += time.perf_counter() - started
 
+    def _text(self, text: str, found: Found) -> str:
+        """`text` with its personal data replaced; what was found is appended to `found`."""
+        try:
+            result = self._memo[text]
+        except KeyError:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            result = self._memo[text] = self._judge(text)
+        if result is None:
+            return text
+        found.extend(result.found)
+        return result.text
 
-def _json_values(text: str, redactor: Redactor) -> tuple[str, list[tuple[str, str]]]:
-    found: list[tuple[str, str]] = []
+    def _judge(self, text: str) -> Redaction | None:
+        """A new string's verdict. A string holding JSON (GenAI's `gen_ai.input.messages` repeats
+        the conversation so far as one JSON text in every span) is redacted value by value, so
+        that each message is judged once however many spans repeat it."""
+        if len(text) >= _JSON_TEXT_MIN and text[0] in "[{":
+            try:
+                parsed = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                parsed = None
+            if isinstance(parsed, list | dict):
+                found: Found = []
+                clean = self._value(parsed, found)
+                return Redaction(orjson.dumps(clean).decode(), tuple(found)) if found else None
+        result = self._redactor.redact(text)
+        if not result.found:
+            return None
+        return Redaction(result.text, tuple((str(t), v) for t, v in result.found))
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+    def _value(self, value: Any, found: Found) -> Any:
+        kind = value.__class__
+        if kind is str:
+            return self._text(value, found)
+        if kind is int and abs(value) >= _SMALLEST_CANDIDATE:
             # A number (a phone or card number sent as an intValue) becomes its placeholder string.
-            result = redactor.redact(str(value))
-            found.extend((t.value, v) for t, v in result.found)
-            return result.text if result.found else value
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
+            before = len(found)
+            text = self._text(str(value), found)
+            return text if len(found) > before else value
+        if kind is list:
+            return [self._value(v, found) for v in value]
+        if kind is dict:
+            return {k: self._value(v, found) for k, v in value.items()}
         return value
 
-    return orjson.dumps(walk(orjson.loads(text))).decode(), found
 
-
-def _findings(tables: SpanTables, found: dict[str, list[tuple[int, str, int]]]) -> pa.Table:
-    """Findings per span: rows of spans and messages by their span key, a resource's on every span
-    of that resource (scopes are shared by unrelated conversations and not attributed)."""
-    parts = []
-    for name, hits in found.items():
-        if name not in _ROW_KEYS or not hits:
-            continue
-        rows, types, hashes = zip(*hits, strict=True)
-        keys = getattr(tables, name).column(_ROW_KEYS[name]).take(pa.array(rows, pa.int64()))
-        part = pa.table({_ROW_KEYS[name]: keys, "pii_type": pa.array(types), "value_hash": pa.array(hashes, pa.int64())})
-        if name == "resources":
-            spans = tables.spans.select(["span_key", "resource_key"])
-            part = spans.join(part, "resource_key", join_type="inner").drop(["resource_key"])
-        parts.append(part.select(FINDINGS_SCHEMA.names).cast(FINDINGS_SCHEMA))
-    return pa.concat_tables([FINDINGS_SCHEMA.empty_table(), *parts])
+def findings_table(span_rows: list[int], found: list[Found]) -> pa.Table:
+    """FINDINGS_SCHEMA rows, one per (span, match); value_hash tells values apart within the run
+    (the values themselves are never kept)."""
+    keys, types, hashes = [], [], []
+    for row, matches in zip(span_rows, found, strict=True):
+        for pii_type, value in matches:
+            keys.append(row)
+            types.append(pii_type)
+            hashes.append(hash(value))
+    return pa.table(
+        {"span_key": pa.array(keys, pa.int64()), "pii_type": pa.array(types, pa.string()),
+         "value_hash": pa.array(hashes, pa.int64())},
+        schema=FINDINGS_SCHEMA,
+    )

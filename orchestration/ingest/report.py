@@ -28,7 +28,7 @@ class IngestReport:
     # and those this run moved rows of its conversations away from (partition.replace_day).
     related_days: list[date] = field(default_factory=list)
     seconds: float = 0.0
-    redaction_seconds: float = 0.0  # of `seconds`, spent redacting (redact.py)
+    redaction_seconds: float = 0.0  # spent redacting in the decoders (redact.py), summed over their processes
 
     def to_metadata(self) -> dict[str, Any]:
         """Plain JSON-able values, for `MaterializeResult(metadata=...)`."""

@@ -40,9 +40,9 @@ def decoded(monkeypatch):
     paths: list[str] = []
     decode = decode_pool.decode_file
 
-    def counting(path):
+    def counting(path, redaction=None):
         paths.append(path.name)
-        return decode(path)
+        return decode(path, redaction)
 
     monkeypatch.setattr(decode_pool, "decode_file", counting)
     return paths

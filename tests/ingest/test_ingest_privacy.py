@@ -138,3 +138,19 @@ def test_a_late_earlier_decision_changes_later_days_which_are_named_for_re_mater
         {"ai_evaluation": False, "ai_evaluation_source": "inherited"}]
     # Nothing changes on a second run: no day named.
     assert DAY + timedelta(days=1) not in ingest(DAY).related_days
+
+
+def test_the_decode_cache_keeps_files_redacted(landing, warehouse, ingest, tmp_path):
+    """A file that also feeds the next day is kept decoded beside the warehouse for that day's run:
+    what is kept is as redacted as what is stored (the decoder redacts, not a later step)."""
+    next_day = request(span(9, 1, 86_400 + 60, 86_400 + 65, {**_journey("next-day"), "input.value": SAID}))
+    write_lines(landing / "two-days.jsonl", [*_conventions(), next_day])
+    ingest(DAY)
+    cache = tmp_path / "warehouse.duckdb.decoded"
+    kept = b"".join(path.read_bytes() for path in cache.iterdir())
+    assert kept, "the file feeds the next day, so its decoded tables are kept"
+    for value in PLANTED:
+        assert value.encode() not in kept
+    assert KEPT[0].encode() in kept and b"[EMAIL]" in kept
+    assert ingest(DAY + timedelta(days=1)).files_from_cache == 1
+    assert EMAIL not in _every_value(warehouse)
