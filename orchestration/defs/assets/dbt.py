@@ -6,7 +6,7 @@ rest (cohort-level marts rebuilt over all history)."""
 import json
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,30 @@ def _is_incremental(node: Mapping[str, Any]) -> bool:
     return node.get("config", {}).get("materialized") == "incremental"
 
 
+def every_model_reported(context: dg.AssetExecutionContext, events: Iterable[Any]) -> Iterator[Any]:
+    """dbt's events as dagster-dbt streams them, then a failure if dbt finished without a result
+    for a selected model.
+
+    dagster-dbt reads each model's result from dbt's JSON log lines. A line it cannot parse
+    (Spark's console progress bar once glued itself to the front of some) loses that model's
+    output, and Dagster then skips everything downstream of it, the serving snapshot included,
+    in a run that still reports success. Naming the lost models turns that into an error."""
+    reported: set[dg.AssetKey] = set()
+    for event in events:
+        if isinstance(event, dg.Output):
+            reported.add(context.asset_key_for_output(event.output_name))
+        elif isinstance(event, dg.AssetMaterialization | dg.MaterializeResult) and event.asset_key:
+            reported.add(event.asset_key)
+        yield event
+    missing = sorted(key.to_user_string() for key in context.selected_asset_keys - reported)
+    if missing:
+        raise dg.Failure(
+            f"dbt finished, but no result was read for {len(missing)} selected model(s): "
+            f"{', '.join(missing)}. Its log lines were not dbt's JSON (another process writing to "
+            "the same output?); see the dbt log in this step's output."
+        )
+
+
 def _window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
     """The half-open [start, end) window of the run's partitions; a backfill runs once over
     its whole range (single-run policy), so the window may span many days."""
@@ -93,7 +117,7 @@ def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
     )
     def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         args = ["build", "--vars", json.dumps(_window_vars(context))]
-        yield from dbt.cli(args, context=context).stream()
+        yield from every_model_reported(context, dbt.cli(args, context=context).stream())
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
@@ -104,6 +128,6 @@ def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
         name="dbt_journey_marts",
     )
     def dbt_journey_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from every_model_reported(context, dbt.cli(["build"], context=context).stream())
 
     return dbt_partitioned_models, dbt_journey_marts
