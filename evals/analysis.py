@@ -54,8 +54,10 @@ _WEIGHT_COMPLAINT = 0.9  # the customer says they already gave it
 _WEIGHT_SAME_KIND_ONLY = 0.15  # asked for a kind already given, but the reply is a new value
 _WEIGHT_UNANSWERED = 0.3  # asked for a kind already given, and the conversation ends
 _WEIGHT_AFTER_ANY_QUESTION = 0.3  # a specific value repeated after a question we cannot classify
-# A reply to a preference question that repeats at most half of an earlier preference refines it
-# ("a movie", then "What genre?" - "a comedy movie"): this much of the repeated share counts.
+# A reply to a preference question that repeats more than this share of an earlier preference
+# answers with it; at most this share, it refines it ("a movie", then "What genre?" - "a comedy
+# movie"), and `_WEIGHT_PARTIAL_PREFERENCE` of the repeated share counts.
+_PREFERENCE_ANSWER_SHARE = 0.5
 _WEIGHT_PARTIAL_PREFERENCE = 0.5
 # A restated span weighs its specificity times the share of the reply it makes up; after a
 # yes/no question ("Do you have a streaming device?") it is volunteered, so it counts this much.
@@ -431,11 +433,16 @@ def _is_open_request(text: str) -> bool:
     )
 
 
-def _restated_span(
-    step: _CustomerStep, asking: _AgentStep, memory: SpanMemory
-) -> tuple[GivenFact, float, bool] | None:
-    """A reply that restates words the customer said before: (the earlier mention, weight,
-    whether the reply is mainly that span, i.e. it answers with the earlier value)."""
+class _RestatedSpan(NamedTuple):
+    """A reply that restates words the customer said before."""
+
+    earlier: GivenFact  # the earlier mention
+    weight: float
+    answers_with_it: bool  # the reply is mainly that span: it answers with the earlier value
+
+
+def _restated_span(step: _CustomerStep, asking: _AgentStep, memory: SpanMemory) -> _RestatedSpan | None:
+    """The span of the reply that restates words the customer said before, if one weighs enough."""
     if not asking.asks or not step.stated:
         return None
     if step.kinds and not (
@@ -457,8 +464,7 @@ def _restated_span(
         return None
     origin = restated.origin
     earlier = GivenFact(Fact(DETAIL, restated.key, restated.surface), origin.turn, origin.source, origin.said)
-    answers_with_it = open_request and restated.coverage >= _SPAN_ANSWER_COVERAGE
-    return earlier, weight, answers_with_it
+    return _RestatedSpan(earlier, weight, open_request and restated.coverage >= _SPAN_ANSWER_COVERAGE)
 
 
 def _singular(words: frozenset[str]) -> frozenset[str]:
@@ -466,14 +472,19 @@ def _singular(words: frozenset[str]) -> frozenset[str]:
     return frozenset(w[:-1] if len(w) > 3 and w[-1] == "s" and w[-2] != "s" else w for w in words)
 
 
-def _repeated_preference(
-    fact: Fact, asking: _AgentStep, earlier: list[GivenFact]
-) -> tuple[GivenFact, float] | None:
+class _RepeatedPreference(NamedTuple):
+    """The earlier preference a reply repeats most, and the share of the reply's words it repeats."""
+
+    earlier: GivenFact
+    share: float
+
+
+def _repeated_preference(fact: Fact, asking: _AgentStep, earlier: list[GivenFact]) -> _RepeatedPreference | None:
     """The earlier preference a reply to a preference question repeats most, and the share of
     the reply's words it repeats, leaving out the words the question said ("What kind of movie?"
     - "A comedy movie" repeats "movie" from the question, not from "I want to watch a movie").
-    More than half repeated answers with the earlier value; less is a refinement of it ("a comedy
-    movie" after "a movie"), a weak signal."""
+    More than `_PREFERENCE_ANSWER_SHARE` repeated answers with the earlier value; less is a
+    refinement of it ("a comedy movie" after "a movie"), a weak signal."""
     stated = [g for g in earlier if g.fact.kind == "preference"]
     if not stated:
         return None
@@ -485,81 +496,108 @@ def _repeated_preference(
         repeated = len(reply & _singular(given.fact.key)) / len(reply)  # type: ignore[arg-type]
         if repeated > share:
             best, share = given, repeated
-    return None if best is None else (best, share)
+    return None if best is None else _RepeatedPreference(best, share)
 
 
-def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) -> ReAsk | None:
-    """The strongest re-ask evidence in one question/answer exchange, if any."""
-    asking = step.answering
-    assert asking is not None
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    """One question and the customer's reply to it, where `_reask_for` looks for re-ask evidence."""
+
+    asking: _AgentStep
+    reply: _CustomerStep
 
     def reask(
-        kinds: tuple[str, ...], earlier: GivenFact, weight: float, *, confirmed: bool, repeated: bool
+        self, kinds: tuple[str, ...], earlier: GivenFact, weight: float, *, confirmed: bool, repeated: bool
     ) -> ReAsk:
-        question = asking.question or quote(asking.turn.text)
         return ReAsk(
-            turn=asking.turn.index,
-            question=question,
+            turn=self.asking.turn.index,
+            question=self.asking.question or quote(self.asking.turn.text),
             kinds=kinds,
             earlier=earlier,
-            answer_turn=step.turn.index,
+            answer_turn=self.reply.turn.index,
             weight=weight,
             confirmed=confirmed,
             repeated=repeated,
         )
 
-    earlier_asked = [g for g in known if g.fact.kind in asking.asked]
-    candidates: list[ReAsk] = []
-    for fact in step.facts:
-        if fact.kind == "preference" and fact.kind in asking.asked:
-            if (preference := _repeated_preference(fact, asking, earlier_asked)) is not None:
-                given, share = preference
-                weight = SPECIFICITY["preference"] * (
-                    1.0 if share > 0.5 else share * _WEIGHT_PARTIAL_PREFERENCE
-                )
-                candidates.append(reask((fact.kind,), given, weight, confirmed=share > 0.5, repeated=True))
-        elif fact.kind in asking.asked or fact.kind in _SPECIFIC_KINDS:
-            given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
-            if given is not None and fact.kind in asking.asked:
-                candidates.append(
-                    reask((fact.kind,), given, SPECIFICITY[fact.kind], confirmed=True, repeated=True)
-                )
-            elif given is not None and asking.is_question:
-                # The value came back after a question we could not classify: weaker evidence.
-                candidates.append(
-                    reask(
-                        (fact.kind,),
-                        given,
-                        _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind],
-                        confirmed=False,
-                        repeated=True,
-                    )
-                )
-    if (span := _restated_span(step, asking, memory)) is not None:
-        earlier, weight, answers_with_it = span
-        candidates.append(reask((DETAIL,), earlier, weight, confirmed=answers_with_it, repeated=True))
-        if "repeat_complaint" in step.cues:
-            candidates.append(reask((DETAIL,), earlier, _WEIGHT_COMPLAINT, confirmed=True, repeated=True))
-    if earlier_asked and "repeat_complaint" in step.cues:
-        candidates.append(
-            reask(
-                tuple(sorted(asking.asked)),
-                earlier_asked[-1],
-                _WEIGHT_COMPLAINT,
-                confirmed=True,
-                repeated=False,
-            )
+    @property
+    def asked_kinds(self) -> tuple[str, ...]:
+        return tuple(sorted(self.asking.asked))
+
+
+def _preference_reask(exchange: _Exchange, fact: Fact, earlier_asked: list[GivenFact]) -> ReAsk | None:
+    """A preference the reply repeats from an earlier one, asked for again."""
+    if (preference := _repeated_preference(fact, exchange.asking, earlier_asked)) is None:
+        return None
+    answered = preference.share > _PREFERENCE_ANSWER_SHARE
+    weight = SPECIFICITY["preference"] * (1.0 if answered else preference.share * _WEIGHT_PARTIAL_PREFERENCE)
+    return exchange.reask((fact.kind,), preference.earlier, weight, confirmed=answered, repeated=True)
+
+
+def _typed_reask(exchange: _Exchange, fact: Fact, known: list[GivenFact]) -> ReAsk | None:
+    """A typed value the reply repeats from earlier: asked for by kind, or after any question."""
+    given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
+    if given is None:
+        return None
+    if fact.kind in exchange.asking.asked:
+        return exchange.reask((fact.kind,), given, SPECIFICITY[fact.kind], confirmed=True, repeated=True)
+    if exchange.asking.is_question:
+        # The value came back after a question we could not classify: weaker evidence.
+        weight = _WEIGHT_AFTER_ANY_QUESTION * SPECIFICITY[fact.kind]
+        return exchange.reask((fact.kind,), given, weight, confirmed=False, repeated=True)
+    return None
+
+
+def _fact_reasks(exchange: _Exchange, known: list[GivenFact], earlier_asked: list[GivenFact]) -> list[ReAsk]:
+    """Re-asks the reply's facts show: each repeats a value the customer gave before."""
+    asked = exchange.asking.asked
+    found: list[ReAsk | None] = []
+    for fact in exchange.reply.facts:
+        if fact.kind == "preference" and fact.kind in asked:
+            found.append(_preference_reask(exchange, fact, earlier_asked))
+        elif fact.kind in asked or fact.kind in _SPECIFIC_KINDS:
+            found.append(_typed_reask(exchange, fact, known))
+    return [reask for reask in found if reask is not None]
+
+
+def _span_reasks(exchange: _Exchange, memory: SpanMemory) -> list[ReAsk]:
+    """Re-asks the reply's restated words show, and a complaint about having said them."""
+    if (span := _restated_span(exchange.reply, exchange.asking, memory)) is None:
+        return []
+    found = [exchange.reask((DETAIL,), span.earlier, span.weight, confirmed=span.answers_with_it, repeated=True)]
+    if "repeat_complaint" in exchange.reply.cues:
+        found.append(exchange.reask((DETAIL,), span.earlier, _WEIGHT_COMPLAINT, confirmed=True, repeated=True))
+    return found
+
+
+def _asked_kind_reasks(exchange: _Exchange, earlier_asked: list[GivenFact]) -> list[ReAsk]:
+    """Re-asks the question alone shows: it asks for a kind of fact the customer already gave."""
+    found = []
+    if earlier_asked and "repeat_complaint" in exchange.reply.cues:
+        found.append(
+            exchange.reask(exchange.asked_kinds, earlier_asked[-1], _WEIGHT_COMPLAINT, confirmed=True, repeated=False)
         )
-    if "preference" in step.kinds:
+    if "preference" in exchange.reply.kinds:
         # A reply that states a preference of its own answers a preference question with a new
         # one: "I want to watch a movie", "What genre?", "Westerns" narrows, it does not re-ask.
         earlier_asked = [g for g in earlier_asked if g.fact.kind != "preference"]
     if earlier_asked:
         strongest = max(earlier_asked, key=lambda g: SPECIFICITY[g.fact.kind])
         weight = _WEIGHT_SAME_KIND_ONLY * SPECIFICITY[strongest.fact.kind]
-        candidates.append(
-            reask(tuple(sorted(asking.asked)), strongest, weight, confirmed=False, repeated=False)
-        )
+        found.append(exchange.reask(exchange.asked_kinds, strongest, weight, confirmed=False, repeated=False))
+    return found
+
+
+def _reask_for(step: _CustomerStep, known: list[GivenFact], memory: SpanMemory) -> ReAsk | None:
+    """The strongest re-ask evidence in one question/answer exchange, if any."""
+    assert step.answering is not None
+    exchange = _Exchange(step.answering, step)
+    earlier_asked = [g for g in known if g.fact.kind in step.answering.asked]
+    candidates = [
+        *_fact_reasks(exchange, known, earlier_asked),
+        *_span_reasks(exchange, memory),
+        *_asked_kind_reasks(exchange, earlier_asked),
+    ]
     return max(candidates, key=lambda r: r.weight, default=None)
 
 

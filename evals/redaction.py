@@ -134,7 +134,8 @@ class Redactor:
         self._phone_memo: dict[str, list[tuple[int, int]]] = {}
         # A number written without a country code is valid in the region only with one of these
         # digit counts (plus one for a trunk prefix); dates, amounts and order numbers mostly have
-        # another, and are turned away before the parser, which costs ~0.5 ms a candidate.
+        # another, and are turned away before the parser, which is slow per candidate
+        # (docs/benchmarks.md).
         lengths = phonenumbers.PhoneMetadata.metadata_for_region(region).general_desc.possible_length
         self._national_lengths = frozenset(n + extra for n in lengths for extra in (0, 1))
         # Order matters: cards and IBANs before phone numbers, whose parser would take a card's

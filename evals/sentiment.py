@@ -2,8 +2,8 @@
 
 The lexicon is the one `vaderSentiment` ships (Hutto & Gilbert, 2014: about 7,500 words and
 emoticons rated by ten people from -4 to +4), read from the installed package, so no word list
-here is tuned to any data set. The full analyser costs about 80 microseconds a turn, which the
-local engine's throughput target cannot pay even for the two closing turns, so this keeps the
+here is tuned to any data set. The full analyser costs more a turn than the local engine's
+throughput target allows even for the two closing turns (docs/benchmarks.md), so this keeps the
 rules that matter most for short service messages: a negation in the three words before a
 word flips and damps it (VADER's `N_SCALAR`), and "but" shifts the weight to what follows it
 (VADER's 0.5 / 1.5). The sum is normalised as VADER's `compound` is: s / sqrt(s^2 + alpha).

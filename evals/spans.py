@@ -58,7 +58,7 @@ Run = str  # a run of content words, space-separated: "chromecast google tv"
 
 @cache
 def _frequencies() -> dict[str, float]:
-    # Loaded on first use (about 0.1 s): importing `evals` stays cheap.
+    # Loaded on first use, not at import, so importing `evals` stays cheap (docs/benchmarks.md).
     return get_frequency_dict("en")
 
 

@@ -12,7 +12,9 @@ All timestamps are naive (UTC). `partition_date` is the UTC start date of the ro
 
 To add a column, append a nullable field at the end of its table: `ensure_raw_tables` adds it to
 an older warehouse's table, where it lands last too, so old and new warehouses keep the same
-columns in the same order (the existing rows hold null in it).
+columns in the same order (the existing rows hold null in it). Ingestion inserts every declared
+column of the tables it writes (`orchestration/ingest/partition.py`, `index.py`), so a column
+added to one of those needs its value in ingestion's select too.
 """
 
 from __future__ import annotations

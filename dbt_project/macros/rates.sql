@@ -17,3 +17,14 @@
         "sum(case when " ~ prefix ~ "_status = 'completed' then 1 else 0 end)",
     ) }}
 {%- endmacro %}
+
+
+{% macro eval_fail_rate() -%}
+    {#-
+        Share of conversations that failed any evaluator (`failed_any_evaluator`), the one
+        definition of every mart's `eval_fail_rate`. Every conversation counts in the denominator,
+        judged or not: one that no evaluator failed (passed, not applicable, evaluator error, not
+        scored yet) is not failing.
+    -#}
+    {{ rate('sum(case when failed_any_evaluator then 1 else 0 end)', 'count(*)') }}
+{%- endmacro %}

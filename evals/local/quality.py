@@ -24,6 +24,8 @@ NEUTRAL_RATING = 3.0
 MIN_RATING, MAX_RATING = 1.0, 5.0
 # A rating this far from neutral is a clear verdict; nearer, the hybrid engine may ask the judge.
 _CLEAR_DISTANCE = 1.0
+# The confidence of a clear verdict and of an unsure one. Hand-set, as resolution's: what matters
+# is that a JOURNEYS_HYBRID_CONFIDENCE between them sends only the unsure verdicts to the judge.
 _CLEAR, _UNSURE = 0.7, 0.4
 _PROBLEMS_NAMED = 3
 RESOLVED_PHRASE = "the request was not resolved"

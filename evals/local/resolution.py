@@ -25,6 +25,8 @@ PASS_MARK = 0.5
 # The probability this far from the pass mark is a clear verdict; nearer, the hybrid engine
 # may ask the LLM judge.
 _CLEAR_MARGIN = 0.3
+# The confidence of a clear verdict and of an unsure one. Hand-set: what matters is that a
+# JOURNEYS_HYBRID_CONFIDENCE between them sends only the unsure verdicts to the judge.
 _CLEAR, _UNSURE = 0.85, 0.5
 # Without an outcome notice and with a single customer turn, the customer never reacted to the
 # agent's answer: the closing signals describe the request, not its result, so the verdict is

@@ -20,6 +20,7 @@ from evals.local.conduct import ConductReading, read_conduct
 from evals.local.outcome import OutcomeReading, read_outcome
 from evals.sentiment import compound
 from evals.text import lower, split_sentences
+from evals.types import Turn
 
 # Apologies in this many agent turns with no action between them read as a loop, not courtesy.
 _APOLOGY_LOOP_TURNS = 2
@@ -140,64 +141,102 @@ def _apology_loop(a: ConversationAnalysis) -> tuple[float, int | None]:
     return 0.0, None
 
 
-def read_signals(a: ConversationAnalysis, outcome: OutcomeReading, conduct: ConductReading) -> Signals:
-    """The signals of an analysed conversation with at least one customer and one agent turn;
-    `outcome` and `conduct` are the rule readings of its outcome notices and the agent's conduct."""
-    turns = {t.index: t for t in a.turns}
-    first_customer, closing_customer = a.customer_cues[0][0], a.customer_cues[-1][0]
-    closing_cues = a.customer_cues[-1][1]
-    closing_agent, agent_kinds = a.agent_cues[-1]
-    closing_text = turns[closing_customer].text
-    last = a.turns[-1]
-    fired: dict[str, int] = {}
-    values: dict[str, float] = {
-        "outcome": outcome.score,
-        "conduct": conduct.rating,
-        "has_outcome": float(any(e.kind in _OUTCOME_KINDS for e in a.events)),
-        "closing_sentiment": compound(lower(closing_text)),
-        "closing_sentence_sentiment": compound(lower(last_sentence(closing_text))),
-        "opening_question": float("?" in turns[first_customer].text),
-        "agent_closing_sentiment": compound(lower(turns[closing_agent].text)),
-        "closing_thanks": float("gratitude" in closing_cues),
-        "closing_satisfied": float("satisfied" in closing_cues),
-        "closing_acknowledged": float(bool(closing_cues & _ACKNOWLEDGING)),
-        "closing_question": float("?" in closing_text),
-        "closing_words": math.log1p(len(closing_text.split())),
-        "closing_persists": float("persists" in closing_cues),
-        "closing_frustration": float("frustration" in closing_cues),
-        "leaving": float(any(kinds & _LEAVING_KINDS for _, kinds in a.customer_cues)),
-        "frustration_share": sum("frustration" in k for _, k in a.customer_cues) / len(a.customer_cues),
-        "repeat_complaint": float(any(kinds & _REPEAT_KINDS for _, kinds in a.customer_cues[1:])),
+@dataclass(frozen=True, slots=True)
+class _Landmarks:
+    """The turns the signals are read at."""
+
+    first_customer: Turn  # the customer's opening turn
+    closing_customer: Turn  # the customer's closing turn
+    closing_cues: frozenset[str]  # its cues
+    closing_agent: Turn  # the agent's closing turn
+    agent_kinds: frozenset[str]  # its cue kinds
+    last: Turn  # the conversation's last turn, either side's
+
+    @classmethod
+    def of(cls, a: ConversationAnalysis) -> _Landmarks:
+        turns = {t.index: t for t in a.turns}
+        closing_agent, agent_kinds = a.agent_cues[-1]
+        return cls(
+            first_customer=turns[a.customer_cues[0][0]],
+            closing_customer=turns[a.customer_cues[-1][0]],
+            closing_cues=a.customer_cues[-1][1],
+            closing_agent=turns[closing_agent],
+            agent_kinds=agent_kinds,
+            last=a.turns[-1],
+        )
+
+
+def _closing_values(at: _Landmarks) -> dict[str, float]:
+    """How the conversation closes: the customer's closing turn, and who spoke last."""
+    closing, cues, last = at.closing_customer.text, at.closing_cues, at.last
+    return {
+        "closing_sentiment": compound(lower(closing)),
+        "closing_sentence_sentiment": compound(lower(last_sentence(closing))),
+        "opening_question": float("?" in at.first_customer.text),
+        "agent_closing_sentiment": compound(lower(at.closing_agent.text)),
+        "closing_thanks": float("gratitude" in cues),
+        "closing_satisfied": float("satisfied" in cues),
+        "closing_acknowledged": float(bool(cues & _ACKNOWLEDGING)),
+        "closing_question": float("?" in closing),
+        "closing_words": math.log1p(len(closing.split())),
+        "closing_persists": float("persists" in cues),
+        "closing_frustration": float("frustration" in cues),
         "unanswered_question": float(last.role == "customer" and "?" in last.text),
         "customer_ended": float(last.role == "customer"),
-        "deflection": float(any("deflection" in kinds for _, kinds in a.agent_cues)),
-        "instruction": float(any("instruction" in kinds for _, kinds in a.agent_cues)),
-        "promise": float("promise" in agent_kinds),
-        "placation": float(any("placation" in kinds for _, kinds in a.agent_cues)),
-        "escalation": float(any(e.kind in ("escalation", "escalation_demand") for e in a.events)),
-        "restated": _restated(turns[first_customer].text, closing_text)
-        if closing_customer != first_customer
-        else 0.0,
-        "reask": min(1.0, sum(r.weight for r in a.reasks)),
         "agent_asks_last": float(last.role == "agent" and "?" in last.text),
+        "restated": _restated(at.first_customer.text, closing)
+        if at.closing_customer.index != at.first_customer.index
+        else 0.0,
+    }
+
+
+def _any_cue(cues: tuple[tuple[int, frozenset[str]], ...], kinds: frozenset[str]) -> float:
+    return float(any(found & kinds for _, found in cues))
+
+
+def _conversation_values(a: ConversationAnalysis, at: _Landmarks) -> dict[str, float]:
+    """What happened anywhere in the conversation: both sides' cues, events and re-asks."""
+    return {
+        "has_outcome": float(any(e.kind in _OUTCOME_KINDS for e in a.events)),
+        "leaving": _any_cue(a.customer_cues, _LEAVING_KINDS),
+        "frustration_share": sum("frustration" in k for _, k in a.customer_cues) / len(a.customer_cues),
+        "repeat_complaint": _any_cue(a.customer_cues[1:], _REPEAT_KINDS),
+        "deflection": _any_cue(a.agent_cues, frozenset({"deflection"})),
+        "instruction": _any_cue(a.agent_cues, frozenset({"instruction"})),
+        "promise": float("promise" in at.agent_kinds),
+        "placation": _any_cue(a.agent_cues, frozenset({"placation"})),
+        "escalation": float(any(e.kind in ("escalation", "escalation_demand") for e in a.events)),
+        "reask": min(1.0, sum(r.weight for r in a.reasks)),
         "log_turns": math.log(len(a.turns)),
     }
-    values["apology_loop"], loop_turn = _apology_loop(a)
-    for name in (
-        "closing_thanks",
-        "closing_satisfied",
-        "closing_acknowledged",
-        "closing_question",
-        "closing_persists",
-        "closing_frustration",
-        "restated",
-    ):
+
+
+# Closing-turn signals that, when they fire, point at the customer's closing turn.
+_CLOSING_TURN_SIGNALS = (
+    "closing_thanks",
+    "closing_satisfied",
+    "closing_acknowledged",
+    "closing_question",
+    "closing_persists",
+    "closing_frustration",
+    "restated",
+)
+# VADER's neutral band: a compound score nearer zero than this reads as neutral, no evidence.
+_NEUTRAL_SENTIMENT = 0.05
+
+
+def _fired_turns(
+    a: ConversationAnalysis, at: _Landmarks, values: dict[str, float], loop_turn: int | None
+) -> dict[str, int]:
+    """The turn behind each signal that fired, for the verdict to quote."""
+    fired: dict[str, int] = {}
+    for name in _CLOSING_TURN_SIGNALS:
         if values[name] > 0:
-            fired[name] = closing_customer
-    if abs(values["closing_sentiment"]) >= 0.05:
-        fired["closing_sentiment"] = closing_customer
+            fired[name] = at.closing_customer.index
+    if abs(values["closing_sentiment"]) >= _NEUTRAL_SENTIMENT:
+        fired["closing_sentiment"] = at.closing_customer.index
     if values["unanswered_question"]:
-        fired["unanswered_question"] = last.index
+        fired["unanswered_question"] = at.last.index
     if loop_turn is not None:
         fired["apology_loop"] = loop_turn
     _first_turn_with(a, fired, "leaving", _LEAVING_KINDS, customer=True)
@@ -206,9 +245,19 @@ def read_signals(a: ConversationAnalysis, outcome: OutcomeReading, conduct: Cond
     _first_turn_with(a, fired, "instruction", frozenset({"instruction"}), customer=False)
     _first_turn_with(a, fired, "placation", frozenset({"placation"}), customer=False)
     if values["promise"]:
-        fired["promise"] = closing_agent
+        fired["promise"] = at.closing_agent.index
     _first_turn_with(a, fired, "frustration_share", frozenset({"frustration"}), customer=True)
-    return Signals(tuple(values[name] for name in NAMES), fired)
+    return fired
+
+
+def read_signals(a: ConversationAnalysis, outcome: OutcomeReading, conduct: ConductReading) -> Signals:
+    """The signals of an analysed conversation with at least one customer and one agent turn;
+    `outcome` and `conduct` are the rule readings of its outcome notices and the agent's conduct."""
+    at = _Landmarks.of(a)
+    values = {"outcome": outcome.score, "conduct": conduct.rating, **_closing_values(at)}
+    values |= _conversation_values(a, at)
+    values["apology_loop"], loop_turn = _apology_loop(a)
+    return Signals(tuple(values[name] for name in NAMES), _fired_turns(a, at, values, loop_turn))
 
 
 def _first_turn_with(

@@ -24,10 +24,10 @@ CONSENT_DEFAULTS = {"allow": True, "deny": False}
 
 
 def consent_sql(targets: str, default: bool) -> str:
-    """Effective consent of the raw.conversations rows matching `targets` (a predicate on `c`):
-    conversation_id, customer_id, started_at, then for each of ai_evaluation and recording the
-    value, its source (`stated` here, `inherited` from an earlier conversation, `default`) and the
-    conversation that stated it."""
+    """Effective consent of the raw.conversations rows matching `targets` (a predicate on
+    `conversation`): conversation_id, customer_id, started_at, then for each of ai_evaluation and
+    recording the value, its source (`stated` here, `inherited` from an earlier conversation,
+    `default`) and the conversation that stated it."""
     decisions = ",\n".join(
         f"""{name}_decisions as (
     select customer_id, started_at, conversation_id, {stated} as value
@@ -36,22 +36,23 @@ def consent_sql(targets: str, default: bool) -> str:
         for name, stated in CONSENT_COLUMNS.items()
     )
     columns = ",\n    ".join(
-        f"coalesce(c.{stated}, {name}.value, {str(default).lower()}) as {name},\n    "
-        f"case when c.{stated} is not null then 'stated' when {name}.value is not null then 'inherited'"
+        f"coalesce(conversation.{stated}, {name}.value, {str(default).lower()}) as {name},\n    "
+        f"case when conversation.{stated} is not null then 'stated' when {name}.value is not null then 'inherited'"
         f" else 'default' end as {name}_source,\n    "
-        f"case when c.{stated} is not null then c.conversation_id else {name}.conversation_id end as {name}_stated_in"
+        f"case when conversation.{stated} is not null then conversation.conversation_id"
+        f" else {name}.conversation_id end as {name}_stated_in"
         for name, stated in CONSENT_COLUMNS.items()
     )
     joins = "\n".join(
-        f"asof left join {name}_decisions {name}"
-        f" on c.customer_id = {name}.customer_id and c.started_at >= {name}.started_at"
+        f"asof left join {name}_decisions as {name}"
+        f" on conversation.customer_id = {name}.customer_id and conversation.started_at >= {name}.started_at"
         for name in CONSENT_COLUMNS
     )
     return f"""
 with {decisions}
-select c.conversation_id, c.customer_id, c.started_at,
+select conversation.conversation_id, conversation.customer_id, conversation.started_at,
     {columns}
-from {RAW_SCHEMA}.conversations c
+from {RAW_SCHEMA}.conversations as conversation
 {joins}
 where {targets}
 """
@@ -61,17 +62,17 @@ def customer_consent_changes(con: duckdb.DuckDBPyConnection, day: date, default:
     """Later days whose stored effective consent differs from what the raw tables now give: a
     late file that adds an earlier decision changes them, and they are re-materialized (as days
     a late span adds to are)."""
-    later = f"""c.partition_date > $day and c.customer_id in (
+    later = f"""conversation.partition_date > $day and conversation.customer_id in (
         select customer_id from {RAW_SCHEMA}.conversations where partition_date = $day)"""
     compared = ", ".join(["conversation_id", *CONSENT_COLUMNS])
     rows = con.execute(
         f"""
-        select distinct c.partition_date from (
+        select distinct conversation.partition_date from (
             select {compared} from ({consent_sql(later, default)})
             except
             select {compared} from {RAW_SCHEMA}.customer_consent
-        ) changed
-        join {RAW_SCHEMA}.conversations c using (conversation_id)
+        ) as changed
+        join {RAW_SCHEMA}.conversations as conversation using (conversation_id)
         order by 1
         """,
         {"day": day},

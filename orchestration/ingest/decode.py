@@ -636,8 +636,7 @@ def _keyed_rows(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
 
 
 # Arrow's builders grow their buffers by reallocation; the C allocator moves large blocks without
-# copying them (mremap), Arrow's default (mimalloc) copies them: 0.15 s of 6.5 s for 200,000
-# spans.
+# copying them (mremap), Arrow's default (mimalloc) copies them (docs/benchmarks.md: the cost).
 _GROWING = pa.system_memory_pool()
 
 

@@ -36,7 +36,14 @@ from orchestration.ingest.conventions import (
 )
 from orchestration.ingest.decode import SpanTables
 from orchestration.ingest.quarantine import RAW_TEXT_LIMIT, Reason
-from orchestration.ingest.scratch import append
+from orchestration.ingest.scratch import (
+    RESOURCE_ROWS,
+    RUN_SPANS,
+    SCOPE_ROWS,
+    SPAN_MESSAGES,
+    SPAN_ROWS,
+    append,
+)
 
 _SPAN_KINDS = {
     "0": "UNSPECIFIED",
@@ -82,27 +89,27 @@ def _problem_sql() -> str:
     low, high = CSAT_RANGE
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
     return f"""case
-        when s.trace_id is null
-            then '{Reason.MISSING_ID}: traceId ' || coalesce(to_json(s.traceId)::varchar, 'missing') || ' is not 32 hex digits'
-        when s.span_id is null
-            then '{Reason.MISSING_ID}: spanId ' || coalesce(to_json(s.spanId)::varchar, 'missing') || ' is not 16 hex digits'
-        when s.parent_span_id is null and coalesce(s.parentSpanId, '') not in ('', '{"0" * 16}')
-            then '{Reason.MISSING_ID}: parentSpanId ' || to_json(s.parentSpanId)::varchar || ' is not 16 hex digits'
-        when s.start_ns is null then '{Reason.INVALID_TIMESTAMP}: startTimeUnixNano '
-            || coalesce(to_json(s.startTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
-        when s.end_ns is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano '
-            || coalesce(to_json(s.endTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
-        when s.start_time is null
-            then '{Reason.INVALID_TIMESTAMP}: startTimeUnixNano ' || s.start_ns || ' is not between 2000 and 2100'
-        when s.end_ns < s.start_ns then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano is before startTimeUnixNano'
-        when s.end_time is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano ' || s.end_ns || ' is after 2100'
-        when s.otel_kind is null then '{Reason.INVALID_VALUE}: kind ' || s.kind || ' is not a SpanKind'
-        when s.status_code is null then '{Reason.INVALID_VALUE}: status.code ' || s.statusCode || ' is not a StatusCode'
-        when s.duplicate_keys or s.resource_duplicate_keys
+        when base.trace_id is null
+            then '{Reason.MISSING_ID}: traceId ' || coalesce(to_json(base.traceId)::varchar, 'missing') || ' is not 32 hex digits'
+        when base.span_id is null
+            then '{Reason.MISSING_ID}: spanId ' || coalesce(to_json(base.spanId)::varchar, 'missing') || ' is not 16 hex digits'
+        when base.parent_span_id is null and coalesce(base.parentSpanId, '') not in ('', '{"0" * 16}')
+            then '{Reason.MISSING_ID}: parentSpanId ' || to_json(base.parentSpanId)::varchar || ' is not 16 hex digits'
+        when base.start_ns is null then '{Reason.INVALID_TIMESTAMP}: startTimeUnixNano '
+            || coalesce(to_json(base.startTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
+        when base.end_ns is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano '
+            || coalesce(to_json(base.endTimeUnixNano)::varchar, 'missing') || ' is not a count of nanoseconds'
+        when base.start_time is null
+            then '{Reason.INVALID_TIMESTAMP}: startTimeUnixNano ' || base.start_ns || ' is not between 2000 and 2100'
+        when base.end_ns < base.start_ns then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano is before startTimeUnixNano'
+        when base.end_time is null then '{Reason.INVALID_TIMESTAMP}: endTimeUnixNano ' || base.end_ns || ' is after 2100'
+        when base.otel_kind is null then '{Reason.INVALID_VALUE}: kind ' || base.kind || ' is not a SpanKind'
+        when base.status_code is null then '{Reason.INVALID_VALUE}: status.code ' || base.statusCode || ' is not a StatusCode'
+        when base.duplicate_keys or base.resource_duplicate_keys
             then '{Reason.INVALID_VALUE}: an attribute key is empty or repeated'
-        when s.bad_int or s.resource_bad_int then '{Reason.WRONG_VALUE_TYPE}: an intValue is not a 64-bit integer'
-        when coalesce(s.wrong_types, s.resource_wrong_types) is not null
-            then '{Reason.WRONG_VALUE_TYPE}: ' || concat_ws('; ', s.wrong_types, s.resource_wrong_types)
+        when base.bad_int or base.resource_bad_int then '{Reason.WRONG_VALUE_TYPE}: an intValue is not a 64-bit integer'
+        when coalesce(base.wrong_types, base.resource_wrong_types) is not null
+            then '{Reason.WRONG_VALUE_TYPE}: ' || concat_ws('; ', base.wrong_types, base.resource_wrong_types)
         when {csat} is not null and ({csat} <> floor({csat}) or {csat} not between {low} and {high})
             then '{Reason.INVALID_VALUE}: {CSAT_SCORE_KEY} ' || {_value(CSAT_SCORE_KEY)} || ' is not an integer from {low} to {high}'
         {allowed}
@@ -112,7 +119,7 @@ def _problem_sql() -> str:
 def _value(key: str) -> str:
     """A convention attribute of the span, else of its resource, as text (convention_values.py)."""
     i = _KEYS.index(key) + 1
-    return f"coalesce(s.span_texts[{i}], s.resource_texts[{i}])"
+    return f"coalesce(base.span_texts[{i}], base.resource_texts[{i}])"
 
 
 def _first(keys: tuple[str, ...]) -> str:
@@ -136,9 +143,9 @@ def _spans_sql() -> str:
     csat = f"try_cast({_value(CSAT_SCORE_KEY)} as double)"
     return f"""
 with base as (
-    select s.* exclude (attributes, conventions, events, links),
-        r.duplicate_keys as resource_duplicate_keys, r.bad_int as resource_bad_int,
-        r.wrong_types as resource_wrong_types,
+    select span_row.* exclude (attributes, conventions, events, links),
+        resource_row.duplicate_keys as resource_duplicate_keys, resource_row.bad_int as resource_bad_int,
+        resource_row.wrong_types as resource_wrong_types,
         otlp_hex_id(traceId, 32) as trace_id,
         otlp_hex_id(spanId, 16) as span_id,
         otlp_hex_id(parentSpanId, 16) as parent_span_id,
@@ -148,14 +155,14 @@ with base as (
         try_cast(endTimeUnixNano as bigint) as end_ns,
         otlp_nanos_time(start_ns) as start_time,
         otlp_nanos_time(end_ns) as end_time,
-        json_extract_string(s.conventions, {_JSON_PATHS}) as span_texts,
-        json_extract_string(r.conventions, {_JSON_PATHS}) as resource_texts
-    from _span_rows s join _resource_rows r using (resource_key)
+        json_extract_string(span_row.conventions, {_JSON_PATHS}) as span_texts,
+        json_extract_string(resource_row.conventions, {_JSON_PATHS}) as resource_texts
+    from {SPAN_ROWS} as span_row join {RESOURCE_ROWS} as resource_row using (resource_key)
 )
 select
-    s.source_file, s.source_line, s.span_key,
-    s.trace_id, s.span_id, s.parent_span_id, s.start_ns, s.start_time, s.end_time,
-    coalesce({_first(CONVERSATION_KEYS)}, s.trace_id) as conversation_key,
+    base.source_file, base.source_line, base.span_key,
+    base.trace_id, base.span_id, base.parent_span_id, base.start_ns, base.start_time, base.end_time,
+    coalesce({_first(CONVERSATION_KEYS)}, base.trace_id) as conversation_key,
     case {key_rank} else {len(CONVERSATION_KEYS) + 1} end as key_rank,
     {journey},
     {consent},
@@ -165,7 +172,7 @@ select
     coalesce({", ".join(_pair_text(c) for c, _ in TURN_PAIRS)}) as customer_text,
     coalesce({", ".join(_pair_text(a) for _, a in TURN_PAIRS)}) as agent_text,
     {_problem_sql()} as problem
-from base s
+from base
 """
 
 
@@ -182,18 +189,21 @@ left(json_object(
 
 
 def flatten(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> None:
-    """Append one row per span of `tables` to the scratch table `_spans`: ids, times, the
-    convention values (conversation key, journey attributes, span kind, CSAT score, turn texts),
-    `problem`, the quarantine reason of a span that cannot be kept, and its `raw_text`."""
+    """Append one row per span of `tables` to `RUN_SPANS`: ids, times, the convention values
+    (conversation key, journey attributes, span kind, CSAT score, turn texts), `problem`, the
+    quarantine reason of a span that cannot be kept, and its `raw_text`.
+
+    Reads the span row views (`span_rows`); writes `RUN_SPANS`."""
     with span_rows(con, tables):
         append(
             con,
-            "_spans",
+            RUN_SPANS,
             f"""
             with flat as materialized ({_spans_sql()}),
             raw_texts as (
                 select span_key, {_RAW_TEXT_SQL}
-                from _span_rows semi join (select span_key from flat where problem is not null) using (span_key)
+                from {SPAN_ROWS}
+                where span_key in (select flat.span_key from flat where flat.problem is not null)
             )
             select * from flat left join raw_texts using (span_key)
             """,
@@ -202,13 +212,13 @@ def flatten(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> None:
 
 @contextmanager
 def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[None]:
-    """Expose flat span tables to SQL as `_span_rows`, `_resource_rows`, `_scope_rows` and
-    `_span_messages`."""
+    """Expose flat span tables to SQL, for the statements inside, as `SPAN_ROWS`, `RESOURCE_ROWS`,
+    `SCOPE_ROWS` and `SPAN_MESSAGES` (scratch.py)."""
     registered = {
-        "_span_rows": tables.spans,
-        "_resource_rows": tables.resources,
-        "_scope_rows": tables.scopes,
-        "_span_messages": tables.messages,
+        SPAN_ROWS.name: tables.spans,
+        RESOURCE_ROWS.name: tables.resources,
+        SCOPE_ROWS.name: tables.scopes,
+        SPAN_MESSAGES.name: tables.messages,
     }
     for name, table in registered.items():
         con.register(name, table)
@@ -219,28 +229,29 @@ def span_rows(con: duckdb.DuckDBPyConnection, tables: SpanTables) -> Iterator[No
             con.unregister(name)
 
 
-def payload_sql(selected: str, columns: str) -> str:
-    """`columns` of `selected` (a table with the span key, as `d`) beside what `raw.spans` keeps of
-    those spans from the decoded rows; the attribute, event and link JSON was written once, by
-    decode.py (a scope's once for all its spans)."""
+def payload_sql(selected: str, columns: tuple[str, ...]) -> str:
+    """`columns` of `selected` (a table with the span key) beside what `raw.spans` keeps of those
+    spans from the decoded rows; the attribute, event and link JSON was written once, by
+    decode.py (a scope's once for all its spans). Reads the span row views (`span_rows`)."""
     return f"""
-select {columns},
-    r.name, {sql_case_map("coalesce(r.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
-    {sql_case_map("coalesce(r.statusCode, 0)::varchar", _STATUS_CODES)} as status_code,
-    nullif(r.statusMessage, '') as status_message, sc.name as scope_name,
-    r.attributes, res.attributes as resource_attributes, r.events,
-    sc.version as scope_version, sc.attributes as scope_attributes, r.links,
-    r.traceState as trace_state, r.flags
-from {selected} d
-join _span_rows r using (span_key)
-join _resource_rows res using (resource_key)
-join _scope_rows sc using (scope_key)
+select {", ".join(f"selected.{column}" for column in columns)},
+    span_row.name, {sql_case_map("coalesce(span_row.kind, 0)::varchar", _SPAN_KINDS)} as otel_kind,
+    {sql_case_map("coalesce(span_row.statusCode, 0)::varchar", _STATUS_CODES)} as status_code,
+    nullif(span_row.statusMessage, '') as status_message, scope_row.name as scope_name,
+    span_row.attributes, resource_row.attributes as resource_attributes, span_row.events,
+    scope_row.version as scope_version, scope_row.attributes as scope_attributes, span_row.links,
+    span_row.traceState as trace_state, span_row.flags
+from {selected} as selected
+join {SPAN_ROWS} as span_row using (span_key)
+join {RESOURCE_ROWS} as resource_row using (resource_key)
+join {SCOPE_ROWS} as scope_row using (scope_key)
 """
 
 
 def messages_sql(selected: str) -> str:
     """The chat messages of the spans in `selected` (LLM spans with a `span_key`), one row per
-    message: traceAI and OpenInference flattened keys, and the GenAI JSON arrays."""
+    message: traceAI and OpenInference flattened keys, and the GenAI JSON arrays. Reads the span
+    row views (`span_rows`)."""
     json_schema = (
         '[{"role": "VARCHAR", "content": "VARCHAR", "parts": [{"type": "VARCHAR", "content": "VARCHAR"}]}]'
     )
@@ -251,34 +262,38 @@ def messages_sql(selected: str) -> str:
     )
     return f"""
 with flat as (
-    select span_key, regexp_extract(key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part']) as k,
+    select span_key,
+        regexp_extract(key, {sql_string(FLAT_MESSAGE_PATTERN)}, ['direction', 'position', 'field', 'part'])
+            as key_parts,
         text
-    from _span_messages semi join {selected} using (span_key)
+    from {SPAN_MESSAGES} where span_key in (select span_key from {selected})
 ),
 flat_messages as (
-    select span_key, k.direction, try_cast(k.position as integer) as position,
-        max(text) filter (where k.field = 'role') as role,
+    select span_key, key_parts.direction, try_cast(key_parts.position as integer) as position,
+        max(text) filter (where key_parts.field = 'role') as role,
         coalesce(
-            max(text) filter (where k.field = 'content'),
-            string_agg(text, '' order by try_cast(k.part as integer)) filter (where k.field like 'contents.%')
+            max(text) filter (where key_parts.field = 'content'),
+            string_agg(text, '' order by try_cast(key_parts.part as integer))
+                filter (where key_parts.field like 'contents.%')
         ) as text
-    from flat where k.direction <> ''
-    group by all
+    from flat where key_parts.direction <> ''
+    group by span_key, key_parts.direction, try_cast(key_parts.position as integer)
 ),
 llm_rows as (
-    select span_key, conventions from _span_rows semi join {selected} using (span_key) where conventions is not null
+    select span_key, conventions from {SPAN_ROWS}
+    where span_key in (select span_key from {selected}) and conventions is not null
 ),
 json_arrays as (
     select span_key, direction, json_transform(messages, '{json_schema}') as messages
     from ({json_arrays}) where messages is not null
 ),
 json_messages as (
-    select span_key, direction, generate_subscripts(messages, 1) - 1 as position, unnest(messages) as m
+    select span_key, direction, generate_subscripts(messages, 1) - 1 as position, unnest(messages) as message
     from json_arrays
 )
 select span_key, direction, position, role, text from flat_messages
 union all
-select span_key, direction, position, m.role, coalesce(nullif(array_to_string(
-    list_transform(list_filter(m.parts, lambda p: p.type = 'text'), lambda p: p.content), ''), ''), m.content)
+select span_key, direction, position, message.role, coalesce(nullif(array_to_string(list_transform(
+    list_filter(message.parts, lambda part: part.type = 'text'), lambda part: part.content), ''), ''), message.content)
 from json_messages
 """

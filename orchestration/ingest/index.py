@@ -24,24 +24,30 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.ingest.landing import LandingFile
-from orchestration.ingest.scratch import scalar
+from orchestration.ingest.scratch import RUN_SPANS, TRACE_CONVERSATIONS, create, scalar
+from orchestration.raw_tables import LANDING_FILES, LANDING_TRACES, RawTable
 
-# Per-file view of the traces in `_spans` (the flattened spans of the files being indexed).
-_FILE_TRACES_SQL = """
+# The files being indexed (path, size, mtime and its UTC date), registered by `_new_files`.
+_NEW_FILES = "_new_files"
+# Their line counts, registered by `record_files`.
+_NEW_FILE_COUNTS = "_new_file_counts"
+
+# Per-file view of the traces in `RUN_SPANS` of the files being indexed.
+_FILE_TRACES_SQL = f"""
 select source_file as path, trace_id,
     arg_min(conversation_key, (key_rank, conversation_key)) filter (where problem is null) as conversation_key,
     min(key_rank) filter (where problem is null) as key_rank,
     min(start_time) filter (where problem is null) as first_start,
     count(*) filter (where problem is null)::integer as span_count
-from _spans
-where trace_id is not null and source_file in (select path from _new_files)
-group by all
+from {RUN_SPANS}
+where trace_id is not null and source_file in (select path from {_NEW_FILES})
+group by source_file, trace_id
 """
 
 _HOME_DAYS_SQL = f"""
-select f.path, coalesce(min(t.first_start)::date, f.mtime_day) as home_day
-from _new_files f left join ({_FILE_TRACES_SQL}) t using (path)
-group by f.path, f.mtime_day
+select new_file.path, coalesce(min(file_trace.first_start)::date, new_file.mtime_day) as home_day
+from {_NEW_FILES} as new_file left join ({_FILE_TRACES_SQL}) as file_trace using (path)
+group by new_file.path, new_file.mtime_day
 """
 
 
@@ -57,18 +63,21 @@ def stale_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> lis
 
 
 def file_days(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> dict[str, tuple[date, set[date]]]:
-    """For files whose spans are in `_spans`: path -> (home day, the days the file alone says it
-    contributes to, home day included)."""
+    """For files whose spans are in `RUN_SPANS`: path -> (home day, the days the file alone says it
+    contributes to, home day included). Reads `RUN_SPANS`."""
     with _new_files(con, files):
         rows = con.execute(
             f"""
             with file_conversations as (
-                select path, conversation_key, min(first_start)::date as day
-                from ({_FILE_TRACES_SQL}) where conversation_key is not null group by all
+                select file_trace.path, file_trace.conversation_key, min(file_trace.first_start)::date as day
+                from ({_FILE_TRACES_SQL}) as file_trace
+                where file_trace.conversation_key is not null
+                group by file_trace.path, file_trace.conversation_key
             )
-            select h.path, h.home_day, list(distinct c.day) filter (where c.day is not null)
-            from ({_HOME_DAYS_SQL}) h left join file_conversations c using (path)
-            group by all
+            select home.path, home.home_day,
+                list(distinct file_conversations.day) filter (where file_conversations.day is not null)
+            from ({_HOME_DAYS_SQL}) as home left join file_conversations using (path)
+            group by home.path, home.home_day
             """
         ).fetchall()
     return {path: (home, {home, *(days or [])}) for path, home, days in rows}
@@ -80,7 +89,8 @@ def record_files(
     line_counts: dict[str, int],
     line_quarantined: dict[str, int],
 ) -> None:
-    """Replace the index rows of `files` (whose spans are in `_spans`) in one transaction."""
+    """Replace the index rows of `files` in raw.landing_files and raw.landing_traces in one
+    transaction. Reads `RUN_SPANS` (where the files' spans are)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     counts = pa.table(
         {
@@ -90,40 +100,43 @@ def record_files(
         }
     )
     with _new_files(con, files):
-        con.register("_new_file_counts", counts)
+        con.register(_NEW_FILE_COUNTS, counts)
         try:
             _replace_index_rows(con, now)
         finally:
-            con.unregister("_new_file_counts")
+            con.unregister(_NEW_FILE_COUNTS)
+
+
+# The index rows of the files being indexed, with the columns named as raw_tables.py declares them.
+_LANDING_FILE_ROWS_SQL = f"""
+with span_counts as (
+    select source_file as path, count(*) filter (where problem is null)::integer as span_count,
+        count(*) filter (where problem is not null)::integer as quarantined
+    from {RUN_SPANS} where source_file in (select path from {_NEW_FILES}) group by source_file
+)
+select new_file.path, new_file.size_bytes, new_file.mtime_ns, file_counts.line_count,
+    coalesce(span_counts.span_count, 0) as span_count,
+    coalesce(span_counts.quarantined, 0) + file_counts.line_quarantined as quarantined_count,
+    home.home_day, $now as indexed_at
+from {_NEW_FILES} as new_file
+join {_NEW_FILE_COUNTS} as file_counts using (path)
+join ({_HOME_DAYS_SQL}) as home using (path)
+left join span_counts using (path)
+"""
 
 
 def _replace_index_rows(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     con.execute("begin transaction")
     try:
-        con.execute("delete from raw.landing_traces where path in (select path from _new_files)")
-        con.execute("delete from raw.landing_files where path in (select path from _new_files)")
-        con.execute(
-            "insert into raw.landing_traces (path, trace_id, conversation_key, key_rank, first_start, span_count) "
-            + _FILE_TRACES_SQL
+        written: tuple[tuple[RawTable, str, dict[str, datetime] | None], ...] = (
+            (LANDING_TRACES, _FILE_TRACES_SQL, None),
+            (LANDING_FILES, _LANDING_FILE_ROWS_SQL, {"now": now}),
         )
-        con.execute(
-            f"""
-            insert into raw.landing_files (path, size_bytes, mtime_ns, line_count, span_count, quarantined_count,
-                home_day, indexed_at)
-            with span_counts as (
-                select source_file as path, count(*) filter (where problem is null)::integer as span_count,
-                    count(*) filter (where problem is not null)::integer as quarantined
-                from _spans where source_file in (select path from _new_files) group by all
-            )
-            select f.path, f.size_bytes, f.mtime_ns, c.line_count, coalesce(s.span_count, 0),
-                coalesce(s.quarantined, 0) + c.line_quarantined, h.home_day, ?
-            from _new_files f
-            join _new_file_counts c using (path)
-            join ({_HOME_DAYS_SQL}) h using (path)
-            left join span_counts s using (path)
-            """,
-            [now],
-        )
+        for table, rows_sql, params in written:
+            con.execute(f"delete from {table.qualified_name} where path in (select path from {_NEW_FILES})")
+            columns = ", ".join(table.schema.names)
+            insert = f"insert into {table.qualified_name} ({columns}) select {columns} from ({rows_sql}) as index_rows"
+            con.execute(insert, params or [])
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -146,11 +159,13 @@ def forget_missing(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> 
 
 
 def resolve_conversations(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build `_trace_conversations(trace_id, conversation_id, partition_date)` for every
-    indexed trace. A trace whose spans were all quarantined has neither."""
-    con.execute(
+    """(Re)build `TRACE_CONVERSATIONS(trace_id, conversation_id, partition_date)` for every
+    indexed trace. A trace whose spans were all quarantined has neither. Reads raw.landing_traces;
+    writes `TRACE_CONVERSATIONS`."""
+    create(
+        con,
+        TRACE_CONVERSATIONS,
         """
-        create or replace temp table _trace_conversations as
         with traces as (
             select trace_id,
                 arg_min(conversation_key, (key_rank, conversation_key)) filter (where conversation_key is not null)
@@ -167,11 +182,13 @@ def resolve_conversations(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def files_for_day(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
-    """The indexed files that can hold spans or quarantined lines of partition `day`."""
+    """The indexed files that can hold spans or quarantined lines of partition `day`. Reads
+    `TRACE_CONVERSATIONS`."""
     rows = con.execute(
-        """
-        select distinct l.path from raw.landing_traces l join _trace_conversations t using (trace_id)
-        where t.partition_date = $day
+        f"""
+        select distinct landing_trace.path
+        from raw.landing_traces as landing_trace join {TRACE_CONVERSATIONS} as trace_conversation using (trace_id)
+        where trace_conversation.partition_date = $day
         union
         select path from raw.landing_files where home_day = $day
         order by 1
@@ -182,13 +199,15 @@ def files_for_day(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
 
 
 def days_of_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, set[date]]:
-    """Path -> the partition days that indexed file contributes to, all files considered."""
+    """Path -> the partition days that indexed file contributes to, all files considered. Reads
+    `TRACE_CONVERSATIONS`."""
     con.register("_paths", pa.table({"path": paths}))
     try:
         rows = con.execute(
-            """
-            select l.path, t.partition_date from raw.landing_traces l join _trace_conversations t using (trace_id)
-            where l.path in (select path from _paths) and t.partition_date is not null
+            f"""
+            select landing_trace.path, trace_conversation.partition_date
+            from raw.landing_traces as landing_trace join {TRACE_CONVERSATIONS} as trace_conversation using (trace_id)
+            where landing_trace.path in (select path from _paths) and trace_conversation.partition_date is not null
             union
             select path, home_day from raw.landing_files where path in (select path from _paths)
             """
@@ -203,7 +222,7 @@ def days_of_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str,
 
 @contextmanager
 def _new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Iterator[None]:
-    """Expose `files` (path, size, mtime and its UTC date) to SQL as `_new_files`."""
+    """Expose `files` (path, size, mtime and its UTC date) to SQL as `_NEW_FILES`."""
     listed = pa.table(
         {
             "path": [f.path for f in files],
@@ -214,8 +233,8 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Iter
             ),
         }
     )
-    con.register("_new_files", listed)
+    con.register(_NEW_FILES, listed)
     try:
         yield
     finally:
-        con.unregister("_new_files")
+        con.unregister(_NEW_FILES)

@@ -1,4 +1,9 @@
-"""`ingest_partition`: one day of landing files into the raw tables, replacing that day."""
+"""`ingest_partition`: one day of landing files into the raw tables, replacing that day.
+
+The run's stages and the scratch tables each hands the next are listed in scratch.py; this module
+reads the files (stage 1), drives the index (stage 2) and hands the day to partition.py (stages 3
+and 4).
+"""
 
 from __future__ import annotations
 
@@ -30,29 +35,25 @@ from orchestration.ingest.landing import LandingFile, list_landing_files
 from orchestration.ingest.partition import replace_day
 from orchestration.ingest.redact import RedactionConfig
 from orchestration.ingest.report import IngestReport
-from orchestration.ingest.scratch import append, scalar
+from orchestration.ingest.scratch import (
+    DAY_CONVERSATIONS,
+    DAY_EVENTS,
+    DAY_QUARANTINE,
+    DAY_REDACTIONS,
+    DAY_SPANS,
+    PII_FINDINGS,
+    PII_ORIGINALS,
+    RUN_SPANS,
+    append,
+    drop_all,
+    scalar,
+)
 from orchestration.settings import Settings
 from orchestration.warehouse import ensure_raw_tables
 
 # New files are indexed in batches of about this many bytes, so a first run over a large landing
 # directory never holds it all in memory.
 _INDEX_BATCH_BYTES = 256 << 20
-# The run's temporary tables, dropped when it ends so a reused connection does not keep them.
-_SCRATCH_TABLES = (
-    "_spans",
-    "_trace_conversations",
-    "_day_spans",
-    "_day_traces",
-    "_day_llm_spans",
-    "_day_messages",
-    "_day_turns",
-    "_day_conversations",
-    "_day_events",
-    "_day_quarantine",
-    "_pii_findings",
-    "_pii_originals",
-    "_day_redactions",
-)
 
 
 class _Run:
@@ -74,10 +75,11 @@ class _Run:
         self.from_cache: list[LandingFile] = []
 
     def read(self, files: list[LandingFile]) -> list[DecodedFile]:
-        """Decode the files (redacted as they are read, decode.py), or take them from the decode
-        cache, and append their spans to `_spans` (flatten.py), what was redacted to `_pii_findings`
-        and, with JOURNEYS_KEEP_RAW_PII, the changed spans' originals to `_pii_originals`. The
-        files come back with keys unique within the run."""
+        """Stage 1: decode the files (redacted as they are read, decode.py), or take them from the
+        decode cache, and append their spans to `RUN_SPANS` (flatten.py), what was redacted to
+        `PII_FINDINGS` and, with JOURNEYS_KEEP_RAW_PII, the changed spans' originals to
+        `PII_ORIGINALS`. The files come back with keys unique within the run. Writes `RUN_SPANS`,
+        `PII_FINDINGS` and `PII_ORIGINALS`."""
         cached = {f.path: hit for f in files if self.cache and (hit := self.cache.get(f)) is not None}
         decoded = decode_files([Path(f.path) for f in files if f.path not in cached], self.redaction)
         read = []
@@ -98,7 +100,7 @@ class _Run:
             self.bar.update()
         tables = SpanTables.concat([r.tables for r in read])
         flatten(self.con, tables)
-        for scratch, part in (("_pii_findings", tables.findings), ("_pii_originals", tables.originals)):
+        for scratch, part in ((PII_FINDINGS, tables.findings), (PII_ORIGINALS, tables.originals)):
             self.con.register("_parts", part)
             try:
                 append(self.con, scratch, "select * from _parts")
@@ -140,8 +142,7 @@ def ingest_partition(
         settings = settings or Settings.from_env()
         _ingest(con, Path(landing_dir), day, report, progress, settings)
     finally:
-        for table in _SCRATCH_TABLES:
-            con.execute(f"drop table if exists {table}")
+        drop_all(con)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -154,6 +155,8 @@ def _ingest(
     progress: bool,
     settings: Settings,
 ) -> None:
+    """The stages of scratch.py in order: writes `RUN_SPANS`, `PII_FINDINGS`, `PII_ORIGINALS`,
+    the landing index and `TRACE_CONVERSATIONS`, then the `DAY_*` tables and the raw tables."""
     files = list_landing_files(landing_dir)
     by_path = {f.path: f for f in files}
     stale = stale_files(con, files)
@@ -162,8 +165,10 @@ def _ingest(
     cache = DecodeCache.beside(con, redaction)
     with tqdm(total=len(stale), desc=f"Ingesting {day}", unit="file", disable=not progress) as bar:
         run = _Run(con, bar, cache, redaction)
-        run.read([])  # creates `_spans`, even for a day without files
+        run.read([])  # creates `RUN_SPANS`, even for a day without files
         kept: dict[str, DecodedFile] = {}
+        # Stages 1 and 2 for the new files, a batch at a time: read into `RUN_SPANS`, index, keep
+        # in `RUN_SPANS` only the files this day needs.
         for batch in _batches(stale):
             read = run.read(batch)
             record_files(
@@ -180,6 +185,8 @@ def _ingest(
         report.files_forgotten = forget_missing(con, files)
         resolve_conversations(con)
 
+        # Stage 1 again for the known files this day needs that are not read yet; `RUN_SPANS`
+        # then holds exactly the day's files.
         relevant = files_for_day(con, day)
         _forget_spans(con, [path for path in kept if path not in relevant])
         missing = [by_path[path] for path in relevant if path not in kept]
@@ -193,6 +200,7 @@ def _ingest(
     report.files_from_cache = len(run.from_cache)
     report.redaction_seconds = run.redaction_seconds
     tables = SpanTables.concat([f.tables for f in day_files])
+    # Stages 3 and 4: the `DAY_*` tables, written over the day.
     report.duplicate_spans, displaced = replace_day(
         con,
         day,
@@ -225,23 +233,26 @@ def _batches(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
 
 
 def _forget_spans(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+    """Delete the spans of `paths` from `RUN_SPANS` (files read for the index, not for the day)."""
     if paths:
         con.register("_forget", pa.table({"path": paths}))
-        con.execute("delete from _spans where source_file in (select path from _forget)")
+        con.execute(f"delete from {RUN_SPANS} where source_file in (select path from _forget)")
         con.unregister("_forget")
 
 
 def _count(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
-    report.spans = scalar(con, "select count(*) from _day_spans")
-    report.conversations = scalar(con, "select count(*) from _day_conversations")
-    report.journey_events = scalar(con, "select count(*) from _day_events")
+    """The day's counts for the report. Reads `DAY_SPANS`, `DAY_CONVERSATIONS`, `DAY_EVENTS`,
+    `DAY_QUARANTINE` and `DAY_REDACTIONS`."""
+    report.spans = scalar(con, f"select count(*) from {DAY_SPANS}")
+    report.conversations = scalar(con, f"select count(*) from {DAY_CONVERSATIONS}")
+    report.journey_events = scalar(con, f"select count(*) from {DAY_EVENTS}")
     by_reason = con.execute(
-        "select split_part(reason, ':', 1), count(*) from _day_quarantine group by 1"
+        f"select split_part(reason, ':', 1) as reason_kind, count(*) from {DAY_QUARANTINE} group by reason_kind"
     ).fetchall()
     report.quarantined_by_reason = dict(by_reason)
     report.quarantined = sum(report.quarantined_by_reason.values())
     report.redacted_by_type = dict(
-        con.execute("select pii_type, sum(redacted_count)::integer from _day_redactions group by 1").fetchall()
+        con.execute(f"select pii_type, sum(redacted_count)::integer from {DAY_REDACTIONS} group by pii_type").fetchall()
     )
 
 
@@ -268,7 +279,7 @@ def landing_file_days(path: Path) -> set[date]:
 
 def landing_files_days(files: list[LandingFile]) -> dict[str, set[date]]:
     """`landing_file_days` of each listed file, by path: read in batches, each in one in-memory
-    database, rather than one database per file (a few hundred milliseconds each)."""
+    database, rather than one database per file (each one's set-up is costly: docs/benchmarks.md)."""
     days: dict[str, set[date]] = {}
     for batch in _batches(files):
         with duckdb.connect() as con:

@@ -1,10 +1,12 @@
-"""One day's rows of the raw tables, built in scratch tables from the flattened spans.
+"""Stages 3 and 4 of ingestion (scratch.py): one day's rows of the raw tables, built in scratch
+tables from the run's flattened spans, then written over the day in one transaction.
 
-Inputs: `_spans` (the flattened spans of the files that can hold the day's data),
-`_trace_conversations` (every indexed trace's conversation and partition day), the flat span
-tables of those files (decode.py), and their line-level quarantine records. Scratch tables
-`_day_spans`, `_day_conversations`, `_day_events` and `_day_quarantine` hold the day's rows until
-they replace the day in the raw tables.
+`replace_day` reads `RUN_SPANS` (the flattened spans of the files that can hold the day's data),
+`TRACE_CONVERSATIONS` (every indexed trace's conversation and partition day), `PII_FINDINGS`,
+`PII_ORIGINALS`, the span row views of those files (`flatten.span_rows`) and their line-level
+quarantine records. `_build_day` turns them into the `DAY_*` tables, one per raw table (and the
+steps between); `_replace` writes those over the day. Each raw table's columns are its
+declaration's (orchestration/raw_tables.py).
 """
 
 from __future__ import annotations
@@ -28,8 +30,25 @@ from orchestration.ingest.conventions import (
 from orchestration.ingest.decode import SpanTables
 from orchestration.ingest.flatten import messages_sql, payload_sql, span_rows
 from orchestration.ingest.quarantine import QuarantineRecord
-from orchestration.ingest.scratch import scalar
+from orchestration.ingest.scratch import (
+    DAY_CONVERSATIONS,
+    DAY_EVENTS,
+    DAY_LLM_SPANS,
+    DAY_MESSAGES,
+    DAY_QUARANTINE,
+    DAY_REDACTIONS,
+    DAY_SPANS,
+    DAY_TRACES,
+    DAY_TURNS,
+    PII_FINDINGS,
+    PII_ORIGINALS,
+    RUN_SPANS,
+    TRACE_CONVERSATIONS,
+    create,
+    scalar,
+)
 from orchestration.ingest.transcripts import turns_sql
+from orchestration.raw_tables import RAW_TABLES
 from orchestration.warehouse import RAW_SCHEMA
 
 LINE_QUARANTINE_SCHEMA = pa.schema(
@@ -42,29 +61,51 @@ LINE_QUARANTINE_SCHEMA = pa.schema(
         ("span_id", pa.string()),
     ]
 )
+# The files' line-level quarantine records, registered while `DAY_QUARANTINE` is built.
+_LINE_QUARANTINE = "_line_quarantine"
 
-# Spans of the day's conversations, each (trace id, span id) once: the first copy by file and line.
-# Copies are rare, so only the ids seen twice are ranked (a window over every span cost 0.35 s of
-# a 200,000-span day).
-_DAY_SPANS_SQL = """
-create or replace temp table _day_spans as
+# Good spans of the day's conversations, each (trace id, span id) once: the first copy by file and
+# line. Copies are rare, so only the ids seen twice are ranked, not every span by a window.
+_DAY_SPANS_SQL = f"""
 with candidates as (
-    select s.*, t.conversation_id
-    from _spans s join _trace_conversations t using (trace_id)
-    where s.problem is null and t.partition_date = $day
+    select run_span.*, trace_conversation.conversation_id
+    from {RUN_SPANS} as run_span join {TRACE_CONVERSATIONS} as trace_conversation using (trace_id)
+    where run_span.problem is null and trace_conversation.partition_date = $day
 ),
 copies as (
     select trace_id, span_id, min((source_file, source_line, span_key)) as first_copy
     from candidates group by trace_id, span_id having count(*) > 1
 )
-select c.* from candidates c left join copies d using (trace_id, span_id)
-where d.first_copy is null or (c.source_file, c.source_line, c.span_key) = d.first_copy
+select candidates.* from candidates left join copies using (trace_id, span_id)
+where copies.first_copy is null
+    or (candidates.source_file, candidates.source_line, candidates.span_key) = copies.first_copy
 """
 
-_CANDIDATE_SPANS_SQL = """
-select count(*) from _spans s join _trace_conversations t using (trace_id)
-where s.problem is null and t.partition_date = $day
+_CANDIDATE_SPANS_SQL = f"""
+select count(*) from {RUN_SPANS} as run_span join {TRACE_CONVERSATIONS} as trace_conversation using (trace_id)
+where run_span.problem is null and trace_conversation.partition_date = $day
 """
+
+_DAY_TRACES_SQL = f"select trace_id from {TRACE_CONVERSATIONS} where partition_date = $day"
+
+# A quarantined line or span is reported on its conversation's day when its trace has one, else on
+# the day its file is filed under.
+_QUARANTINE_SQL = f"""
+with quarantined as (
+    select source_file, source_line as line_number, problem as reason, raw_text, trace_id, span_id
+    from {RUN_SPANS} where problem is not null
+    union all
+    select source_file, line_number, reason, raw_text, lower(trace_id), lower(span_id) from {_LINE_QUARANTINE}
+)
+select quarantined.source_file, quarantined.line_number, quarantined.reason, quarantined.raw_text,
+    quarantined.trace_id, quarantined.span_id
+from quarantined
+left join {TRACE_CONVERSATIONS} as trace_conversation using (trace_id)
+join {RAW_SCHEMA}.landing_files as landing_file on landing_file.path = quarantined.source_file
+where coalesce(trace_conversation.partition_date, landing_file.home_day) = $day
+"""
+
+_LLM_SPANS_SQL = f"select span_key from {DAY_SPANS} where kind = '{LLM_KIND}'"
 
 
 def _conversations_sql() -> str:
@@ -79,115 +120,115 @@ def _conversations_sql() -> str:
     # What the conversation itself states; `customer.consent` sets both, the booleans win over it.
     consent = {"granted": "true", "denied": "false", "withdrawn": "false"}
     stated = ", ".join(
-        f"coalesce(c.{column}, {sql_case_map('c.consent', consent)}::boolean) as {column}"
+        f"coalesce(conversations.{column}, {sql_case_map('conversations.consent', consent)}::boolean) as {column}"
         for column in CONSENT_ATTRIBUTES
     )
     return f"""
-create or replace temp table _day_conversations as
 with conversations as (
     select conversation_id,
         {attributes},
         min(start_time) as started_at, max(end_time) as ended_at, count(*)::integer as span_count,
         list(distinct trace_id order by trace_id) as trace_ids,
         list(distinct source_file order by source_file) as source_files
-    from _day_spans where not is_csat group by conversation_id
+    from {DAY_SPANS} where not is_csat group by conversation_id
 )
-select c.conversation_id, c.journey_id, c.customer_id, c.journey_name, c.stage, c.channel, c.agent_type,
-    c.segment, c.consent, c.started_at, c.ended_at, c.outcome,
-    coalesce(t.turns, []) as turns, coalesce(t.turn_count, 0) as turn_count,
-    c.span_count, c.trace_ids, c.source_files, {stated}, true as transcript_kept
-from conversations c left join _day_turns t using (conversation_id)
+select conversations.conversation_id, conversations.journey_id, conversations.customer_id,
+    conversations.journey_name, conversations.stage, conversations.channel, conversations.agent_type,
+    conversations.segment, conversations.consent, conversations.started_at, conversations.ended_at,
+    conversations.outcome, coalesce(day_turns.turns, []) as turns, coalesce(day_turns.turn_count, 0) as turn_count,
+    conversations.span_count, conversations.trace_ids, conversations.source_files, {stated},
+    true as transcript_kept
+from conversations left join {DAY_TURNS} as day_turns using (conversation_id)
 -- A trace with neither journey attributes nor a single turn (a tool service's spans, the
 -- platform's own evaluation events) is not a conversation; its spans stay in raw.spans.
-where coalesce(t.turn_count, 0) > 0 or coalesce(c.journey_id, c.customer_id, c.journey_name, c.stage) is not null
+where coalesce(day_turns.turn_count, 0) > 0
+    or coalesce(conversations.journey_id, conversations.customer_id, conversations.journey_name,
+        conversations.stage) is not null
 """
 
 
-# Distinct values redacted per conversation and type (redact.py records them per span).
-_REDACTIONS_SQL = """
-create or replace temp table _day_redactions as
-select d.conversation_id, f.pii_type, count(distinct f.value_hash)::integer as redacted_count
-from _pii_findings f join _day_spans d using (span_key)
-where d.conversation_id is not null
-group by all
-"""
-
-_EVENTS_SQL = """
-create or replace temp table _day_events as
+_EVENTS_SQL = f"""
 select trace_id || ':' || span_id as event_id, 'csat' as event_type, journey_id, customer_id, journey_name,
     csat_score, start_time as recorded_at, source_file
-from _day_spans where is_csat
+from {DAY_SPANS} where is_csat
 """
 
-# A quarantined line or span is reported on its conversation's day when its trace has one, else on
-# the day its file is filed under.
-_QUARANTINE_SQL = """
-create or replace temp table _day_quarantine as
-with rows as (
-    select source_file, source_line as line_number, problem as reason, raw_text, trace_id, span_id
-    from _spans where problem is not null
-    union all
-    select source_file, line_number, reason, raw_text, lower(trace_id), lower(span_id) from _line_quarantine
+# Distinct values redacted per conversation and type (redact.py records them per span).
+_REDACTIONS_SQL = f"""
+select day_span.conversation_id, finding.pii_type, count(distinct finding.value_hash)::integer as redacted_count
+from {PII_FINDINGS} as finding join {DAY_SPANS} as day_span using (span_key)
+where day_span.conversation_id is not null
+group by day_span.conversation_id, finding.pii_type
+"""
+
+# The columns of `DAY_SPANS` that raw.spans keeps as they are; the rest of its payload (attribute
+# JSON) comes from the decoded rows as it is written, never held in a scratch table.
+_DAY_SPAN_COLUMNS = (
+    "span_key",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "conversation_id",
+    "kind",
+    "start_time",
+    "end_time",
+    "source_file",
+    "source_line",
 )
-select q.source_file, q.line_number, q.reason, q.raw_text, q.trace_id, q.span_id
-from rows q
-left join _trace_conversations t using (trace_id)
-join raw.landing_files f on f.path = q.source_file
-where coalesce(t.partition_date, f.home_day) = $day
-"""
 
-
-# What each raw table gets from the `_day_*` scratch tables; the spans' payload (attribute JSON) is
-# computed as it is written, never held in a scratch table.
+# What each raw table gets, in this order: a select whose columns are named as the table's.
 _WRITES: dict[str, str] = {
     "spans": f"""
-        select trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,
-            status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,
-            scope_version, scope_attributes, links, trace_state, flags, o.attributes_raw, o.events_raw
-        from ({payload_sql("_day_spans", "d.span_key, d.trace_id, d.span_id, d.parent_span_id, d.conversation_id, d.kind, d.start_time, d.end_time, d.source_file, d.source_line")}) p
+        select payload.*, originals.attributes_raw, originals.events_raw
+        from ({payload_sql(DAY_SPANS.name, _DAY_SPAN_COLUMNS)}) as payload
         -- originals exist only with JOURNEYS_KEEP_RAW_PII (load.py), for the spans redaction changed
-        left join _pii_originals o using (span_key)""",
-    "conversations": "select * from _day_conversations",
-    "journey_events": "select * from _day_events",
-    "ingest_quarantine": "select * from _day_quarantine",
-    "pii_redactions": "select * from _day_redactions",
+        left join {PII_ORIGINALS} as originals using (span_key)""",
+    "conversations": f"select * from {DAY_CONVERSATIONS}",
+    "journey_events": f"select * from {DAY_EVENTS}",
+    "ingest_quarantine": f"select * from {DAY_QUARANTINE}",
+    "pii_redactions": f"select * from {DAY_REDACTIONS}",
     # Last: it reads the day's conversations as just written (same transaction); the select is
     # consent.consent_sql, with the configured default.
     "customer_consent": "",
 }
-_COLUMNS: dict[str, str] = {
-    "spans": "trace_id, span_id, parent_span_id, conversation_id, name, kind, otel_kind, start_time, end_time,"
-    " status_code, status_message, scope_name, attributes, resource_attributes, events, source_file, source_line,"
-    " scope_version, scope_attributes, links, trace_state, flags, attributes_raw, events_raw",
-    "conversations": "conversation_id, journey_id, customer_id, journey_name, stage, channel, agent_type, segment,"
-    " consent, started_at, ended_at, outcome, turns, turn_count, span_count, trace_ids, source_files,"
-    f" {', '.join(CONSENT_ATTRIBUTES)}, transcript_kept",
-    "journey_events": "event_id, event_type, journey_id, customer_id, journey_name, csat_score, recorded_at, source_file",
-    "ingest_quarantine": "source_file, line_number, reason, raw_text, trace_id, span_id",
-    "pii_redactions": "conversation_id, pii_type, redacted_count",
-    "customer_consent": "conversation_id, customer_id, started_at, ai_evaluation, ai_evaluation_source,"
-    " ai_evaluation_stated_in, recording, recording_source, recording_stated_in",
-}
+# The column each table stamps with the write's time (the partition column gets the day).
 _LOAD_TIME_COLUMN = {"ingest_quarantine": "quarantined_at"}
 
+
+def _load_time_column(table: str) -> str:
+    return _LOAD_TIME_COLUMN.get(table, "ingested_at")
+
+
+def _written_columns(table: str) -> list[str]:
+    """The columns of raw.`table` a write fills from its select: all but the partition day and the
+    load time, as raw_tables.py declares them (a column the select lacks fails the write)."""
+    declared = RAW_TABLES[table]
+    stamped = (declared.partition_column, _load_time_column(table))
+    return [column for column in declared.schema.names if column not in stamped]
+
+
 # Rows of *other* days that belong to this day now (see `replace_day`): each trace's rows live on its
-# conversation's day only, so a row of one of the day's traces (`_day_traces`) elsewhere is a stale
+# conversation's day only, so a row of one of the day's traces (`DAY_TRACES`) elsewhere is a stale
 # copy, as is a conversation row elsewhere under one of the day's conversation ids or built from one
-# of its traces, and a quarantine row the day now reports (same file, line and ids).
+# of its traces, and a quarantine row the day now reports (same file, line and ids). `elsewhere` is
+# the raw table's row.
 _DISPLACED: dict[str, str] = {
-    "spans": "trace_id in (select trace_id from _day_traces)",
-    "conversations": """conversation_id in (select conversation_id from _day_conversations)
-        or conversation_id in (
-            select c.conversation_id from raw.conversations c, unnest(c.trace_ids) as u(trace_id)
-            where c.partition_date <> $day and u.trace_id in (select trace_id from _day_traces))""",
-    "journey_events": "split_part(event_id, ':', 1) in (select trace_id from _day_traces)",
-    "pii_redactions": "conversation_id in (select conversation_id from _day_spans)",
-    "customer_consent": "conversation_id in (select conversation_id from _day_conversations)",
-    "ingest_quarantine": """trace_id in (select trace_id from _day_traces)
+    "spans": f"elsewhere.trace_id in (select trace_id from {DAY_TRACES})",
+    "conversations": f"""elsewhere.conversation_id in (select conversation_id from {DAY_CONVERSATIONS})
+        or elsewhere.conversation_id in (
+            select conversation.conversation_id
+            from {RAW_SCHEMA}.conversations as conversation, unnest(conversation.trace_ids) as unnested(trace_id)
+            where conversation.partition_date <> $day and unnested.trace_id in (select trace_id from {DAY_TRACES}))""",
+    "journey_events": f"split_part(elsewhere.event_id, ':', 1) in (select trace_id from {DAY_TRACES})",
+    "pii_redactions": f"elsewhere.conversation_id in (select conversation_id from {DAY_SPANS})",
+    "customer_consent": f"elsewhere.conversation_id in (select conversation_id from {DAY_CONVERSATIONS})",
+    "ingest_quarantine": f"""elsewhere.trace_id in (select trace_id from {DAY_TRACES})
         or exists (
-            select 1 from _day_quarantine d
-            where d.source_file = q.source_file and d.line_number is not distinct from q.line_number
-                and d.trace_id is not distinct from q.trace_id and d.span_id is not distinct from q.span_id)""",
+            select 1 from {DAY_QUARANTINE} as day_quarantine
+            where day_quarantine.source_file = elsewhere.source_file
+                and day_quarantine.line_number is not distinct from elsewhere.line_number
+                and day_quarantine.trace_id is not distinct from elsewhere.trace_id
+                and day_quarantine.span_id is not distinct from elsewhere.span_id)""",
 }
 
 
@@ -201,6 +242,10 @@ def replace_day(
     """Build `day`'s rows and replace the day in raw.spans, raw.conversations, raw.journey_events
     and raw.ingest_quarantine in one transaction (readers see the old day or the new one, never
     half). Returns the number of duplicate spans skipped, and the other days rows were moved from.
+
+    Reads `RUN_SPANS`, `TRACE_CONVERSATIONS`, `PII_FINDINGS`, `PII_ORIGINALS`, `tables` (the files'
+    span rows) and `line_quarantine`; writes the `DAY_*` tables (`_build_day`), then the raw
+    tables (`_replace`).
 
     A conversation's day is the date of its earliest span, so it can change after its day was
     ingested: a late file brings an earlier trace of it (it moves to an earlier day), or the file
@@ -224,30 +269,35 @@ def replace_day(
     written in the same transaction; later days whose effective consent this day changes (a late
     file with an earlier decision) are returned among the other days.
     """
-    con.execute(_DAY_SPANS_SQL, {"day": day})
-    con.execute(
-        "create or replace temp table _day_traces as "
-        "select trace_id from _trace_conversations where partition_date = $day",
-        {"day": day},
-    )
-    candidates = scalar(con, _CANDIDATE_SPANS_SQL, {"day": day})
-    con.execute(
-        f"create or replace temp table _day_llm_spans as select span_key from _day_spans where kind = '{LLM_KIND}'"
-    )
-    records = pa.Table.from_pylist([asdict(r) for r in line_quarantine], schema=LINE_QUARANTINE_SCHEMA)
-    con.register("_line_quarantine", records)
-    try:
-        con.execute(_QUARANTINE_SQL, {"day": day})
-    finally:
-        con.unregister("_line_quarantine")
     with span_rows(con, tables):
-        con.execute(f"create or replace temp table _day_messages as {messages_sql('_day_llm_spans')}")
-        con.execute(f"create or replace temp table _day_turns as {turns_sql('_day_spans', '_day_messages')}")
-        con.execute(_conversations_sql())
-        con.execute(_EVENTS_SQL)
-        con.execute(_REDACTIONS_SQL)
+        duplicates = _build_day(con, day, line_quarantine)
         displaced = _write(con, day, consent_default)
-    return candidates - scalar(con, "select count(*) from _day_spans"), displaced
+    return duplicates, displaced
+
+
+def _build_day(con: duckdb.DuckDBPyConnection, day: date, line_quarantine: list[QuarantineRecord]) -> int:
+    """Build the day's scratch tables; returns the number of duplicate spans skipped.
+
+    Reads `RUN_SPANS`, `TRACE_CONVERSATIONS`, `PII_FINDINGS`, the span row views and
+    `line_quarantine`; writes, in this order, `DAY_SPANS`, `DAY_TRACES`, `DAY_QUARANTINE`,
+    `DAY_LLM_SPANS`, `DAY_MESSAGES`, `DAY_TURNS`, `DAY_CONVERSATIONS`, `DAY_EVENTS` and
+    `DAY_REDACTIONS`."""
+    on_day = {"day": day}
+    create(con, DAY_SPANS, _DAY_SPANS_SQL, on_day)
+    create(con, DAY_TRACES, _DAY_TRACES_SQL, on_day)
+    records = pa.Table.from_pylist([asdict(r) for r in line_quarantine], schema=LINE_QUARANTINE_SCHEMA)
+    con.register(_LINE_QUARANTINE, records)
+    try:
+        create(con, DAY_QUARANTINE, _QUARANTINE_SQL, on_day)
+    finally:
+        con.unregister(_LINE_QUARANTINE)
+    create(con, DAY_LLM_SPANS, _LLM_SPANS_SQL)
+    create(con, DAY_MESSAGES, messages_sql(DAY_LLM_SPANS.name))
+    create(con, DAY_TURNS, turns_sql(DAY_SPANS.name, DAY_MESSAGES.name))
+    create(con, DAY_CONVERSATIONS, _conversations_sql())
+    create(con, DAY_EVENTS, _EVENTS_SQL)
+    create(con, DAY_REDACTIONS, _REDACTIONS_SQL)
+    return scalar(con, _CANDIDATE_SPANS_SQL, on_day) - scalar(con, f"select count(*) from {DAY_SPANS}")
 
 
 def _write(con: duckdb.DuckDBPyConnection, day: date, consent_default: bool) -> list[date]:
@@ -259,9 +309,9 @@ def _write(con: duckdb.DuckDBPyConnection, day: date, consent_default: bool) -> 
 @contextmanager
 def _zstd_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Compress what this write stores with zstd. The attribute JSON is most of the day's bytes,
-    and DuckDB's automatic choice for it tries every string compression on each segment: on a
-    simulated day that took 3 times as long as zstd and stored 6 times as many bytes. The setting
-    is database-wide in DuckDB, so it is put back as it was."""
+    and DuckDB's automatic choice for it tries every string compression on each segment, which
+    is slower and stores more than zstd (docs/benchmarks.md has the figures). The setting is
+    database-wide in DuckDB, so it is put back as it was."""
     previous = scalar(con, "select current_setting('force_compression')")
     con.execute("set force_compression = 'zstd'")
     try:
@@ -272,23 +322,26 @@ def _zstd_compression(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def _replace(con: duckdb.DuckDBPyConnection, day: date, now: datetime, consent_default: bool) -> list[date]:
     """The transaction: move this day's rows away from other days, replace the day; returns the
-    other days rows were moved from, and those whose effective consent the day changes."""
+    other days rows were moved from, and those whose effective consent the day changes. Reads the
+    `DAY_*` tables and `PII_ORIGINALS`; writes the raw tables of `_WRITES`."""
     displaced: set[date] = set()
     con.execute("begin transaction")
     try:
         for table, select in _WRITES.items():
             if table == "customer_consent":
-                select = consent_sql("c.partition_date = $day", consent_default)
-            load_time = _LOAD_TIME_COLUMN.get(table, "ingested_at")
-            elsewhere = f"from {RAW_SCHEMA}.{table} q where q.partition_date <> $day and ({_DISPLACED[table]})"
-            days = con.execute(f"select distinct q.partition_date {elsewhere}", {"day": day}).fetchall()
+                select = consent_sql("conversation.partition_date = $day", consent_default)
+            elsewhere = (
+                f"from {RAW_SCHEMA}.{table} as elsewhere where elsewhere.partition_date <> $day and ({_DISPLACED[table]})"
+            )
+            days = con.execute(f"select distinct elsewhere.partition_date {elsewhere}", {"day": day}).fetchall()
             if days:
-                displaced.update(d for (d,) in days)
+                displaced.update(moved for (moved,) in days)
                 con.execute(f"delete {elsewhere}", {"day": day})
             con.execute(f"delete from {RAW_SCHEMA}.{table} where partition_date = ?", [day])
+            columns = ", ".join(_written_columns(table))
             con.execute(
-                f"insert into {RAW_SCHEMA}.{table} ({_COLUMNS[table]}, partition_date, {load_time}) "
-                f"select *, $day, $now from ({select})",
+                f"insert into {RAW_SCHEMA}.{table} ({columns}, partition_date, {_load_time_column(table)}) "
+                f"select {columns}, $day, $now from ({select}) as day_rows",
                 {"day": day, "now": now},
             )
         displaced.update(customer_consent_changes(con, day, consent_default))

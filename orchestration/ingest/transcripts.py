@@ -22,7 +22,7 @@ def turns_sql(spans: str, messages: str) -> str:
     """One row per conversation of `spans` with `turns` (STRUCT(role, text, ts)[] in time order)
     and `turn_count`. `spans` needs span_key, conversation_id, kind, is_csat, start_time,
     end_time, customer_text, agent_text; `messages` span_key, direction, position, role, text."""
-    role = sql_case_map("lower(trim(m.role))", ROLES)
+    role = sql_case_map("lower(trim(message.role))", ROLES)
     return f"""
 with llm_spans as (
     select span_key, conversation_id, start_time, end_time
@@ -33,25 +33,28 @@ input_sizes as (
     from {messages} group by span_key
 ),
 llm_messages as (
-    select s.conversation_id, s.span_key, s.start_time, s.end_time,
-        case when m.direction = 'input' then m.position else i.n_input + m.position end as position,
-        case when m.direction = 'input' then s.start_time else s.end_time end as ts,
-        {role} as role, trim(m.text) as text
-    from {messages} m join llm_spans s using (span_key) join input_sizes i using (span_key)
+    select llm_spans.conversation_id, llm_spans.span_key, llm_spans.start_time, llm_spans.end_time,
+        case when message.direction = 'input' then message.position
+            else input_sizes.n_input + message.position end as position,
+        case when message.direction = 'input' then llm_spans.start_time else llm_spans.end_time end as ts,
+        {role} as role, trim(message.text) as text
+    from {messages} as message join llm_spans using (span_key) join input_sizes using (span_key)
 ),
 last_llm as (
     select conversation_id, arg_max(span_key, (end_time, start_time, span_key)) as span_key
     from llm_spans group by conversation_id
 ),
 first_seen as (
-    select conversation_id, position, role, text, min(ts) as ts from llm_messages group by all
+    select conversation_id, position, role, text, min(ts) as ts
+    from llm_messages group by conversation_id, position, role, text
 ),
 history as (
-    select m.conversation_id, m.role, m.text, f.ts, m.position as seq
-    from llm_messages m
-    join last_llm l using (conversation_id, span_key)
-    join first_seen f using (conversation_id, position, role, text)
-    where m.role is not null and m.text <> ''
+    select llm_messages.conversation_id, llm_messages.role, llm_messages.text, first_seen.ts,
+        llm_messages.position as seq
+    from llm_messages
+    join last_llm using (conversation_id, span_key)
+    join first_seen using (conversation_id, position, role, text)
+    where llm_messages.role is not null and llm_messages.text <> ''
 ),
 pair_turns as (
     select conversation_id, span_key, 'customer' as role, trim(customer_text) as text, start_time as ts, start_time, end_time
@@ -63,23 +66,30 @@ pair_turns as (
     where (kind is null or kind in {sql_list(TURN_SPAN_KINDS)}) and not is_csat and trim(agent_text) <> ''
 ),
 nested_repeats as (
-    select distinct a.span_key, a.role
-    from pair_turns a join pair_turns b
-        on a.conversation_id = b.conversation_id and a.role = b.role and a.text = b.text
-        and b.start_time <= a.end_time and a.start_time <= b.end_time
-        and (b.start_time, b.span_key) < (a.start_time, a.span_key)
+    select distinct repeated.span_key, repeated.role
+    from pair_turns as repeated join pair_turns as earlier
+        on repeated.conversation_id = earlier.conversation_id and repeated.role = earlier.role
+        and repeated.text = earlier.text
+        and earlier.start_time <= repeated.end_time and repeated.start_time <= earlier.end_time
+        and (earlier.start_time, earlier.span_key) < (repeated.start_time, repeated.span_key)
 ),
 numbered_pairs as (
-    select p.*, row_number() over (partition by conversation_id, role, text order by ts, span_key) as occurrence
-    from pair_turns p anti join nested_repeats using (span_key, role)
+    select pair_turns.*,
+        row_number() over (partition by conversation_id, role, text order by ts, span_key) as occurrence
+    from pair_turns
+    where not exists (
+        select 1 from nested_repeats
+        where nested_repeats.span_key = pair_turns.span_key and nested_repeats.role = pair_turns.role
+    )
 ),
 history_counts as (
-    select conversation_id, role, text, count(*) as n from history group by all
+    select conversation_id, role, text, count(*) as occurrences from history group by conversation_id, role, text
 ),
 kept_pairs as (
-    select p.conversation_id, p.role, p.text, p.ts, p.span_key as seq
-    from numbered_pairs p left join history_counts h using (conversation_id, role, text)
-    where p.occurrence > coalesce(h.n, 0)
+    select numbered_pairs.conversation_id, numbered_pairs.role, numbered_pairs.text, numbered_pairs.ts,
+        numbered_pairs.span_key as seq
+    from numbered_pairs left join history_counts using (conversation_id, role, text)
+    where numbered_pairs.occurrence > coalesce(history_counts.occurrences, 0)
 ),
 turns as (
     select conversation_id, role, text, ts, 0 as source, seq from history

@@ -13,6 +13,7 @@ import pytest
 from dbt_harness import REPO_ROOT, Conversation, DbtWarehouse
 from journey_fixture import CONVERSATIONS, CSAT_ANSWERS, t, v, verdicts
 
+from evals import registry
 from orchestration.journey_map import load_journey_map
 
 
@@ -69,3 +70,24 @@ def test_an_agent_type_or_outcome_outside_the_contract_fails(
 
     failed = {name.split("__")[0] for name in _results(result.stdout, "FAIL")}
     assert failed == {f"accepted_values_conversation_evaluations_{column}"}
+
+
+def test_the_evaluator_names_accepted_are_the_registrys(scratch: DbtWarehouse) -> None:
+    """stg_evaluations accepts the names evals/registry.py gives (through macros/evaluators.sql);
+    a verdict of an evaluator the registry does not name only warns."""
+    scratch.execute(
+        "insert into raw.evaluations (conversation_id, evaluator, status, evaluated_at, partition_date) "
+        "select conversation_id, 'unregistered_evaluator', status, evaluated_at, partition_date "
+        "from raw.evaluations where evaluator = ? limit 1",
+        [registry.names()[0]],
+    )
+
+    result = scratch.dbt("build", "--select", "stg_evaluations")
+
+    # One value outside the accepted ones (the test counts failing values): the registry's pass.
+    warned = re.findall(r"\d+ of \d+ WARN (\d+) (\S+)", result.stdout)
+    assert [(count, name.split("__")[0]) for count, name in warned] == [
+        ("1", "accepted_values_stg_evaluations_evaluator")
+    ]
+    stored = {row["evaluator"] for row in scratch.records("select distinct evaluator from staging.stg_evaluations")}
+    assert stored == {*registry.names(), "unregistered_evaluator"}

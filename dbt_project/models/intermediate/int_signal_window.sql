@@ -3,6 +3,9 @@
 -- those days would have given. Windows are half-open [start, end) dates.
 
 {%- set as_of_var = iso_date_var('as_of_date') %}
+{#- in Jinja, not in the select list: sqlfluff's LT09 fix crashes on a branch inside a select target -#}
+{%- set as_of_date = 'latest_partition_date' if as_of_var is none
+    else "cast('" ~ as_of_var.isoformat() ~ "' as date)" %}
 
 with
 
@@ -16,13 +19,7 @@ latest_partition as (
 
 as_of as (
 
-    select
-        {% if as_of_var is none -%}
-            latest_partition_date as as_of_date
-        {%- else -%}
-        cast('{{ as_of_var.isoformat() }}' as date) as as_of_date
-        {%- endif %}
-
+    select {{ as_of_date }} as as_of_date
     from latest_partition
 
 ),

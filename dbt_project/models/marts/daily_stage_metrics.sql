@@ -28,9 +28,7 @@ final as (
         avg(resolution_score) as avg_resolution,
         avg(quality_score) as avg_quality,
         avg(context_retention_score) as avg_context_retention,
-        -- Every conversation counts in the denominator, judged or not: one that no evaluator
-        -- failed (passed, not applicable, evaluator error, not scored yet) is not failing.
-        {{ rate('sum(case when failed_any_evaluator then 1 else 0 end)', 'count(*)') }} as eval_fail_rate,
+        {{ eval_fail_rate() }} as eval_fail_rate,
         partition_date
 
     from conversations

@@ -97,9 +97,7 @@ conversation_metrics as (
         avg(resolution_score) as avg_resolution,
         {{ judged_pass_rate('resolution') }} as resolution_rate,
         avg(quality_score) as avg_quality,
-        -- Every conversation counts in the denominator, judged or not: one that no evaluator
-        -- failed (passed, not applicable, evaluator error, not scored yet) is not failing.
-        {{ rate('sum(case when failed_any_evaluator then 1 else 0 end)', 'count(*)') }} as eval_fail_rate
+        {{ eval_fail_rate() }} as eval_fail_rate
 
     from conversations
     group by
