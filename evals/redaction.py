@@ -51,10 +51,15 @@ DEFAULT_REGION = "US"
 _MEMO_SIZE = 100_000
 # E.164 allows 15 digits; a longer candidate may hold two numbers, and goes to the parser.
 _MAX_PHONE_DIGITS = 15
-# Every detector needs an '@' (emails), a state code and a ZIP code (addresses), or a run of 6
-# digits, separators allowed (phones have 6 to 15, cards 13 to 19, IBANs 11 or more): text
-# without one is returned untouched after this single scan.
-_PREFILTER = re.compile(r"@|[A-Z]{2} [0-9]{5}|\d(?:[ ().\-/]{0,3}\d){5}")
+# Every detector needs one of these, so text without any is returned untouched after this single
+# scan: an '@' (emails), a state code and a ZIP code (addresses), two capitals and two digits (an
+# IBAN's start), 13 digits (cards), or 6 digits, separators allowed, that do not continue a word
+# (phones, which the detector also starts only there; identifiers such as `resp_3f9a123456`
+# are turned away here).
+_PREFILTER = re.compile(
+    r"@|[A-Z]{2} [0-9]{5}|[A-Z]{2}[0-9]{2}|\d(?:[ -]?\d){12}"
+    r"|(?:(?<![0-9A-Za-z])|(?<=\\[nrt]))[+(]?\d(?:[ ().\-/]{0,3}\d){5}"
+)
 # Cheap tests that let a detector's own scan be skipped: most text that passes the prefilter is an
 # identifier or a date, with neither capitals nor 13 digits.
 _CAPITALS = re.compile(r"[A-Z]{2}")
