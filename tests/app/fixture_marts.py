@@ -319,6 +319,7 @@ MART_SQL: dict[str, str] = {
                count(*) filter (where list_contains(pii_types, 'email')) as pii_email,
                count(*) filter (where list_contains(pii_types, 'phone')) as pii_phone,
                count(*) filter (where list_contains(pii_types, 'card_number')) as pii_payment_card,
+               count(*) filter (where list_contains(pii_types, 'iban')) as pii_iban,
                count(*) filter (where redacted) as conversations_redacted,
                count(*) filter (where consent = 'granted') as consent_granted,
                count(*) filter (where consent = 'denied') as consent_denied,
