@@ -259,7 +259,7 @@ def _agent_said(text: str, full: bool) -> _AgentSaid:
 
 def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fact]:
     """Facts stated by a short reply to a question that asked for them ("Which city?" - "Boston")."""
-    if len(text.split()) > _BARE_REPLY_MAX_WORDS:
+    if not step.asked or len(text.split()) > _BARE_REPLY_MAX_WORDS:
         return []
     have = {f.kind for f in found}
     extra: list[Fact] = []
@@ -602,9 +602,19 @@ def _preference_reask(exchange: _Exchange, fact: Fact, earlier_asked: list[Given
     return exchange.reask((fact.kind,), preference.earlier, weight, confirmed=answered, repeated=True)
 
 
+def _latest_same(fact: Fact, known: list[GivenFact]) -> GivenFact | None:
+    """The latest given fact with the same value as `fact`. The kind is compared first: the
+    known facts of a long journey are many, and most are of other kinds."""
+    kind = fact.kind
+    for given in reversed(known):
+        if given.fact.kind == kind and same_fact(fact, given.fact):
+            return given
+    return None
+
+
 def _typed_reask(exchange: _Exchange, fact: Fact, known: list[GivenFact]) -> ReAsk | None:
     """A typed value the reply repeats from earlier: asked for by kind, or after any question."""
-    given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
+    given = _latest_same(fact, known)
     if given is None:
         return None
     if fact.kind in exchange.asking.asked:
@@ -726,7 +736,7 @@ def _read_agent(step: _AgentStep, reading: _Reading) -> None:
     reading.agent_cues.append((step.turn.index, frozenset(c.kind for c in step.cues)))
     reading.events.extend(_outcome_events(step))
     for fact, sentence in step.proposals:
-        match = next((g for g in reversed(reading.known) if same_fact(fact, g.fact)), None)
+        match = _latest_same(fact, reading.known)
         if match is not None:
             reading.carryovers.append(CarryOver(step.turn.index, match, sentence))
     if (earlier_turn := _repeats(step, reading.agent_words)) is not None:
