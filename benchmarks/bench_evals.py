@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evals import BatchItem, evaluate_batch
 from evals.analysis import TRANSCRIPT_CACHE, TURN_CACHE
+from evals.sentiment import compound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figure, load_average, machine, write_figures
@@ -206,6 +207,7 @@ def measure(items: list[BatchItem], repeat: int) -> tuple[list[float], list[floa
         # read it.
         TRANSCRIPT_CACHE.clear()
         TURN_CACHE.clear()
+        compound.cache_clear()
         cpu, wall = time.process_time(), time.perf_counter()
         evaluate_batch(items)
         cpu_rates.append(len(items) / (time.process_time() - cpu))
