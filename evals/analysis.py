@@ -171,21 +171,32 @@ class _TurnCache:
     Agents repeat themselves (greetings, closings, templated questions; a bot more so) and
     customers reply in the same few words ("Yes.", "Thanks."), so a day of traffic reads the
     same texts many times. Everything kept here is a function of the text alone, so reusing it
-    changes nothing but the time. Bounded: a full table is emptied and refilled. Plain dict
-    operations, so safe for worker threads (at worst a text is read twice)."""
+    changes nothing but the time. A text is kept from its second reading on: most texts are
+    said once, and keeping their readings (sets and tuples the garbage collector walks on every
+    full collection) cost more than the repeats saved. Bounded: a full table is emptied and
+    refilled. Plain dict and set operations, so safe for worker threads (at worst a text is
+    read twice)."""
 
     def __init__(self, size: int):
         self._size = size
+        self._seen: set[str] = set()  # texts read once (strings: nothing for the collector to walk)
         self.agent: dict[tuple[str, bool], _AgentSaid] = {}
         self.customer: dict[tuple[str, bool], _CustomerSaid] = {}
 
     def remember(self, table: dict[tuple[str, bool], Any], key: tuple[str, bool], said: Any) -> Any:
-        if len(table) >= self._size:
-            table.clear()
-        table[key] = said
+        text = key[0]
+        if text in self._seen:
+            if len(table) >= self._size:
+                table.clear()
+            table[key] = said
+        else:
+            if len(self._seen) >= 4 * self._size:
+                self._seen.clear()
+            self._seen.add(text)
         return said
 
     def clear(self) -> None:
+        self._seen.clear()
         self.agent.clear()
         self.customer.clear()
 
