@@ -201,7 +201,7 @@ class _TurnCache:
         self.customer.clear()
 
 
-TURN_CACHE = _TurnCache(16_384)
+TURN_CACHE = _TurnCache(8192)  # per role, ~2.4 kB a text: at most ~40 MB
 
 
 @dataclass(frozen=True, slots=True)
