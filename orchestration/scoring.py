@@ -178,8 +178,9 @@ class ScoringReport:
 
 
 def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
-    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call)."""
-    return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
+    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call), unrounded:
+    the check compares these with the setting, and a rounded 0.05 may be a rate above 0.05."""
+    return {report.partitions: report.stats.failure_rate for report in reports}
 
 
 def judge_config(engine: str, cache_path: Path) -> JudgeConfig | None:
