@@ -11,7 +11,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 # opentelemetry.proto.trace.v1.Span.SpanKind
 SPAN_KIND_INTERNAL = 1
@@ -113,25 +115,56 @@ class Span:
         return span
 
 
-def export_request(spans: Iterable[Span]) -> dict[str, Any]:
-    """One ExportTraceServiceRequest, grouping spans by resource then scope in arrival order,
-    as a collector's batch does."""
-    by_resource: dict[Resource, dict[Scope, list[dict[str, Any]]]] = {}
+class EncodedSpan(NamedTuple):
+    """A span already encoded as OTLP/JSON, with what a batch needs to place it: the sort key
+    (end time, span id) and the encoded resource and scope it is grouped under. Small and
+    picklable, so a day of spans can wait on disk until the day's files are written."""
+
+    end_ns: int
+    span_id: str
+    resource: tuple[bytes, bytes]  # opening and closing bytes of its `resourceSpans` entry
+    scope: bytes  # opening bytes of its `scopeSpans` entry
+    body: bytes  # the span object
+
+
+def encode_spans(spans: Iterable[Span]) -> list[EncodedSpan]:
+    """Encode spans once; equal resources and scopes encode to equal bytes (their attributes are
+    strings with distinct keys), so grouping by bytes groups as by the objects."""
+    resources: dict[Resource, tuple[bytes, bytes]] = {}
+    scopes: dict[Scope, bytes] = {}
+    encoded = []
     for span in spans:
-        by_resource.setdefault(span.resource, {}).setdefault(span.scope, []).append(span.to_otlp())
-    resource_spans = []
-    for resource, scopes in by_resource.items():
-        scope_spans = []
-        for scope, encoded in scopes.items():
-            scope_json: dict[str, Any] = {"name": scope.name}
-            if scope.version:
-                scope_json["version"] = scope.version
-            scope_spans.append({"scope": scope_json, "spans": encoded})
-        entry: dict[str, Any] = {
-            "resource": {"attributes": key_values(dict(resource.attributes))},
-            "scopeSpans": scope_spans,
-        }
-        if resource.schema_url:
-            entry["schemaUrl"] = resource.schema_url
-        resource_spans.append(entry)
-    return {"resourceSpans": resource_spans}
+        resource = resources.get(span.resource)
+        if resource is None:
+            resource = resources[span.resource] = _resource_parts(span.resource)
+        scope = scopes.get(span.scope)
+        if scope is None:
+            scope = scopes[span.scope] = _scope_opening(span.scope)
+        encoded.append(EncodedSpan(span.end_ns, span.span_id, resource, scope, orjson.dumps(span.to_otlp())))
+    return encoded
+
+
+def _resource_parts(resource: Resource) -> tuple[bytes, bytes]:
+    attributes = orjson.dumps({"attributes": key_values(dict(resource.attributes))})
+    closing = b',"schemaUrl":' + orjson.dumps(resource.schema_url) if resource.schema_url else b""
+    return b'{"resource":' + attributes + b',"scopeSpans":[', b"]" + closing + b"}"
+
+
+def _scope_opening(scope: Scope) -> bytes:
+    scope_json: dict[str, Any] = {"name": scope.name}
+    if scope.version:
+        scope_json["version"] = scope.version
+    return b'{"scope":' + orjson.dumps(scope_json) + b',"spans":['
+
+
+def export_request(spans: Iterable[EncodedSpan]) -> bytes:
+    """One ExportTraceServiceRequest as compact JSON, grouping spans by resource then scope in
+    arrival order, as a collector's batch does."""
+    by_resource: dict[tuple[bytes, bytes], dict[bytes, list[bytes]]] = {}
+    for span in spans:
+        by_resource.setdefault(span.resource, {}).setdefault(span.scope, []).append(span.body)
+    entries = []
+    for (opening, closing), scopes in by_resource.items():
+        scope_spans = b",".join(scope + b",".join(bodies) + b"]}" for scope, bodies in scopes.items())
+        entries.append(opening + scope_spans + closing)
+    return b'{"resourceSpans":[' + b",".join(entries) + b"]}"

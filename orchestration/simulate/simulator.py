@@ -7,7 +7,7 @@ journey's index, its role), never from the clock: the same arguments give byte-i
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
@@ -19,9 +19,10 @@ from tqdm import tqdm
 from orchestration.journey_map import JourneyMap, load_journey_map
 from orchestration.settings import Settings
 from orchestration.simulate.journeys import JourneyPlanner, PlannedJourney
-from orchestration.simulate.otlp import IdSource, Span
+from orchestration.simulate.otlp import IdSource, encode_spans
 from orchestration.simulate.render import ConversationRenderer, csat_span
 from orchestration.simulate.scenario import DEMO_SCENARIO, Scenario
+from orchestration.simulate.spool import DaySpool
 from orchestration.simulate.timing import day_of, from_ns
 from orchestration.simulate.truth import (
     ConversationFacts,
@@ -121,37 +122,38 @@ def simulate(
     scenario.validate(journey_map)
 
     planner = JourneyPlanner(journey_map, scenario, seed, start, days)
-    spans_by_day: dict[date, list[Span]] = defaultdict(list)
     conversations: list[ConversationTruth] = []
     journey_truths: list[JourneyTruth] = []
     csat: list[CsatTruth] = []
+    trace_ids: set[str] = set()
     spans_so_far = 0
     indices: Iterable[int] = range(journeys) if journeys is not None else count()
     bar = tqdm(total=journeys or span_target, desc="Simulating", unit="journey" if journeys else "span",
                disable=not progress)
-    for index in indices:
-        plan = planner.plan(index)
-        rng, ids = random.Random(f"{seed}/render/{index}"), IdSource(random.Random(f"{seed}/ids/{index}"))
-        journey_convs = _render_conversations(plan, rng, ids, spans_by_day, scenario.consent_stated_once)
-        conversations += journey_convs
-        answers = []
-        for answer in plan.csat:
-            span = csat_span(plan, answer, rng, ids)
-            spans_by_day[day_of(span.start_ns)].append(span)
-            answers.append(CsatTruth(f"{span.trace_id}:{span.span_id}", plan.journey_id, plan.customer_id,
-                                     plan.journey_name, answer.score, from_ns(span.start_ns)))
-        csat += answers
-        if journey_convs:
-            journey_truths.append(_journey_truth(plan, journey_convs, answers))
-        added = sum(c.span_count for c in journey_convs) + len(answers)
-        spans_so_far += added
-        bar.update(1 if journeys is not None else added)
-        if span_target is not None and spans_so_far >= span_target:
-            break
-    bar.close()
+    with DaySpool() as spool:
+        for index in indices:
+            plan = planner.plan(index)
+            rng, ids = random.Random(f"{seed}/render/{index}"), IdSource(random.Random(f"{seed}/ids/{index}"))
+            journey_convs = _render_conversations(plan, rng, ids, spool, trace_ids, scenario.consent_stated_once)
+            conversations += journey_convs
+            answers = []
+            for answer in plan.csat:
+                span = csat_span(plan, answer, rng, ids)
+                spool.add(day_of(span.start_ns), encode_spans([span]))
+                trace_ids.add(span.trace_id)
+                answers.append(CsatTruth(f"{span.trace_id}:{span.span_id}", plan.journey_id, plan.customer_id,
+                                         plan.journey_name, answer.score, from_ns(span.start_ns)))
+            csat += answers
+            if journey_convs:
+                journey_truths.append(_journey_truth(plan, journey_convs, answers))
+            added = sum(c.span_count for c in journey_convs) + len(answers)
+            spans_so_far += added
+            bar.update(1 if journeys is not None else added)
+            if span_target is not None and spans_so_far >= span_target:
+                break
+        bar.close()
+        files = write_trace_files(out_dir, spool, random.Random(f"{seed}/files"))
 
-    files = write_trace_files(out_dir, spans_by_day, random.Random(f"{seed}/files"))
-    all_spans = [s for spans in spans_by_day.values() for s in spans]
     truth = GroundTruth(
         seed=seed,
         start=start,
@@ -160,8 +162,8 @@ def simulate(
         scenario=scenario.name,
         frictions=tuple({**asdict(f), "kind": str(f.kind)} for f in scenario.frictions),
         files=tuple(f.path.name for f in files),
-        trace_count=len({s.trace_id for s in all_spans}),
-        span_count=len(all_spans),
+        trace_count=len(trace_ids),
+        span_count=spans_so_far,
         conversations=tuple(conversations),
         journeys=tuple(journey_truths),
         csat=tuple(csat),
@@ -175,7 +177,8 @@ def _render_conversations(
     plan: PlannedJourney,
     rng: random.Random,
     ids: IdSource,
-    spans_by_day: dict[date, list[Span]],
+    spool: DaySpool,
+    trace_ids: set[str],
     consent_stated_once: bool,
 ) -> list[ConversationTruth]:
     truths: list[ConversationTruth] = []
@@ -185,7 +188,8 @@ def _render_conversations(
         stated = conv.consent
         rendered = ConversationRenderer(conv, rng, ids, state_consent).render()
         started = min(s.start_ns for s in rendered.spans)
-        spans_by_day[day_of(started)].extend(rendered.spans)
+        spool.add(day_of(started), encode_spans(rendered.spans))
+        trace_ids.update(s.trace_id for s in rendered.spans)
         inst = rendered.instrumentation
         facts = {f.name: getattr(conv, f.name) for f in fields(ConversationFacts)}
         truths.append(

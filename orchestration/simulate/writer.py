@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import orjson
-
 from orchestration.ingest.landing import write_trace_file
-from orchestration.simulate.otlp import Span, export_request
+from orchestration.simulate.otlp import EncodedSpan, export_request
+from orchestration.simulate.spool import DaySpool
 
 FILE_PREFIX = "simulated-"
 EXTENSIONS = (".jsonl", ".json", ".jsonl.gz")
@@ -38,7 +37,7 @@ class TraceFile:
     spans: int
 
 
-def _batches(spans: list[Span], rng: random.Random) -> list[list[Span]]:
+def _batches(spans: list[EncodedSpan], rng: random.Random) -> list[list[EncodedSpan]]:
     batches, i = [], 0
     while i < len(spans):
         size = rng.randint(*BATCH_SPANS)
@@ -47,9 +46,9 @@ def _batches(spans: list[Span], rng: random.Random) -> list[list[Span]]:
     return batches
 
 
-def _encode(spans: list[Span], rng: random.Random, gzipped: bool) -> tuple[bytes, int]:
+def _encode(spans: list[EncodedSpan], rng: random.Random, gzipped: bool) -> tuple[bytes, int]:
     batches = _batches(spans, rng)
-    payload = b"".join(orjson.dumps(export_request(batch)) + b"\n" for batch in batches)
+    payload = b"".join(export_request(batch) + b"\n" for batch in batches)
     # mtime=0 and no file name in the header: the same spans give the same bytes.
     return (gzip.compress(payload, compresslevel=6, mtime=0) if gzipped else payload), len(batches)
 
@@ -58,20 +57,21 @@ def _is_ours(path: Path) -> bool:
     return path.is_file() and path.name.startswith(FILE_PREFIX) and path.name.endswith(EXTENSIONS)
 
 
-def write_trace_files(out_dir: Path, spans_by_day: dict[date, list[Span]], rng: random.Random) -> list[TraceFile]:
-    """Write the day files; raise FileExistsError (writing nothing) if `out_dir` holds simulated
-    files this run would not rewrite: mixing two simulations would contradict the ground truth."""
-    planned: list[tuple[TraceFile, bytes]] = []
-    for day in sorted(spans_by_day):
-        spans = sorted(spans_by_day[day], key=lambda s: (s.end_ns, s.span_id))
-        for part, first in enumerate(range(0, len(spans), MAX_SPANS_PER_FILE)):
-            chunk = spans[first : first + MAX_SPANS_PER_FILE]
-            extension = EXTENSIONS[(day.toordinal() + part) % len(EXTENSIONS)]
-            payload, lines = _encode(chunk, rng, gzipped=extension.endswith(".gz"))
-            path = out_dir / f"{FILE_PREFIX}{day.isoformat()}-{part:02d}{extension}"
-            planned.append((TraceFile(path, day, lines, len(chunk)), payload))
+def _path(out_dir: Path, day: date, part: int) -> Path:
+    extension = EXTENSIONS[(day.toordinal() + part) % len(EXTENSIONS)]
+    return out_dir / f"{FILE_PREFIX}{day.isoformat()}-{part:02d}{extension}"
 
-    names = {f.path.name for f, _ in planned}
+
+def write_trace_files(out_dir: Path, spool: DaySpool, rng: random.Random) -> list[TraceFile]:
+    """Write the day files one day at a time (so memory holds one day's spans); raise
+    FileExistsError, writing nothing, if `out_dir` holds simulated files this run would not
+    rewrite: mixing two simulations would contradict the ground truth."""
+    # A day's file names follow from its span count alone, so the check needs no spans loaded.
+    names = {
+        _path(out_dir, day, part).name
+        for day in spool.days()
+        for part in range(-(-spool.counts[day] // MAX_SPANS_PER_FILE))
+    }
     stale = sorted(p.name for p in out_dir.iterdir() if _is_ours(p) and p.name not in names) if out_dir.is_dir() else []
     if stale:
         raise FileExistsError(
@@ -79,9 +79,15 @@ def write_trace_files(out_dir: Path, spans_by_day: dict[date, list[Span]], rng: 
             f"replace (e.g. {stale[0]}); remove them or choose an empty directory"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    for trace_file, payload in planned:
-        path = trace_file.path
-        if path.exists() and path.read_bytes() == payload:
-            continue
-        write_trace_file(path, payload)
-    return [f for f, _ in planned]
+    written: list[TraceFile] = []
+    for day in spool.days():
+        spans = spool.read(day)
+        spans.sort(key=lambda s: (s.end_ns, s.span_id))
+        for part, first in enumerate(range(0, len(spans), MAX_SPANS_PER_FILE)):
+            chunk = spans[first : first + MAX_SPANS_PER_FILE]
+            path = _path(out_dir, day, part)
+            payload, lines = _encode(chunk, rng, gzipped=path.name.endswith(".gz"))
+            if not (path.exists() and path.read_bytes() == payload):
+                write_trace_file(path, payload)
+            written.append(TraceFile(path, day, lines, len(chunk)))
+    return written

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 
 import pytest
@@ -14,7 +15,7 @@ from google.protobuf.json_format import ParseDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from sim_reader import START, read_lines, read_spans
 
-from orchestration.simulate import simulate
+from orchestration.simulate import simulate, spool
 from orchestration.simulate.writer import FILE_PREFIX
 
 HEX_IDS = {"traceId": 32, "spanId": 16, "parentSpanId": 16}
@@ -58,7 +59,7 @@ _FAILING_SIMULATION = """
 import resource, sys
 from datetime import date
 from pathlib import Path
-from orchestration.simulate import simulate
+from orchestration.simulate import simulate, spool
 
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the disk fills at 4 KiB a file
 try:
@@ -75,6 +76,29 @@ def test_a_failed_write_leaves_no_hidden_file_in_the_landing_directory(tmp_path)
     )
     assert done.stdout.strip() == "File too large", done.stderr
     assert [p.name for p in landing.rglob(".*")] == []
+
+
+def test_spooling_to_disk_gives_the_same_files_as_holding_the_window_in_memory(tmp_path, journey_map, monkeypatch):
+    in_memory = _tiny(tmp_path, journey_map, "memory")  # a few thousand spans: never leave the spool's buffer
+    assert in_memory.span_count < spool.FLUSH_SPANS
+    monkeypatch.setattr(spool, "FLUSH_SPANS", 3)  # write the spool out every few spans
+    spooled = _tiny(tmp_path, journey_map, "spooled")
+    assert _bytes(spooled.out_dir) == _bytes(in_memory.out_dir)
+    assert spooled.truth.to_json() == in_memory.truth.to_json()
+
+
+def test_a_failure_mid_write_leaves_no_spool_behind(tmp_path, journey_map, monkeypatch):
+    names = _tiny(tmp_path, journey_map, "first").truth.files
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(spool, "FLUSH_SPANS", 3)
+    landing = tmp_path / "landing"
+    (landing / names[1]).mkdir(parents=True)  # the second file cannot be written
+    with pytest.raises(IsADirectoryError):
+        _tiny(tmp_path, journey_map)
+    assert (landing / names[0]).is_file(), "the first file was written before the failure"
+    assert list(temp.iterdir()) == []
 
 
 def test_only_trace_files_land_with_every_extension(small_run):
