@@ -91,9 +91,22 @@ class PlannedJourney:
 @dataclass(frozen=True)
 class _Customer:
     customer_id: str
-    slots: dict[str, str]
     journey_name: str
     first_contact_ns: int
+
+
+@dataclass(frozen=True)
+class JourneyHead:
+    """The part of a journey that depends on the journeys before it (who the customer is), with
+    the journey's RNG as it stands after that draw: the rest of the plan depends on nothing else,
+    so it can be unfolded anywhere (another process) and comes out the same."""
+
+    index: int
+    rng: random.Random
+    journey_name: str
+    first_ns: int
+    segment: str
+    customer_id: str
 
 
 @dataclass
@@ -139,27 +152,35 @@ class JourneyPlanner:
 
     # -- one journey -------------------------------------------------------------------------
 
-    def plan(self, index: int) -> PlannedJourney:
+    def head(self, index: int) -> JourneyHead:
+        """Draw who the journey's customer is; call in index order (a customer may come back)."""
         rng = random.Random(f"{self.seed}/journey/{index}")
         name = _weighted(rng, self.journey_mix)
-        journey = self.map.journeys[name]
         first_ns = journey_start_ns(rng, self.start, self.days)
         segment_mix = self.scenario.segment_mix.get(name) or {s: 1.0 for s in SEGMENTS}
         segment = _weighted(rng, list(segment_mix.items()))
         customer = self._customer(rng, name, segment, first_ns)
+        return JourneyHead(index, rng, name, first_ns, segment, customer.customer_id)
+
+    def unfold(self, head: JourneyHead) -> PlannedJourney:
+        """The rest of the journey, from its head alone (in any order, in any process)."""
+        rng, name = head.rng, head.journey_name
+        journey = self.map.journeys[name]
         consent = _weighted(rng, list(self.scenario.consent_mix.items()))
         plan = PlannedJourney(
-            index, f"jrn_{rng.getrandbits(48):012x}", customer.customer_id, name, segment, consent,
+            head.index, f"jrn_{rng.getrandbits(48):012x}", head.customer_id, name, head.segment, consent,
             journey.stages[-1].name,
         )
+        # Faker and the customer's own RNG are seeded by the customer id: the same person each time.
+        customer_key = f"{self.seed}/{head.customer_id}"
         state = _State(
             rng=rng,
             journey=journey,
             plan=plan,
-            slots=journey_slots(customer.slots, day_of(first_ns), rng),
+            slots=journey_slots(customer_slots(customer_key, random.Random(customer_key)), day_of(head.first_ns), rng),
             withdraw_at=rng.randint(1, 4) if consent == "withdrawn" else None,
         )
-        self._unfold(state, first_ns)
+        self._unfold(state, head.first_ns)
         if plan.conversations:
             plan.consent = plan.conversations[-1].consent
         self._surveys(state)
@@ -170,9 +191,7 @@ class JourneyPlanner:
             rng.random() < self.scenario.returning_customer_share
         ):
             return self.customers[int(rng.choice(earlier))]
-        customer_id = f"cus_{rng.getrandbits(48):012x}"
-        slots = customer_slots(f"{self.seed}/{customer_id}", random.Random(f"{self.seed}/{customer_id}"))
-        customer = _Customer(customer_id, slots, journey, first_ns)
+        customer = _Customer(f"cus_{rng.getrandbits(48):012x}", journey, first_ns)
         self.customers.append(customer)
         self._first_contacts.append(first_ns)
         self._journey_codes.append(self._journey_code(journey))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from contextlib import closing
+from dataclasses import asdict, dataclass
 from datetime import date
 from itertools import count
 from pathlib import Path
@@ -18,21 +19,11 @@ from tqdm import tqdm
 
 from orchestration.journey_map import JourneyMap, load_journey_map
 from orchestration.settings import Settings
-from orchestration.simulate.journeys import JourneyPlanner, PlannedJourney
-from orchestration.simulate.otlp import IdSource, encode_spans
-from orchestration.simulate.render import ConversationRenderer, csat_span
+from orchestration.simulate.journeys import JourneyPlanner
 from orchestration.simulate.scenario import DEMO_SCENARIO, Scenario
 from orchestration.simulate.spool import DaySpool
-from orchestration.simulate.timing import day_of, from_ns
-from orchestration.simulate.truth import (
-    ConversationFacts,
-    ConversationTruth,
-    CsatTruth,
-    GroundTruth,
-    JourneyTruth,
-    channel_sequence,
-    iso_week,
-)
+from orchestration.simulate.truth import ConversationTruth, CsatTruth, GroundTruth, JourneyTruth
+from orchestration.simulate.workers import JourneySimulation, default_workers, simulate_journeys
 from orchestration.simulate.writer import EXTENSIONS, TraceFile, write_trace_files
 
 
@@ -96,11 +87,15 @@ def simulate(
     scenario: Scenario = DEMO_SCENARIO,
     journey_map: JourneyMap | None = None,
     truth_path: Path | None = None,
+    workers: int | None = None,
 ) -> SimulationResult:
     """Simulate `journeys` customer journeys starting in the `days` from `start` (UTC) and write
     them to `out_dir` as OTLP/JSON trace files; optionally write the ground truth to `truth_path`.
     With `spans_per_day` instead of `journeys`, journeys are simulated in index order until the
     window holds `spans_per_day * days` spans (the journey that reaches it is the last one).
+
+    Journeys are rendered and encoded in `workers` processes (default: one per available core;
+    1 keeps everything in this process); the output does not depend on it.
 
     The journey map defaults to the configured one (`JOURNEYS_JOURNEY_MAP`). Raises ValueError for
     bad arguments or a scenario that contradicts the map, and FileExistsError when `out_dir` holds
@@ -130,27 +125,22 @@ def simulate(
     indices: Iterable[int] = range(journeys) if journeys is not None else count()
     bar = tqdm(total=journeys or span_target, desc="Simulating", unit="journey" if journeys else "span",
                disable=not progress)
-    with DaySpool() as spool:
-        for index in indices:
-            plan = planner.plan(index)
-            rng, ids = random.Random(f"{seed}/render/{index}"), IdSource(random.Random(f"{seed}/ids/{index}"))
-            journey_convs = _render_conversations(plan, rng, ids, spool, trace_ids, scenario.consent_stated_once)
-            conversations += journey_convs
-            answers = []
-            for answer in plan.csat:
-                span = csat_span(plan, answer, rng, ids)
-                spool.add(day_of(span.start_ns), encode_spans([span]))
-                trace_ids.add(span.trace_id)
-                answers.append(CsatTruth(f"{span.trace_id}:{span.span_id}", plan.journey_id, plan.customer_id,
-                                         plan.journey_name, answer.score, from_ns(span.start_ns)))
-            csat += answers
-            if journey_convs:
-                journey_truths.append(_journey_truth(plan, journey_convs, answers))
-            added = sum(c.span_count for c in journey_convs) + len(answers)
-            spans_so_far += added
-            bar.update(1 if journeys is not None else added)
+    simulation = JourneySimulation(journey_map, scenario, seed, start, days)
+    outputs = simulate_journeys(simulation, map(planner.head, indices), workers or default_workers())
+    with DaySpool() as spool, closing(outputs):
+        for out in outputs:
+            for day, spans in out.spans:
+                spool.add(day, spans)
+            trace_ids |= out.trace_ids
+            conversations += out.conversations
+            csat += out.csat
+            if out.journey is not None:
+                journey_truths.append(out.journey)
+            spans_so_far += out.span_count
+            bar.update(1 if journeys is not None else out.span_count)
             if span_target is not None and spans_so_far >= span_target:
                 break
+        outputs.close()  # stop the workers before writing
         bar.close()
         files = write_trace_files(out_dir, spool, random.Random(f"{seed}/files"))
 
@@ -158,7 +148,7 @@ def simulate(
         seed=seed,
         start=start,
         days=days,
-        journeys_requested=index + 1,
+        journeys_requested=out.index + 1,
         scenario=scenario.name,
         frictions=tuple({**asdict(f), "kind": str(f.kind)} for f in scenario.frictions),
         files=tuple(f.path.name for f in files),
@@ -171,63 +161,3 @@ def simulate(
     if truth_path:
         truth.write(truth_path)
     return SimulationResult(out_dir, tuple(files), truth, truth_path)
-
-
-def _render_conversations(
-    plan: PlannedJourney,
-    rng: random.Random,
-    ids: IdSource,
-    spool: DaySpool,
-    trace_ids: set[str],
-    consent_stated_once: bool,
-) -> list[ConversationTruth]:
-    truths: list[ConversationTruth] = []
-    stated = None
-    for conv in plan.conversations:
-        state_consent = not consent_stated_once or conv.consent != stated
-        stated = conv.consent
-        rendered = ConversationRenderer(conv, rng, ids, state_consent).render()
-        started = min(s.start_ns for s in rendered.spans)
-        spool.add(day_of(started), encode_spans(rendered.spans))
-        trace_ids.update(s.trace_id for s in rendered.spans)
-        inst = rendered.instrumentation
-        facts = {f.name: getattr(conv, f.name) for f in fields(ConversationFacts)}
-        truths.append(
-            ConversationTruth(
-                **facts,
-                conversation_id=rendered.conversation_id,
-                trace_ids=rendered.trace_ids,
-                started_at=from_ns(started),
-                ended_at=from_ns(max(s.end_ns for s in rendered.spans)),
-                turn_count=len(conv.dialogue.turns),
-                span_count=len(rendered.spans),
-                handoff_from=truths[conv.handoff_from].conversation_id if conv.handoff_from is not None else None,
-                convention=inst.convention,
-                key_attribute=inst.key_attribute or "trace_id",
-                attribute_placement=inst.placement,
-                per_turn_traces=inst.per_turn,
-            )
-        )
-    return truths
-
-
-def _journey_truth(plan: PlannedJourney, convs: list[ConversationTruth], answers: list[CsatTruth]) -> JourneyTruth:
-    ordered = sorted(convs, key=lambda c: c.started_at)
-    last_stage = max(ordered, key=lambda c: c.stage_order)
-    latest = max(answers, key=lambda a: a.recorded_at) if answers else None
-    return JourneyTruth(
-        journey_id=plan.journey_id,
-        customer_id=plan.customer_id,
-        journey_name=plan.journey_name,
-        segment=plan.segment,
-        consent=plan.consent,
-        cohort_week=iso_week(ordered[0].started_at),
-        started_at=ordered[0].started_at,
-        status=plan.status,
-        last_stage_reached=last_stage.stage,
-        completed_all_stages=any(c.stage == plan.final_stage and c.outcome == "completed" for c in ordered),
-        stages_visited=len({c.stage for c in ordered}),
-        channel_sequence=channel_sequence([c.channel for c in ordered]),
-        csat=latest.score if latest else None,
-        frictions=tuple(sorted({f for c in ordered for f in c.frictions})),
-    )

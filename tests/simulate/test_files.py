@@ -40,6 +40,14 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path, jou
     assert first.truth.to_json() != other.truth.to_json()
 
 
+def test_worker_processes_do_not_change_the_output(tmp_path, journey_map):
+    alone = _tiny(tmp_path, journey_map, "alone", workers=1, days=10, journeys=150)
+    for workers in (2, 3):
+        pooled = _tiny(tmp_path, journey_map, f"pool{workers}", workers=workers, days=10, journeys=150)
+        assert _bytes(pooled.out_dir) == _bytes(alone.out_dir)
+        assert pooled.truth.to_json() == alone.truth.to_json()
+
+
 def test_rerun_into_the_same_directory_is_idempotent(tmp_path, journey_map):
     result = _tiny(tmp_path, journey_map)
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in result.out_dir.iterdir()}
