@@ -16,9 +16,10 @@ LiveKit voice agents and the human agents' desktop have their own span layouts (
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from orchestration.simulate.dialogue import ToolUse
 from orchestration.simulate.otlp import AttrValue, Scope
@@ -44,8 +45,9 @@ def _flattened(input_prefix: str, output_prefix: str, history: list[Message], re
 
 
 def compact_json(value: Any) -> str:
-    """JSON as instrumentations write it into string attributes."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """JSON as instrumentations write it into string attributes: compact, non-ASCII kept (orjson
+    writes what `json.dumps(value, ensure_ascii=False, separators=(",", ":"))` does, faster)."""
+    return orjson.dumps(value).decode()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import random
 import re
 from datetime import date, timedelta
 from functools import cache
+from itertools import accumulate
 
 from faker import Faker
 
@@ -22,6 +23,22 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: what real a
 @cache
 def _faker() -> Faker:
     return Faker("en_US")
+
+
+@cache
+def _weighted_names(kind: str) -> tuple[tuple[str, ...], list[float]]:
+    """Faker's `first_names` or `last_names` with their cumulative weights, added up once: Faker's
+    own `first_name()` adds up about a thousand weights on every call (15% of a simulation's
+    time went to customer profiles)."""
+    names = getattr(next(p for p in _faker().providers if hasattr(p, kind)), kind)
+    return tuple(names), list(accumulate(names.values()))
+
+
+def _name(fake: Faker, kind: str) -> str:
+    """What `fake.first_name()`/`fake.last_name()` return (the same `choices` draw from Faker's
+    seeded RNG, given the cumulative weights instead of the weights)."""
+    names, cumulative = _weighted_names(kind)
+    return fake.random.choices(names, cum_weights=cumulative)[0]
 
 
 def _code(rng: random.Random, length: int) -> str:
@@ -59,7 +76,7 @@ def customer_slots(customer_key: str, rng: random.Random) -> dict[str, str]:
     fake = _faker()
     fake.seed_instance(customer_key)
     vocab = phrasebook()["vocab"]
-    first, last = fake.first_name(), fake.last_name()
+    first, last = _name(fake, "first_names"), _name(fake, "last_names")
     phone = f"({rng.randint(201, 989)}) {rng.randint(200, 999)}-{_digits(rng, 4)}"
     plan = rng.choice(vocab["plans"])
     born = date(rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28))
@@ -81,7 +98,7 @@ def customer_slots(customer_key: str, rng: random.Random) -> dict[str, str]:
         "price": plan["price"],
         "screens": plan["screens"],
         "genres": _list_phrase(rng.sample(vocab["genres"], rng.choice((1, 2, 2, 3)))),
-        "profile_name": fake.first_name(),
+        "profile_name": _name(fake, "first_names"),
         "favorite_title": _title(rng),
     }
 
