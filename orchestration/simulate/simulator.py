@@ -19,7 +19,6 @@ from tqdm import tqdm
 
 from orchestration.journey_map import JourneyMap, load_journey_map
 from orchestration.settings import Settings
-from orchestration.simulate.journeys import JourneyPlanner
 from orchestration.simulate.scenario import DEMO_SCENARIO, Scenario
 from orchestration.simulate.spool import DaySpool
 from orchestration.simulate.truth import ConversationTruth, CsatTruth, GroundTruth, JourneyTruth
@@ -110,13 +109,16 @@ def simulate(
             f"journeys (or spans_per_day) and days must be at least 1 (got journeys={journeys}, "
             f"spans_per_day={spans_per_day}, days={days})"
         )
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1 (got {workers})")
     span_target = spans_per_day * days if spans_per_day is not None else None
     if truth_path and truth_path.resolve().is_relative_to(out_dir.resolve()):
         raise ValueError(f"the truth file {truth_path} must not be inside the landing directory {out_dir}")
     journey_map = journey_map or load_journey_map(Settings.from_env().journey_map)
     scenario.validate(journey_map)
 
-    planner = JourneyPlanner(journey_map, scenario, seed, start, days)
+    simulation = JourneySimulation(journey_map, scenario, seed, start, days)
+    planner = simulation.planner()
     conversations: list[ConversationTruth] = []
     journey_truths: list[JourneyTruth] = []
     csat: list[CsatTruth] = []
@@ -125,8 +127,7 @@ def simulate(
     indices: Iterable[int] = range(journeys) if journeys is not None else count()
     bar = tqdm(total=journeys or span_target, desc="Simulating", unit="journey" if journeys else "span",
                disable=not progress)
-    simulation = JourneySimulation(journey_map, scenario, seed, start, days)
-    outputs = simulate_journeys(simulation, map(planner.head, indices), workers or default_workers())
+    outputs = simulate_journeys(simulation, map(planner.head, indices), workers if workers is not None else default_workers())
     with DaySpool() as spool, closing(outputs):
         for out in outputs:
             for day, spans in out.spans:

@@ -213,3 +213,8 @@ def test_spans_per_day_fills_the_window_deterministically(tmp_path, journey_map)
 def test_journeys_and_spans_per_day_are_mutually_exclusive(tmp_path, journey_map):
     with pytest.raises(ValueError, match="not both"):
         _tiny(tmp_path, journey_map, spans_per_day=300)
+
+
+def test_zero_workers_is_refused(tmp_path, journey_map):
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        _tiny(tmp_path, journey_map, workers=0)
