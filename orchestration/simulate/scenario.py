@@ -7,6 +7,7 @@ marts and routing signals see it. Rates are probabilities in [0, 1]; effects are
 
 from __future__ import annotations
 
+import copyreg
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +30,11 @@ class FrictionKind(StrEnum):
 
 def _frozen(mapping: Mapping) -> Mapping:
     return MappingProxyType(dict(mapping))
+
+
+# A scenario goes to the simulator's worker processes by pickle, which has no rule for a
+# read-only view: it travels as a view of a copy of the mapping.
+copyreg.pickle(MappingProxyType, lambda view: (_frozen, (dict(view),)))
 
 
 @dataclass(frozen=True)

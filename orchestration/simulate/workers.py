@@ -10,6 +10,7 @@ so a run that stops at a span count wastes little and memory stays bounded.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 from collections import deque
@@ -100,7 +101,12 @@ def simulate_journeys(simulation: JourneySimulation, heads: Iterator[JourneyHead
         yield from map(_JourneyRunner(simulation), heads)
         return
     chunks = iter(lambda: list(islice(heads, CHUNK_JOURNEYS)), [])
-    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(simulation,))
+    # Forkserver, not fork: the caller may have threads (a Dagster run, a receiver, a progress bar)
+    # whose locks a forked child would inherit held; the server forks from a clean process that
+    # has imported this module once.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(simulation,))
     try:
         pending: deque[Future[list[JourneyOutput]]] = deque(
             pool.submit(_run_chunk, chunk) for chunk in islice(chunks, 2 * workers)
