@@ -75,3 +75,19 @@ def test_checksums() -> None:
     assert luhn_valid("79927398713") and not luhn_valid("79927398710")
     assert iban_valid("GB82WEST12345698765432") and not iban_valid("GB82WEST12345698765433")
     assert card_valid("4111-1111-1111-1111") and not card_valid("1234567812345670")  # Luhn-valid, no network
+
+
+@pytest.mark.parametrize(
+    ("value", "pii_type"),
+    [(EMAILS[0], PiiType.EMAIL), (PHONES[0], PiiType.PHONE), (PHONES[3], PiiType.PHONE), (VALID_CARDS[0], PiiType.CARD),
+     (VALID_IBANS[1], PiiType.IBAN), ("1600 Pennsylvania Ave, Washington, DC 20500", PiiType.ADDRESS)],
+)
+def test_a_match_starts_at_the_text_or_after_an_escape_never_inside_a_word(
+    redactor: Redactor, value: str, pii_type: PiiType
+) -> None:
+    # The detectors look behind a match's first character: where a match may start is their contract.
+    placeholder = pii_type.placeholder
+    assert redactor.redact(value).text == placeholder
+    assert redactor.redact(f'["hello\\n{value}", "{value}\\t"]').text == f'["hello\\n{placeholder}", "{placeholder}\\t"]'
+    if pii_type in (PiiType.PHONE, PiiType.IBAN, PiiType.ADDRESS) and value[0].isalnum():
+        assert redactor.redact(f"ref{value}").found == ()  # an identifier, not a number
