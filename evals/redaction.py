@@ -60,16 +60,23 @@ _MAX_PHONE_DIGITS = 15
 # newline or tab (`\n`), and never starts inside an escape. `_AFTER_START` is that condition on
 # the character before a match's first one, checked once that first one is consumed.
 _AFTER_START = r"(?:(?<![0-9A-Za-z].)|(?<=\\[nrt].))"
-# What each detector's match needs, searched before its own scan (which then runs on far fewer
-# texts): an '@' (emails, a plain `in`); two capitals and two digits (an IBAN's start); 13 digits
-# with single separators (cards); a state code and a ZIP code (addresses); 6 digits, separators
-# allowed, that do not continue a word (phones, which the detector also starts only there, so
-# that identifiers such as `resp_3f9a123456` are turned away).
-_IBAN_NEEDS = re.compile(r"[A-Z][A-Z][0-9][0-9]")
-_CARD_NEEDS = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
-_ADDRESS_NEEDS = re.compile(r"[A-Z][A-Z] [0-9]{5}")
-_PHONE_NEEDS = re.compile(
-    r"[+(0-9]" + _AFTER_START + r"(?:(?<=[+(])[0-9]|(?<=[0-9]))(?:[ ().\-/]{0,3}[0-9]){5}"
+# What a match of each detector but the email one needs, searched before its own scan (which then
+# runs on far fewer texts), as (the characters it starts with, what must follow): two capitals and
+# two digits (an IBAN's start); 13 digits with single separators (cards); a state code and a ZIP
+# code (addresses); 6 digits, separators allowed, that do not continue a word (phones, which the
+# detector also starts only there, so that identifiers such as `resp_3f9a123456` are turned away).
+# An email needs an '@' (a plain `in`).
+_NEEDS = {
+    PiiType.IBAN: ("A-Z", r"[A-Z][0-9]{2}"),
+    PiiType.CARD: ("0-9", r"(?:[ -]?[0-9]){12}"),
+    PiiType.ADDRESS: ("A-Z", r"[A-Z] [0-9]{5}"),
+    PiiType.PHONE: ("+(0-9", _AFTER_START + r"(?:(?<=[+(])[0-9]|(?<=[0-9]))(?:[ ().\-/]{0,3}[0-9]){5}"),
+}
+_NEEDED = {pii_type: re.compile(f"[{first}]{rest}") for pii_type, (first, rest) in _NEEDS.items()}
+# Any of them, in one scan: most text has none (nor an '@') and is returned after it.
+_ANY_NEEDED = re.compile(
+    "[" + "".join(first for first, _ in _NEEDS.values()) + "](?:"
+    + "|".join(f"(?<=[{first}]){rest}" for first, rest in _NEEDS.values()) + ")"
 )
 _EMAIL_LOCAL = "A-Za-z0-9._%+-"
 # The local part is possessive: a shorter one would end before a character of it, not an '@'.
@@ -156,19 +163,22 @@ class Redactor:
         # Order matters: cards and IBANs before phone numbers, whose parser would take a card's
         # digits as a number; addresses before phones, whose digits a ZIP code could start.
         # Each step has a guard: a quick test, on the text as the steps before left it, that the
-        # step's scan could match. Most text fails all five and is returned untouched.
+        # step's scan could match.
         self._steps: tuple[_Step, ...] = (
             (PiiType.EMAIL, _EMAIL, _whole, lambda text: "@" in text),
-            (PiiType.IBAN, _IBAN, _iban_spans, _IBAN_NEEDS.search),
-            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else [], _CARD_NEEDS.search),
-            (PiiType.ADDRESS, _ADDRESS, _whole, _ADDRESS_NEEDS.search),
-            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans, _PHONE_NEEDS.search),
+            (PiiType.IBAN, _IBAN, _iban_spans, _NEEDED[PiiType.IBAN].search),
+            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else [], _NEEDED[PiiType.CARD].search),
+            (PiiType.ADDRESS, _ADDRESS, _whole, _NEEDED[PiiType.ADDRESS].search),
+            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans, _NEEDED[PiiType.PHONE].search),
         )
 
     def redact(self, text: str) -> Redaction:
+        # Text that no guard passes is never changed by a step, so no later guard passes either.
+        if not text or ("@" not in text and _ANY_NEEDED.search(text) is None):
+            return Redaction(text)
         found: list[tuple[PiiType, str]] = []
         for pii_type, pattern, validate, guard in self._steps:
-            if text and guard(text):
+            if guard(text):
                 text = _replace(text, pii_type, pattern, validate, found)
         return Redaction(text, tuple(found))
 
