@@ -183,7 +183,7 @@ class Redactor:
         return Redaction(text, tuple(found))
 
     def _phone_spans(self, candidate: str) -> list[tuple[int, int]]:
-        digits = sum(c.isdigit() for c in candidate)
+        digits = sum(map(candidate.count, "0123456789"))
         if "+" not in candidate and digits not in self._national_lengths and digits <= _MAX_PHONE_DIGITS:
             return []
         if (known := self._phone_memo.get(candidate)) is not None:
@@ -230,7 +230,7 @@ def _replace(
         for start, end in validate(match.group()):
             start, end = match.start() + start, match.start() + end
             parts.append(text[last:start])
-            parts.append(pii_type.placeholder)
+            parts.append(PLACEHOLDERS[pii_type])
             found.append((pii_type, text[start:end]))
             last = end
     if not parts:
