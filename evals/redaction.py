@@ -174,7 +174,7 @@ class Redactor:
 
     def redact(self, text: str) -> Redaction:
         # Text that no guard passes is never changed by a step, so no later guard passes either.
-        if not text or ("@" not in text and _ANY_NEEDED.search(text) is None):
+        if not text or not may_hold_pii(text):
             return Redaction(text)
         found: list[tuple[PiiType, str]] = []
         for pii_type, pattern, validate, guard in self._steps:
@@ -195,6 +195,12 @@ class Redactor:
             for m in phonenumbers.PhoneNumberMatcher(candidate, self.region, leniency=phonenumbers.Leniency.VALID)
         ]
         return spans
+
+
+def may_hold_pii(text: str) -> bool:
+    """Whether any detector could match in `text` (one scan); when not, `Redactor.redact` returns
+    it unchanged."""
+    return "@" in text or _ANY_NEEDED.search(text) is not None
 
 
 _Step = tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]], Callable[[str], object]]
