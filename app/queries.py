@@ -348,11 +348,22 @@ def declined_conversations(snapshot: Snapshot, filters: Filters, limit: int) -> 
 
 
 def conversation(snapshot: Snapshot, conversation_id: str) -> pd.Series | None:
-    """One conversation with its turns and every evaluator column, or None if unknown."""
+    """One conversation with its turns and every evaluator column, or None if unknown.
+
+    Found in two steps so that the cost does not grow with the history: its day, from the id
+    column alone, then the whole row from that day's partition only. One step read every day's
+    turns (0.4-0.6 s for a single day of 100k conversations)."""
+    found = query(
+        snapshot,
+        "select partition_date from conversation_evaluations where conversation_id = ? limit 1",
+        [conversation_id],
+    )
+    if found.empty:
+        return None
     frame = query(
         snapshot,
-        "select * from conversation_evaluations where conversation_id = ? limit 1",
-        [conversation_id],
+        "select * from conversation_evaluations where partition_date = ? and conversation_id = ? limit 1",
+        [found.iloc[0]["partition_date"], conversation_id],
     )
     return None if frame.empty else frame.iloc[0]
 

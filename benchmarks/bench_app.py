@@ -27,9 +27,12 @@ from day_runs import simulated_landing
 from figures import Figure, print_figures, write_figures
 from streamlit.testing.v1 import AppTest
 
+ROOT = Path(__file__).resolve().parent.parent
+# The app is not an installed package: run from anywhere, like `streamlit run` (streamlit_app.py).
+sys.path.insert(0, str(ROOT))
+
 import app.data as app_data
 
-ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app" / "streamlit_app.py"
 TARGET_SECONDS = 0.2
 

@@ -183,7 +183,7 @@ class LLMJudge:
             timeout=self.config.timeout_s,
             max_retries=self.config.max_retries,
         )
-        self.cache = JudgeCache(self.config.cache_path) if self.config.cache_path else None
+        self.cache = self._open_cache(self.config.cache_path) if self.config.cache_path else None
         self.stats = EngineStats()
         self._lock = threading.Lock()
         self._rubrics: dict[str, Rubric] = {}
@@ -282,14 +282,23 @@ class LLMJudge:
             decided_by="llm",
         )
 
-    # The cache saves money; it must never cost a verdict. A cache that cannot be read is a miss,
-    # one that cannot be written leaves the verdict uncached, and both are logged.
+    # The cache saves money; it must never cost a verdict. A cache that cannot be opened is no
+    # cache, an entry that cannot be read is a miss, one that cannot be written leaves the verdict
+    # uncached, and each is logged.
+    @staticmethod
+    def _open_cache(path: Path) -> JudgeCache | None:
+        try:
+            return JudgeCache(path)
+        except (sqlite3.Error, OSError) as exc:
+            logger.warning("judge cache %s cannot be opened, judging without it: %s", path, exc)
+            return None
+
     def _cached(self, key: str) -> CachedVerdict | None:
         if self.cache is None:
             return None
         try:
             return self.cache.get(key)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: a stored reply that is not JSON
             logger.warning("judge cache %s unreadable, calling the judge: %s", self.cache.path, exc)
             return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import urllib.request
 import uuid
@@ -35,18 +36,42 @@ def _json(record: dict[str, Any]) -> str:
     return scrub_secrets(json.dumps(record, default=str))
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fh.write(_json(record) + "\n")
+def _append(path: Path, record: dict[str, Any], log: logging.Logger) -> None:
+    """Append the record; a failure (a full disk) is logged with the record, never raised, so
+    the webhook is still tried and the sensor stays standing."""
+    line = _json(record)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as fh:
+            fh.write(line + "\n")
+    except OSError as exc:
+        log.error("cannot write the alert record (%s): %s", exc.strerror or type(exc).__name__, line)
 
 
 def _post(url: str, body: bytes, timeout_s: float) -> str:
+    """POST within `timeout_s` in all. urllib's timeout bounds each socket operation, so a webhook
+    trickling its answer a byte at a time would hold a try for ever: the try runs in a daemon
+    thread and is given up at the deadline (the thread ends with its socket)."""
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=timeout_s) as response:
-        return f"delivered ({response.status})"
+    outcome: list[str | Exception] = []
+
+    def attempt() -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                outcome.append(f"delivered ({response.status})")
+        except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=attempt, name="alert-webhook", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome:
+        raise TimeoutError(f"timed out: no whole answer within {timeout_s:g} s")
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
 
 
 def deliver(
@@ -96,11 +121,11 @@ def send_alert(
         **alert,
         "webhook": "pending" if webhook else "not configured",
     }
-    _append(path, record)
+    _append(path, record, log)
     if webhook:
         outcome = deliver(webhook, record, log=log, **delivery)
         _append(
-            path, {"at": _now(), "kind": "webhook_delivery", "alert_id": record["id"], "webhook": outcome}
+            path, {"at": _now(), "kind": "webhook_delivery", "alert_id": record["id"], "webhook": outcome}, log
         )
         record["webhook"] = outcome
     return record

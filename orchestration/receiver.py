@@ -87,6 +87,14 @@ def _error(status: int, code: int, message: str, content_type: str, headers: dic
     return JSONResponse({"code": code, "message": message}, status, headers=headers)
 
 
+def _hold(request: Request, admission: Admission, size: int) -> None:
+    """Count `size` more bytes this request holds in memory against the receiver's bound (the
+    caller gives back `request.state.held`); past the bound, a 429 to retry later."""
+    if not admission.hold(size):
+        raise _retry_later(429, RESOURCE_EXHAUSTED, "the receiver holds too many request bytes; retry later")
+    request.state.held += size
+
+
 async def _read_body(request: Request, limit: int, admission: Admission, timeout: float) -> bytes:
     """The whole body, read within `timeout` seconds; each chunk is counted against the
     receiver's buffered-bytes bound as it arrives (the caller gives back `request.state.held`)."""
@@ -102,11 +110,7 @@ async def _read_body(request: Request, limit: int, admission: Admission, timeout
                 size += len(chunk)
                 if size > limit:
                     raise _Rejected(413, RESOURCE_EXHAUSTED, f"request body exceeds the {limit}-byte limit")
-                if not admission.hold(len(chunk)):
-                    raise _retry_later(
-                        429, RESOURCE_EXHAUSTED, "the receiver holds too many request bytes; retry later"
-                    )
-                request.state.held += len(chunk)
+                _hold(request, admission, len(chunk))
                 chunks.append(chunk)
     except TimeoutError:
         raise _Rejected(
@@ -146,9 +150,8 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return bytes(data)
 
 
-def _decode(body: bytes, encoding: str, content_type: str, limit: int) -> tuple[bytes, int]:
-    """The request as one OTLP/JSON landing line, and its span count."""
-    data = _decompress(body, encoding, limit)
+def _convert(data: bytes, content_type: str) -> tuple[bytes, int]:
+    """The (decompressed) request as one OTLP/JSON landing line, and its span count."""
     if content_type == JSON:
         try:
             return json_request_line(data)
@@ -187,7 +190,10 @@ def create_app(
         encoding = request.headers.get("content-encoding", "").strip().lower()
         body = await _read_body(request, max_body_bytes, admission, settings.body_timeout_seconds)
         # Decompressing and converting are CPU work: off the event loop, like the write.
-        line, spans = await run_in_threadpool(_decode, body, encoding, content_type, max_body_bytes)
+        data = await run_in_threadpool(_decompress, body, encoding, max_body_bytes)
+        if data is not body:  # the inflated body is held too, up to 20 MiB from a few KiB sent
+            _hold(request, admission, len(data))
+        line, spans = await run_in_threadpool(_convert, data, content_type)
         if spans:
             try:
                 await batcher.append(line + b"\n")  # returns once fsynced: durable before 200

@@ -18,8 +18,9 @@ import multiprocessing
 import re
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -50,6 +51,11 @@ from orchestration.warehouse import replace_partition
 # worker process takes about a second to start (importing evals). Below this many conversations
 # a day is scored in this process.
 PARALLEL_MIN_CONVERSATIONS = 2000
+# A day is scored a chunk of journeys at a time, so the run's process holds one chunk's
+# transcripts and verdicts as Python objects rather than the whole day's: a 100k-conversation day
+# held whole took 2.4 GB there. A journey is never split across chunks, so the evaluators'
+# transcript cache still serves its later conversations.
+CHUNK_CONVERSATIONS = 10_000
 # raw.evaluations.reason of a conversation whose customer declined AI evaluation.
 CONSENT_REASON = "consent"
 _ISO_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
@@ -172,8 +178,9 @@ class ScoringReport:
 
 
 def judge_failure_rates(reports: Sequence[ScoringReport]) -> dict[str, float]:
-    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call)."""
-    return {report.partitions: round(report.stats.failure_rate, 4) for report in reports}
+    """Each day's judge failure rate, failed calls / calls (0 for a day that made no call), unrounded:
+    the check compares these with the setting, and a rounded 0.05 may be a rate above 0.05."""
+    return {report.partitions: report.stats.failure_rate for report in reports}
 
 
 def judge_config(engine: str, cache_path: Path) -> JudgeConfig | None:
@@ -240,9 +247,10 @@ def _cohort_records(
 def _day_conversations(
     con: duckdb.DuckDBPyConnection, day: date, cohort_week: str | None, segment: str | None, consent_default: bool
 ) -> list[dict[str, Any]]:
-    """The conversations to score, with their effective `ai_evaluation` consent (raw.customer_consent)."""
+    """The conversations to score, with their effective `ai_evaluation` consent (raw.customer_consent);
+    without their turns, which `_with_turns` reads a chunk at a time."""
     columns = (
-        "c.conversation_id, c.journey_id, c.started_at, c.turns, "
+        "c.conversation_id, c.journey_id, c.started_at, "
         f"coalesce((select cc.ai_evaluation from {RAW_SCHEMA}.customer_consent cc"
         f" where cc.conversation_id = c.conversation_id), {str(consent_default).lower()}) as ai_evaluation"
     )
@@ -250,6 +258,38 @@ def _day_conversations(
     # A transcript removed for recording consent (transcript_retention.py) is not re-scored.
     query += " and coalesce(c.transcript_kept, true)"
     return _cohort_records(con, query + " order by c.started_at, c.conversation_id", params)
+
+
+def _journey_chunks(conversations: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """The conversations in chunks of about `size` (CHUNK_CONVERSATIONS), each journey's in one chunk."""
+    by_journey: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for index, conversation in enumerate(conversations):
+        journey = conversation["journey_id"]
+        by_journey[("journey", journey) if journey is not None else ("alone", index)].append(conversation)
+    chunk: list[dict[str, Any]] = []
+    for journey_conversations in by_journey.values():
+        chunk += journey_conversations
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _with_turns(con: duckdb.DuckDBPyConnection, day: date, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chunk's conversations with their turns, read from the day's partition."""
+    con.register("_scoring_chunk", pa.table({"conversation_id": [c["conversation_id"] for c in chunk]}))
+    try:
+        turns = dict(
+            con.execute(
+                f"select conversation_id, turns from {RAW_SCHEMA}.conversations where partition_date = ?"
+                " and conversation_id in (select conversation_id from _scoring_chunk)",
+                [day],
+            ).fetchall()
+        )
+    finally:
+        con.unregister("_scoring_chunk")
+    return [{**c, "turns": turns.get(c["conversation_id"])} for c in chunk]
 
 
 def cohort_days(
@@ -338,10 +378,22 @@ def _evaluate_local(items: list[BatchItem], names: tuple[str, ...]) -> BatchResu
     return evaluate_batch(items, names, engine="local")
 
 
+@contextmanager
+def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for the local engine, started once for all of a day's chunks (None for one
+    worker). Workers start on first use, so a run that never scores locally starts none."""
+    if workers < 2:
+        yield None
+        return
+    # forkserver, not fork: the caller holds DuckDB's threads, which a fork would copy mid-flight.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        yield pool
+
+
 def _evaluate_in_workers(
-    items: list[BatchItem], journey_ids: list[str | None], names: tuple[str, ...], workers: int
+    items: list[BatchItem], journey_ids: list[str | None], names: tuple[str, ...], pool: ProcessPoolExecutor, workers: int
 ) -> BatchResult:
-    """`evaluate_batch` of the local engine over `workers` processes, results in input order.
+    """`evaluate_batch` of the local engine over the pool's `workers` processes, results in input order.
 
     A journey's conversations go to the same worker (grouped by a stable hash of the journey id),
     so the worker's transcript cache, which holds the earlier stages it has analysed, still
@@ -350,16 +402,13 @@ def _evaluate_in_workers(
     for index, journey_id in enumerate(journey_ids):
         groups[zlib.crc32((journey_id or "").encode()) % (workers * 4)].append(index)
     ordered = [indices for _, indices in sorted(groups.items())]
-    # forkserver, not fork: the caller holds DuckDB's threads, which a fork would copy mid-flight.
-    context = multiprocessing.get_context("forkserver")
     results: list[dict[str, EvalResult]] = [{} for _ in items]
     stats = EngineStats()
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        parts = pool.map(_evaluate_local, [[items[i] for i in indices] for indices in ordered], [names] * len(ordered))
-        for indices, part in zip(ordered, parts, strict=True):
-            for index, result in zip(indices, part.results, strict=True):
-                results[index] = result
-            stats.merge(part.stats)
+    parts = pool.map(_evaluate_local, [[items[i] for i in indices] for indices in ordered], [names] * len(ordered))
+    for indices, part in zip(ordered, parts, strict=True):
+        for index, result in zip(indices, part.results, strict=True):
+            results[index] = result
+        stats.merge(part.stats)
     return BatchResult(results, stats)
 
 
@@ -370,19 +419,29 @@ def _evaluate(
     engine: str,
     judge: JudgeConfig | None,
     progress: bool,
-    workers: int | None,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
 ) -> BatchResult:
     earlier = _earlier_transcripts(con, conversations, without_declined=engine != "local")
     items = [
         BatchItem(c["turns"] or [], earlier.get(c["conversation_id"]) or None, c["conversation_id"])
         for c in conversations
     ]
-    if workers is None:
-        workers = usable_cores() if len(items) >= PARALLEL_MIN_CONVERSATIONS else 1
-    if engine == "local" and workers > 1:
-        return _evaluate_in_workers(items, [c["journey_id"] for c in conversations], tuple(names), workers)
+    if engine == "local" and pool is not None:
+        return _evaluate_in_workers(items, [c["journey_id"] for c in conversations], tuple(names), pool, workers)
     # The judge engines wait on HTTP, which the judge's own thread pool already overlaps.
     return evaluate_batch(items, names, engine=engine, judge=judge, progress=progress)
+
+
+def _tally(
+    results: list[dict[str, EvalResult]], scores: dict[str, list[float]], counts: dict[str, Counter[str]]
+) -> None:
+    """Add a chunk's verdicts to the day's status counts and scores (the report's figures)."""
+    for by_name in results:
+        for name, result in by_name.items():
+            counts[name][result.status] += 1
+            if result.score is not None:
+                scores[name].append(result.score)
 
 
 def _declined_rows(conversations: list[dict[str, Any]], names: Sequence[str], day: date) -> pa.Table:
@@ -435,18 +494,32 @@ def score_partition(
     report = ScoringReport(day, engine, names, cohort_week, segment)
 
     conversations = _day_conversations(con, day, cohort_week, segment, CONSENT_DEFAULTS[settings.consent_default])
-    # A customer who declined AI evaluation: never sent to the judge, whatever the engine; scored
-    # by the local engine or marked not_applicable with the reason `consent` (JOURNEYS_DECLINED_EVALUATION).
-    allowed = [c for c in conversations if c["ai_evaluation"]]
-    declined = [c for c in conversations if not c["ai_evaluation"]]
-    batch = _evaluate(con, allowed, names, engine, judge, progress, workers)
-    if declined and settings.declined_evaluation == "local":
-        declined_batch = _evaluate(con, declined, names, "local", None, progress, workers)
-        rows = pa.concat_tables([_rows(allowed, batch.results, day), _rows(declined, declined_batch.results, day)])
-    else:
-        declined_batch = None
-        rows = pa.concat_tables([_rows(allowed, batch.results, day), _declined_rows(declined, names, day)])
-    conversations = allowed + declined
+    if workers is None:
+        workers = usable_cores() if len(conversations) >= PARALLEL_MIN_CONVERSATIONS else 1
+    parts: list[pa.Table] = [EVALUATIONS.rows([])]
+    scores: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    with _local_pool(workers) as pool:
+        for chunk in _journey_chunks(conversations, CHUNK_CONVERSATIONS):
+            chunk = _with_turns(con, day, chunk)
+            # A customer who declined AI evaluation: never sent to the judge, whatever the engine;
+            # scored by the local engine or marked not_applicable with the reason `consent`
+            # (JOURNEYS_DECLINED_EVALUATION).
+            allowed = [c for c in chunk if c["ai_evaluation"]]
+            declined = [c for c in chunk if not c["ai_evaluation"]]
+            batch = _evaluate(con, allowed, names, engine, judge, progress, pool, workers)
+            report.stats.merge(batch.stats)
+            parts.append(_rows(allowed, batch.results, day))
+            _tally(batch.results, scores, counts)
+            if declined and settings.declined_evaluation == "local":
+                declined_batch = _evaluate(con, declined, names, "local", None, progress, pool, workers)
+                parts.append(_rows(declined, declined_batch.results, day))
+                _tally(declined_batch.results, scores, counts)
+            elif declined:
+                parts.append(_declined_rows(declined, names, day))
+                for name in names:
+                    counts[name][NOT_APPLICABLE] += len(declined)
+    rows = pa.concat_tables(parts)
 
     evaluator_list = ", ".join(f"'{n}'" for n in names)  # names are validated: safe to inline
     predicate = (
@@ -468,18 +541,7 @@ def score_partition(
     query, params = _cohort_query("count(*)", day, cohort_week, segment)
     report.transcripts_not_kept = con.execute(query + " and c.transcript_kept = false", params).fetchall()[0][0]
     report.conversations = len(conversations) + report.transcripts_not_kept
-    report.declined_consent = len(declined)
-    report.stats = batch.stats
-    scores: dict[str, list[float]] = defaultdict(list)
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    if declined_batch is None and declined:
-        for name in names:
-            counts[name][NOT_APPLICABLE] += len(declined)
-    for by_name in [*batch.results, *(declined_batch.results if declined_batch else [])]:
-        for name, result in by_name.items():
-            counts[name][result.status] += 1
-            if result.score is not None:
-                scores[name].append(result.score)
+    report.declined_consent = sum(1 for c in conversations if not c["ai_evaluation"])
     report.status_counts = {name: dict(counts[name]) for name in names}
     report.mean_scores = {name: fmean(scores[name]) if scores[name] else None for name in names}
     report.scored = {name: len(scores[name]) for name in names}

@@ -42,6 +42,8 @@ PARTITION_COLUMN = "partition_date"
 # Old snapshots are kept briefly: a reader that resolved `current` just before a swap may
 # still be opening files in the previous one.
 SNAPSHOTS_KEPT = 3
+# A snapshot is written under `.<name>.partial` and renamed to `<name>` once complete.
+STAGING_SUFFIX = ".partial"
 # Owner and group only, whatever the umask: the marts hold customer data. Readers (the app, an
 # orchestrator polling routing signals) run as the owner or in its group.
 DIR_MODE = 0o750
@@ -229,7 +231,9 @@ def _restrict(directory: Path) -> None:
 
 
 def _prune(snapshots_dir: Path, keep: int) -> None:
-    for old in sorted(p for p in snapshots_dir.iterdir() if p.is_dir())[:-keep]:
+    """Delete published snapshots (never a staging directory) but the newest `keep`."""
+    published = sorted(p for p in snapshots_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in published[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -295,20 +299,15 @@ def _publish_partitioned(
     return fingerprints
 
 
-def publish_snapshot(
-    con: duckdb.DuckDBPyConnection, serving_dir: Path, *, journey_map_version: str | None = None
-) -> Snapshot:
-    """Export every `marts.*` table to Parquet and make it the current snapshot."""
-    serving_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    snapshots_dir = serving_dir / SNAPSHOTS_DIR
-    snapshots_dir.mkdir(mode=DIR_MODE, exist_ok=True)
-    now = datetime.now(UTC)
-    published_at = now.isoformat(timespec="seconds")
-    target = snapshots_dir / now.strftime("%Y%m%dT%H%M%S%fZ")
-    staging = snapshots_dir / f".{target.name}.partial"
-    staging.mkdir()
-
-    previous = _previous_snapshot(serving_dir)
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    staging: Path,
+    previous: Snapshot | None,
+    published_at: str,
+    journey_map_version: str | None,
+) -> tuple[Manifest, str | None]:
+    """Write every mart, the manifest and the routing signals into `staging`, each fsynced;
+    return the manifest and the routing signals' JSON (None without the mart)."""
     row_counts: dict[str, int] = {}
     partitions: dict[str, dict[str, list[int]]] = {}
     for table in _mart_tables(con):
@@ -330,7 +329,37 @@ def publish_snapshot(
         _write_text(routing_signals_path(staging), routing_json)
     _restrict(staging)
     _fsync(staging)
-    staging.rename(target)
+    return manifest, routing_json
+
+
+def _remove_abandoned_staging(snapshots_dir: Path) -> None:
+    """Delete the staging directories of publishes killed mid-way. Publishes run one at a time
+    (the `warehouse` pool), so any staging directory found at the start of one is abandoned."""
+    for abandoned in snapshots_dir.glob(f".*{STAGING_SUFFIX}"):
+        shutil.rmtree(abandoned, ignore_errors=True)
+
+
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection, serving_dir: Path, *, journey_map_version: str | None = None
+) -> Snapshot:
+    """Export every `marts.*` table to Parquet and make it the current snapshot. A publish that
+    fails (a full disk) removes what it staged; `current` still points at the last snapshot."""
+    serving_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    snapshots_dir = serving_dir / SNAPSHOTS_DIR
+    snapshots_dir.mkdir(mode=DIR_MODE, exist_ok=True)
+    _remove_abandoned_staging(snapshots_dir)
+    now = datetime.now(UTC)
+    published_at = now.isoformat(timespec="seconds")
+    target = snapshots_dir / now.strftime("%Y%m%dT%H%M%S%fZ")
+    staging = snapshots_dir / f".{target.name}{STAGING_SUFFIX}"
+    staging.mkdir()
+    try:
+        previous = _previous_snapshot(serving_dir)
+        manifest, routing_json = _stage(con, staging, previous, published_at, journey_map_version)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     _fsync(snapshots_dir)
     _swap_current(serving_dir, target)
     if routing_json is not None:

@@ -49,22 +49,24 @@ def create_table_sql(table: RawTable) -> str:
 
 
 def connect(
-    path: str | Path, read_only: bool = False, lock_timeout_s: float = 120.0
+    path: str | Path, read_only: bool = False, lock_timeout_s: float = 120.0, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting while another process holds its lock.
 
     DuckDB allows one writing process or many reading ones, never both. Dagster serialises its
     own writers with the `warehouse` pool; the wait covers what the pool cannot see, such as a
-    `dbt` run from a shell or a `journeys materialize` beside the daemon's runs.
+    `dbt` run from a shell or a `journeys materialize` beside the daemon's runs. `memory_limit`
+    (Settings.duckdb_memory_limit, e.g. "1500MB") bounds what DuckDB holds before it spills.
     """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
                 raise
@@ -73,8 +75,10 @@ def connect(
 
 
 @contextmanager
-def warehouse(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=read_only)
+def warehouse(
+    path: str | Path, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only, memory_limit=memory_limit)
     try:
         if not read_only:
             ensure_raw_tables(con)

@@ -31,10 +31,11 @@ class WarehouseResource(dg.ConfigurableResource):
     engine: str = "duckdb"
     lake_dir: str = ""
     data_dir: str = ""  # the spark engine's warehouse directory is under it
+    memory_limit: str = ""  # DuckDB's memory_limit (Settings.duckdb_memory_limit); "" = DuckDB's default
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.warehouse(self.path) as con:
+        with warehouse.warehouse(self.path, memory_limit=self.memory_limit or None) as con:
             yield con
             if self.engine == "spark":
                 lake.sync_lake(con, self.lake_dir)
@@ -43,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """raw.conversations for one day, without the transcript, from the engine that holds it."""
         if self.engine == "spark":
             return lake.read_partition(self.lake_dir, "conversations", day, exclude=("turns",))
-        with warehouse.warehouse(self.path) as con:
+        with warehouse.warehouse(self.path, memory_limit=self.memory_limit or None) as con:
             return con.execute(
                 "select * exclude (turns) from raw.conversations where partition_date = ?", [day]
             ).df()
@@ -128,6 +129,7 @@ def platform_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]
             engine=settings.warehouse_engine,
             lake_dir=settings.lake_dir,
             data_dir=str(settings.data_dir),
+            memory_limit=settings.duckdb_memory_limit,
         ),
         "landing": LandingResource(directory=str(settings.landing_dir)),
         "serving": ServingResource(

@@ -15,7 +15,7 @@ import fcntl
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
@@ -160,26 +160,21 @@ def remove_abandoned_temporaries(landing_dir: Path) -> int:
     return removed
 
 
-def write_landing_file(landing_dir: Path, payload: bytes, *, prefix: str, suffix: str = ".jsonl") -> Path:
-    """Durably write `payload` as a new trace file below `landing_dir/<UTC date>/`: a hidden
-    temporary file, fsynced, then renamed into place (and the directory fsynced), so the file
-    either exists complete or not at all once this returns. A failed write removes its
-    temporary file before raising."""
-    now = datetime.now(UTC)
-    directory = landing_dir / now.strftime("%Y-%m-%d")
-    directory.mkdir(parents=True, exist_ok=True)
-    name = landing_name(prefix, now, suffix)
-    temporary = directory / f".{name}.tmp"
-    final = directory / name
+def write_trace_file(path: Path, payload: bytes) -> None:
+    """Durably write `payload` as the trace file `path` (replacing one of that name): a hidden
+    temporary file beside it, locked while it is ours (see `claim`), fsynced, then renamed into
+    place and the directory fsynced, so the file exists complete or not at all once this returns.
+    A failed write (a full disk) removes its temporary file before raising; one a killed writer
+    left is deleted by `remove_abandoned_temporaries` at the receiver's start-up."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         with open(temporary, "xb") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # ours until renamed: see `claim`
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-            os.replace(temporary, final)
+            os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    fsync_directory(directory)
-    return final
+    fsync_directory(path.parent)

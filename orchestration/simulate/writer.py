@@ -6,14 +6,14 @@ to a few hundred spans, one `ExportTraceServiceRequest` per line. Each day is on
 extensions rotate through `.jsonl`, `.json` and `.jsonl.gz` so every ingestion path is exercised.
 A conversation's spans all go to the file of the day it started.
 
-Files appear atomically (written under a hidden `.partial` name, then renamed), an identical file
-is left untouched (its mtime too), and nothing but trace files is ever written here.
+Files appear atomically and durably (`write_trace_file`: a hidden temporary file, fsynced, then
+renamed; a failed write leaves nothing), an identical file is left untouched (its mtime too), and
+nothing but trace files is ever written here.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import orjson
 
+from orchestration.ingest.landing import write_trace_file
 from orchestration.simulate.otlp import Span, export_request
 
 FILE_PREFIX = "simulated-"
@@ -82,7 +83,5 @@ def write_trace_files(out_dir: Path, spans_by_day: dict[date, list[Span]], rng: 
         path = trace_file.path
         if path.exists() and path.read_bytes() == payload:
             continue
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_bytes(payload)
-        os.replace(partial, path)
+        write_trace_file(path, payload)
     return [f for f, _ in planned]

@@ -243,6 +243,41 @@ def test_a_cache_write_error_keeps_the_verdict_and_the_batch(
     assert sum("not written" in r.getMessage() for r in caplog.records) == 2
 
 
+@pytest.mark.parametrize("damage", ["not a database", "a file where its directory should be"])
+def test_a_cache_that_cannot_be_opened_leaves_the_batch_uncached(
+    judge_server: JudgeServer,
+    judge_config: JudgeConfig,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path,
+    damage: str,
+) -> None:
+    if damage == "not a database":
+        cache_path = tmp_path / "cache.sqlite"
+        cache_path.write_bytes(b"garbage " * 512)
+    else:
+        (tmp_path / "cache").write_text("")
+        cache_path = tmp_path / "cache" / "judge_cache.sqlite"
+    with caplog.at_level(logging.WARNING, "evals.llm"):
+        judge = LLMJudge(replace(judge_config, cache_path=cache_path))
+        batch = evaluate_batch([CONVERSATION], RESOLUTION, engine="llm", judge=judge)
+    judge.close()
+    assert [r[RESOLUTION].status for r in batch.results] == ["completed"] and judge.cache is None
+    assert any("cannot be opened" in r.getMessage() for r in caplog.records)
+
+
+def test_a_cached_verdict_that_cannot_be_read_is_a_miss(
+    judge_server: JudgeServer, judge_config: JudgeConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+    with sqlite3.connect(judge_config.cache_path) as con:
+        con.execute("update judge_cache set reply = '{not json'")
+    with caplog.at_level(logging.WARNING, "evals.llm"):
+        result = evaluate(RESOLUTION, conversation=CONVERSATION, engine="llm", judge=judge_config)
+    assert result.status == "completed" and not result.cached
+    assert len(judge_server.requests) == 2  # asked again
+    assert any("unreadable" in r.getMessage() for r in caplog.records)
+
+
 def test_missing_endpoint_configuration_is_a_clear_error() -> None:
     with pytest.raises(JudgeConfigError, match="OPENAI_API_KEY"):
         LLMJudge(JudgeConfig(base_url=None, api_key=None, cache_path=None))

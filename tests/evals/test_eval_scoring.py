@@ -16,6 +16,7 @@ import pytest
 from judge_server import JudgeServer
 
 from evals import JudgeConfig
+from orchestration import scoring
 from orchestration.scoring import cohort_days, score_partition
 from orchestration.settings import Settings
 from orchestration.warehouse import ensure_raw_tables
@@ -301,7 +302,9 @@ def test_a_cohort_rescore_before_the_marts_exist_says_what_to_do(con: duckdb.Duc
         score_partition(con, DAY, cohort_week="2026-W45")
 
 
-def test_scoring_in_worker_processes_writes_the_same_rows_as_in_process(con: duckdb.DuckDBPyConnection) -> None:
+def test_scoring_in_worker_processes_and_in_chunks_writes_the_same_rows_as_in_process(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     earlier = [("customer", "Sign me up, my email is lee@example.com"), ("agent", "Your account has been created.")]
     reask = [("agent", "What's your email address?"), ("customer", "lee@example.com"), ("agent", "Payment added.")]
     for j in range(6):
@@ -323,3 +326,9 @@ def test_scoring_in_worker_processes_writes_the_same_rows_as_in_process(con: duc
     assert len(in_process) == 19 * 3
     assert (parallel.status_counts, parallel.mean_scores) == (serial.status_counts, serial.mean_scores)
     assert parallel.stats.evaluated == serial.stats.evaluated > 0
+    # A day scored a few journeys at a time (as a large day is, to bound memory) writes the same.
+    monkeypatch.setattr(scoring, "CHUNK_CONVERSATIONS", 2)
+    chunked = score_partition(con, DAY, workers=2)
+    assert written() == in_process
+    assert (chunked.status_counts, chunked.mean_scores) == (serial.status_counts, serial.mean_scores)
+    assert chunked.stats.evaluated == serial.stats.evaluated

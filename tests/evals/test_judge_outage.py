@@ -148,3 +148,12 @@ def test_each_day_of_a_range_is_held_to_the_rate_on_its_own():
         "2026-11-04": 0.0,
     }
     assert judge_failure_check(reports, 0.1).passed  # the threshold itself is not exceeded
+
+
+def test_a_rate_just_over_the_setting_fails_however_it_rounds():
+    """100 failures in 1,999 calls is 5.0025%: over 5%, though it rounds to 0.05 at 4 digits."""
+    report = ScoringReport(date.fromisoformat(DAY), "llm", (), None, None)
+    report.stats = EngineStats(calls=1999, failed_calls=100)
+    result = judge_failure_check([report], 0.05)
+    assert not result.passed and result.metadata["days_over"].value == [DAY]
+    assert result.metadata[DAY].value == 100 / 1999  # the share the check compared, not a rounding of it

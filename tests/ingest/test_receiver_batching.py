@@ -110,7 +110,7 @@ def test_start_up_leaves_a_live_writers_files_alone(tmp_path):
         writing = landing / "2026-10-05" / ".sim-20261005T000000000000Z-0123456789ab.jsonl.tmp"
         writing.parent.mkdir(parents=True, exist_ok=True)
         with writing.open("wb") as held:
-            fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # as write_landing_file holds its temporary file
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # as write_trace_file holds its temporary file
             with running_receiver(landing, settings=settings) as second:
                 assert set(_hidden(landing)) == {open_batch, writing.name}
                 assert _post(second.url, 2).status_code == 200
@@ -141,11 +141,12 @@ def test_a_failed_write_is_a_503_that_leaves_no_hidden_file_and_loses_nothing(tm
 _FAILING_WRITE = """
 import resource, sys
 from pathlib import Path
-from orchestration.ingest.landing import write_landing_file
+from orchestration.ingest.landing import write_trace_file
 
+Path(sys.argv[1]).mkdir()
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 try:
-    write_landing_file(Path(sys.argv[1]), b"x" * 8192, prefix="sim")
+    write_trace_file(Path(sys.argv[1]) / "sim.jsonl", b"x" * 8192)
 except OSError as exc:
     print(exc.strerror)
 """

@@ -115,6 +115,22 @@ def test_past_the_buffered_bytes_bound_a_request_gets_429_and_the_bytes_are_give
         assert len(_received(receiver)) == 1
 
 
+def test_a_decompressed_body_counts_against_the_buffered_bytes_bound(tmp_path):
+    """1 KiB on the wire, 100 KiB once inflated: what the receiver holds is the inflated body."""
+    settings = ReceiverSettings(max_buffered_mb=64 / 1024, batch_requests=1)  # 64 KiB
+    padded = BODY[:-1] + b" " * (100 << 10) + BODY[-1:]
+    compressed = gzip.compress(padded)
+    assert len(compressed) < 2 << 10
+    with running_receiver(tmp_path / "received", settings=settings) as receiver:
+        refused = requests.post(
+            receiver.traces_url, data=compressed, headers={**JSON, "Content-Encoding": "gzip"}, timeout=10
+        )
+        assert "too many request bytes" in _refusal(refused)
+        assert _health(receiver)["buffered_bytes"] == 0  # given back
+        assert requests.post(receiver.traces_url, data=gzip.compress(BODY), headers={**JSON, "Content-Encoding": "gzip"}, timeout=10).status_code == 200
+        assert len(_received(receiver)) == 1
+
+
 @pytest.mark.parametrize("sent", [0, 10], ids=["no body yet", "part of it"])
 def test_a_body_not_sent_in_time_gets_408_and_frees_its_slot(tmp_path, sent):
     settings = ReceiverSettings(body_timeout_seconds=0.5, max_concurrent_requests=1, batch_requests=1)

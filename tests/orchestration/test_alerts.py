@@ -4,6 +4,7 @@ import json
 import logging
 import socketserver
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -146,3 +147,37 @@ def test_a_secret_in_a_failure_message_is_scrubbed_from_record_and_post(tmp_path
     written = (tmp_path / "a.jsonl").read_text()
     assert "a-deployment-secret-value" not in written and "abcdefgh12345678" not in written
     assert _Collector.received[-1]["message"] == "401 from the judge: key [REDACTED] rejected (Bearer [REDACTED])"
+
+
+def _trickle(handler, _try):
+    """A whole answer, one byte at a time: each byte comes well within a socket timeout."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+        handler.request.sendall(bytes([byte]))
+        time.sleep(0.1)
+
+
+def test_a_webhook_that_trickles_its_answer_is_cut_off_at_the_timeout():
+    """The 5 s bound each try gets is for the whole answer, not for each byte of it."""
+    with _raw_webhook(_trickle) as (url, _):
+        outcome = deliver(url, {"kind": "x"}, backoff_s=(), timeout_s=0.5)
+    assert outcome.startswith("webhook failed after 1 tries") and "no whole answer within 0.5 s" in outcome
+
+
+def test_an_alert_that_cannot_be_recorded_is_still_posted_and_logged(tmp_path, caplog):
+    (tmp_path / "alerts").write_text("a file where the alerts directory should be")
+    server = HTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with caplog.at_level(logging.ERROR, "orchestration.alerts"):
+            record = send_alert(
+                {"kind": "run_failure", "job": "disk_full"},
+                path=tmp_path / "alerts" / "alerts.jsonl",
+                webhook=f"http://127.0.0.1:{server.server_port}/hook",
+            )
+    finally:
+        server.shutdown()
+    assert record["webhook"] == "delivered (204)" and _Collector.received[-1]["job"] == "disk_full"
+    # The alert and its delivery outcome, each logged whole since neither reached the file.
+    alert, delivery = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert alert.startswith("cannot write the alert record") and '"job": "disk_full"' in alert
+    assert delivery.startswith("cannot write the alert record") and '"webhook": "delivered (204)"' in delivery

@@ -29,6 +29,7 @@ from orchestration.run_lifecycle import (
     PROCESS_STARTED_TAG,
     dbt_children,
     process_tags,
+    recover_orphaned_runs,
     worker_is_gone,
 )
 from orchestration.settings import Settings
@@ -116,6 +117,42 @@ def test_daemon_launched_jobs_carry_the_max_runtime_tag():
         s.job_name for s in repository.sensor_defs if s.has_jobs
     }
     assert targets == {"daily_journeys"}
+
+
+def test_start_up_frees_the_warehouse_slot_of_any_dead_or_ended_run(tmp_path):
+    """Not only a run of the partition about to run: a dead process's run of another job and
+    day, and an ended daemon-launched run that kept its slot (a worker killed mid-step)."""
+    with platform_settings(tmp_path / "data"):
+        ensure_dagster_home(Settings.from_env())
+        with dg.DagsterInstance.get() as instance:
+            finished = subprocess.Popen(["true"])
+            finished.wait()
+            host = socket.gethostname()
+            orphan = _run({PID_TAG: str(finished.pid), HOST_TAG: host, "dagster/partition": "2026-10-01"})
+            orphan = orphan._replace(job_name="rescore_cohort")
+            ended = _run({})  # launched by the daemon: no process tags
+            live = _run(process_tags())  # this test's own process: alive, left alone
+            storage = instance.event_log_storage
+            storage.set_concurrency_slots("warehouse", 3)
+            for run, status in ((orphan, "STARTED"), (ended, "FAILURE"), (live, "STARTED")):
+                instance.add_run(run.with_status(dg.DagsterRunStatus[status]))
+                assert storage.claim_concurrency_slot("warehouse", run.run_id, "step").is_claimed
+
+            lines = recover_orphaned_runs(instance).lines()
+
+            assert instance.get_run_by_id(orphan.run_id).status == dg.DagsterRunStatus.FAILURE
+            assert instance.get_run_by_id(live.run_id).status == dg.DagsterRunStatus.STARTED
+            assert pool_state(instance) == ({live.run_id}, {live.run_id})  # a claim stays listed as a step
+            assert len(lines) == 4, lines
+            assert lines[0] == (
+                f"Run {orphan.run_id[:8]} (rescore_cohort 2026-10-01, pid {finished.pid} on {host}) was left "
+                f"STARTED by process {finished.pid}, which no longer exists: marked it FAILURE."
+            )
+            assert sorted(lines[1:3]) == sorted(  # in run id order
+                f"Freed the warehouse pool slot(s) of run {r.run_id[:8]} (FAILURE)." for r in (orphan, ended)
+            )
+            assert lines[3].startswith(f"Run {live.run_id[:8]} (daily_journeys, pid ")
+            assert lines[3].endswith("holds a slot in the warehouse pool: this materialization waits for it.")
 
 
 @pytest.mark.slow

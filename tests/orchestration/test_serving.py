@@ -246,3 +246,26 @@ def test_the_asset_writes_back_the_signals_its_snapshot_published(con, tmp_path,
     assert metadata["snapshot"] == str(current_snapshot(serving).path)
     (landed,) = list(receiver.landing.rglob("*.jsonl"))
     assert "route_to_human_earlier" in landed.read_text()
+
+
+def test_a_failed_publish_leaves_no_staging_behind_and_keeps_current(con, tmp_path, monkeypatch):
+    serving = tmp_path / "serving"
+    first = publish_snapshot(con, serving)
+
+    def disk_full(path, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("orchestration.serving._write_text", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        publish_snapshot(con, serving)
+    assert sorted(p.name for p in (serving / "snapshots").iterdir()) == [first.path.name]
+    assert current_snapshot(serving).path == first.path
+
+
+def test_a_publish_removes_the_staging_a_killed_one_left(con, tmp_path):
+    serving = tmp_path / "serving"
+    killed = serving / "snapshots" / ".20261101T000000000000Z.partial"
+    (killed / "stage_funnel").mkdir(parents=True)
+    (killed / "stage_funnel" / "half-written.parquet").write_bytes(b"PAR1")
+    snap = publish_snapshot(con, serving)
+    assert sorted(p.name for p in (serving / "snapshots").iterdir()) == [snap.path.name]

@@ -58,3 +58,18 @@ def test_a_second_writer_waits_for_the_lock_then_fails_clearly(tmp_path):
         assert float(out) >= 0.5  # it waited instead of failing at once
     finally:
         holder.close()
+
+
+def test_dagster_opens_the_warehouse_with_the_configured_memory_limit(tmp_path, monkeypatch):
+    """DuckDB's own default (80% of RAM) let one 1M-span day's ingestion hold 5.5 GB; the
+    platform's connections and dbt's profile take JOURNEYS_DUCKDB_MEMORY_LIMIT instead."""
+    from orchestration.defs.resources import platform_resources
+    from orchestration.settings import Settings
+
+    monkeypatch.setenv("JOURNEYS_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("JOURNEYS_DUCKDB_MEMORY_LIMIT", "300MB")
+    settings = Settings.from_env()
+    assert settings.as_env()["JOURNEYS_DUCKDB_MEMORY_LIMIT"] == "300MB"  # what dbt's profile reads
+    with platform_resources(settings)["warehouse"].connect() as con:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert limit == "286.1 MiB"

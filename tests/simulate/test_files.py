@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -50,6 +52,29 @@ def test_files_of_another_simulation_are_refused_and_nothing_is_written(tmp_path
     with pytest.raises(FileExistsError, match="another simulation"):
         _tiny(tmp_path, journey_map, days=3, seed=9)
     assert _bytes(tmp_path / "landing") == before
+
+
+_FAILING_SIMULATION = """
+import resource, sys
+from datetime import date
+from pathlib import Path
+from orchestration.simulate import simulate
+
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the disk fills at 4 KiB a file
+try:
+    simulate(Path(sys.argv[1]), journeys=40, start=date(2026, 10, 5), days=2, seed=5)
+except OSError as exc:
+    print(exc.strerror)
+"""
+
+
+def test_a_failed_write_leaves_no_hidden_file_in_the_landing_directory(tmp_path):
+    landing = tmp_path / "landing"
+    done = subprocess.run(
+        [sys.executable, "-c", _FAILING_SIMULATION, str(landing)], check=True, capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "File too large", done.stderr
+    assert [p.name for p in landing.rglob(".*")] == []
 
 
 def test_only_trace_files_land_with_every_extension(small_run):

@@ -9,9 +9,10 @@
 --     friction_score = (completion_gap_share + csat_gap_share) / 2
 -- each share being the cell's positive part of the gap over the sum of the positive parts of
 -- every rankable cell (friction_min_journeys journeys), so a cell that does better than the
--- journey on one measure contributes nothing to that gap. Each cell comes with the evaluator
--- signal that falls furthest below its journey-map threshold and its CSAT, in words a product
--- manager can act on.
+-- journey on one measure contributes nothing to that gap. A loss within threshold_tolerance of
+-- 0 is a rounding of the reference rate (recomputed, it can differ in its last digit), not a
+-- loss. Each cell comes with the evaluator signal that falls furthest below its journey-map
+-- threshold and its CSAT, in words a product manager can act on.
 
 with
 
@@ -55,8 +56,10 @@ gap_totals as (
 
     -- The gaps to share out: what the rankable cells lose, over all journey names.
     select
-        sum(case when journeys_lost > 0 then journeys_lost else 0 end) as total_journeys_lost,
-        sum(case when csat_points_lost > 0 then csat_points_lost else 0 end) as total_csat_points_lost
+        sum(case when {{ above('journeys_lost', 0) }} then journeys_lost else 0 end) as total_journeys_lost,
+        sum(
+            case when {{ above('csat_points_lost', 0) }} then csat_points_lost else 0 end
+        ) as total_csat_points_lost
 
     from scored
 
@@ -67,12 +70,12 @@ shared as (
     select
         scored.*,
         coalesce(
-            case when scored.journeys_lost > 0 then scored.journeys_lost else 0 end
+            case when {{ above('scored.journeys_lost', 0) }} then scored.journeys_lost else 0 end
             / nullif(gap_totals.total_journeys_lost, 0),
             0
         ) as completion_gap_share,
         coalesce(
-            case when scored.csat_points_lost > 0 then scored.csat_points_lost else 0 end
+            case when {{ above('scored.csat_points_lost', 0) }} then scored.csat_points_lost else 0 end
             / nullif(gap_totals.total_csat_points_lost, 0),
             0
         ) as csat_gap_share
@@ -102,7 +105,7 @@ explained as (
         end as explaining_signal
 
     from shared
-    where journeys_lost > 0
+    where {{ above('journeys_lost', 0) }}
 
 ),
 
