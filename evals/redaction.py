@@ -112,6 +112,8 @@ _ADDRESS_BODY = (
     rf",? (?:[A-Z][a-z]+ ?){{1,3}},? (?:{_STATES}) [0-9]{{5}}(?:-[0-9]{{4}})?"
 )
 _ADDRESS = re.compile(_ADDRESS_BODY + r"\b")
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
