@@ -87,18 +87,19 @@ _EMAIL = re.compile(
 _IBAN = re.compile(
     r"[A-Z]" + _AFTER_START + r"[A-Z][0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})\b"
 )
-_CARD = re.compile(r"[0-9](?<![0-9].)(?<![0-9][ -].)(?:[ -]?[0-9]){12,18}(?![0-9])(?![ -][0-9])")
+_CARD = re.compile(r"[0-9](?<![0-9].)(?<![0-9][ -].)(?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])(?![ -][0-9])")
 _CARD_BRAND = re.compile(
     r"4[0-9]{12}(?:[0-9]{3}){0,2}|5[1-5][0-9]{14}|2(?:2[2-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)[0-9]{12}"
     r"|3[47][0-9]{13}|6(?:011|5[0-9]{2}|4[4-9][0-9])[0-9]{12,15}|35(?:2[89]|[3-8][0-9])[0-9]{12}"
     r"|3(?:0[0-5]|[68][0-9])[0-9]{11}"
 )
 # A phone number's shape: an optional +country code, an optional (area code), then 6 to 15 digits
-# with single separators; not part of a longer digit run.
+# with single separators; not part of a longer digit run, nor running into a letter (a UUID's
+# groups, such as `eb4f-4155-5512-34f7`, hold valid-looking numbers; a card number likewise).
 _PHONE_CANDIDATE = re.compile(
     r"[+(0-9]" + _AFTER_START + r"(?<![0-9][ .-].)"
     r"(?:(?<=\+)[0-9]{1,3}[ .-]?(?:\([0-9]{1,5}\)[ .-]?)?[0-9]|(?<=\()[0-9]{1,5}\)[ .-]?[0-9]|(?<=[0-9]))"
-    r"(?:[ .-]?[0-9]){5,14}(?![0-9])(?![ .-][0-9])"
+    r"(?:[ .-]?[0-9]){5,14}(?![0-9A-Za-z])(?![ .-][0-9])"
 )
 _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY"

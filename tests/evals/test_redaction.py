@@ -47,6 +47,21 @@ def test_numbers_failing_their_checksum_and_order_numbers_stay(redactor: Redacto
     assert redactor.redact(text).text == text
 
 
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "57fbe40f-eb4f-4155-5512-34f7f3722d71",  # a UUID whose groups read as a valid US number
+        "conv-4155552671ab",
+        "4111111111111111f0c2",  # a card number's digits inside a hex id
+    ],
+)
+def test_digits_running_into_letters_are_an_identifier_not_a_phone_or_card(redactor: Redactor, identifier: str) -> None:
+    """A conversation or trace id was redacted to `57fbe40f-eb4f-[PHONE]f7f3722d71`, which breaks
+    every join on it; a number written in text never runs straight into a letter."""
+    text = f"conversation {identifier} reopened"
+    assert redactor.redact(text).text == text
+
+
 def test_counts_by_type_and_every_occurrence_replaced(redactor: Redactor) -> None:
     text = "a@b.io or c@d.io, card 4111111111111111, call +1 415 555 2671, iban DE89370400440532013000"
     result = redactor.redact(text)
