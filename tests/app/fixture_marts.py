@@ -406,6 +406,38 @@ MART_ORDER = (
 )
 
 
+CELLS_MART = "daily_evaluation_cells"
+
+
+def _cells_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """`daily_evaluation_cells` (as dbt builds it) over the fixture's conversations, made after
+    them since the declined conversations' consent columns are added last."""
+    held = {
+        name
+        for (name,) in con.execute(
+            "select column_name from (describe marts.conversation_evaluations)"
+        ).fetchall()
+    }
+    declined = (
+        "sum(case when not coalesce(ai_evaluation_consent, true) or not coalesce(transcript_kept, true) "
+        "then 1 else 0 end)"
+        if {"ai_evaluation_consent", "transcript_kept"} <= held
+        else "0"
+    )
+    per_evaluator = "".join(
+        f", sum({p}_score) as {p}_score_sum, count({p}_score) as {p}_scored_count"
+        f", count(*) filter (where {p}_passed) as {p}_passed_count, count({p}_passed) as {p}_judged_count"
+        for p in THRESHOLDS
+    )
+    return f"""
+        select partition_date, journey_name, stage, channel, segment, cohort_week,
+               count(*) as conversations, count(*) filter (where failed_any_evaluator) as failing_conversations,
+               {declined} as declined_conversations {per_evaluator}
+        from marts.conversation_evaluations
+        group by all
+    """
+
+
 def build_fixture_snapshot(
     serving_dir: Path, omit: frozenset[str] = frozenset(), declined: tuple[str, ...] = ()
 ) -> Path:
@@ -429,6 +461,8 @@ def build_fixture_snapshot(
                 "true as transcript_kept from marts.conversation_evaluations",
                 [list(declined)],
             )
+        if "conversation_evaluations" not in omit and CELLS_MART not in omit:
+            con.execute(f"create table marts.{CELLS_MART} as {_cells_sql(con)}")
         return publish_snapshot(con, serving_dir, journey_map_version="1").path
     finally:
         con.close()
