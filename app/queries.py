@@ -25,6 +25,8 @@ from orchestration.serving import Snapshot
 # Counts and sums per day and filter cell (dbt_project/models/marts/daily_evaluation_cells.sql).
 CELLS = "daily_evaluation_cells"
 CONVERSATIONS = "conversation_evaluations"
+# Moves between a journey's consecutive steps per day (daily_step_transitions.sql).
+TRANSITIONS = "daily_step_transitions"
 
 
 @dataclass(frozen=True)
@@ -243,28 +245,26 @@ def channel_mix(snapshot: Snapshot, filters: Filters) -> Result:
 
 def observed_transitions(snapshot: Snapshot, filters: Filters) -> Result:
     """Moves between consecutive (stage, channel) steps of each journey, counted for the
-    Sankey. A conversation on the same stage and channel as the previous one is no move."""
-    cols = columns(snapshot, "conversation_evaluations")
+    Sankey from `daily_step_transitions` (a conversation on the same stage and channel as the
+    previous one is no move). Under a date range or a segment, a move counts when both its
+    conversations are kept: the moves between consecutive conversations among those kept."""
+    cols = columns(snapshot, TRANSITIONS)
     # A channel filter would cut conversations out of the middle of paths, so it is not applied.
     where = clause(filters.only("journeys", "cohorts", "segments", "dates"), cols)
+    if filters.segments:
+        where = where.and_("list_contains(?::varchar[], from_segment)", list(filters.segments))
+    if filters.start:
+        where = where.and_("from_date >= ?", filters.start)
     if filters.channels:
         where = Clause(where.sql, where.params, where.applied, (*where.not_applied, "channels"))
     return _run(
         snapshot,
         where,
         f"""
-        with steps as (
-            select journey_id, journey_name, stage, channel, started_at,
-                   lag(stage) over w as prev_stage, lag(channel) over w as prev_channel
-            from conversation_evaluations {where.sql}
-            window w as (partition by journey_id order by started_at, conversation_id)
-        )
-        select journey_name, prev_stage as from_stage, prev_channel as from_channel,
-               stage as to_stage, channel as to_channel, count(*) as journeys
-        from steps
-        where prev_stage is not null and (prev_stage <> stage or prev_channel <> channel)
+        select journey_name, from_stage, from_channel, to_stage, to_channel, sum(moves)::bigint as journeys
+        from {TRANSITIONS} {where.sql}
         group by all
-        order by journey_name, journeys desc
+        order by journey_name, journeys desc, from_stage, from_channel, to_stage, to_channel
         """,
     )
 

@@ -407,6 +407,21 @@ MART_ORDER = (
 
 
 CELLS_MART = "daily_evaluation_cells"
+TRANSITIONS_MART = "daily_step_transitions"
+# `daily_step_transitions` (as dbt builds it) over the fixture's conversations.
+TRANSITIONS_SQL = """
+    with steps as (
+        select *, lag(stage) over w as from_stage, lag(channel) over w as from_channel,
+               lag(segment) over w as from_segment, lag(partition_date) over w as from_date
+        from marts.conversation_evaluations
+        window w as (partition by journey_id order by started_at, conversation_id)
+    )
+    select journey_name, cohort_week, segment, from_segment, from_stage, from_channel,
+           stage as to_stage, channel as to_channel, from_date, count(*) as moves, partition_date
+    from steps
+    where from_stage is not null and (from_stage <> stage or from_channel <> channel)
+    group by all
+"""
 
 
 def _cells_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -461,8 +476,9 @@ def build_fixture_snapshot(
                 "true as transcript_kept from marts.conversation_evaluations",
                 [list(declined)],
             )
-        if "conversation_evaluations" not in omit and CELLS_MART not in omit:
+        if "conversation_evaluations" not in omit:
             con.execute(f"create table marts.{CELLS_MART} as {_cells_sql(con)}")
+            con.execute(f"create table marts.{TRANSITIONS_MART} as {TRANSITIONS_SQL}")
         return publish_snapshot(con, serving_dir, journey_map_version="1").path
     finally:
         con.close()
