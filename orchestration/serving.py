@@ -277,9 +277,7 @@ def _publish_partitioned(
         ).fetchall()
     }
     if not fingerprints:
-        con.execute(
-            f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out / 'empty.parquet'}' (format parquet)"
-        )
+        con.execute(f"copy (select * from {MARTS_SCHEMA}.{table}) to '{out / 'empty.parquet'}' (format parquet)")
         _fsync(out / "empty.parquet")
         _fsync(out)
         return {}

@@ -1,3 +1,4 @@
+import itertools
 import json
 import os
 import stat
@@ -23,9 +24,7 @@ from orchestration.serving import (
 def con(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("create schema marts")
-    con.execute(
-        "create table marts.stage_funnel as select 'payment' as stage, 0.9::double as completion_rate"
-    )
+    con.execute("create table marts.stage_funnel as select 'payment' as stage, 0.9::double as completion_rate")
     con.execute(
         "create table marts.routing_signals as select 'payment' as stage, "
         "'route_to_human_earlier' as recommendation, 0.55 as observed_value"
@@ -42,10 +41,7 @@ def test_publishes_every_mart_and_only_marts(con, tmp_path):
     current = serving / "current"
     assert current.is_symlink() and current.resolve() == snap.path
     assert sorted(p.name for p in current.iterdir()) == [
-        "manifest.json",
-        "routing_signals.json",
-        "routing_signals.parquet",
-        "stage_funnel.parquet",
+        "manifest.json", "routing_signals.json", "routing_signals.parquet", "stage_funnel.parquet"
     ]
     manifest = json.loads((current / "manifest.json").read_text())
     assert manifest["tables"] == {"routing_signals": 1, "stage_funnel": 1}
@@ -131,10 +127,10 @@ def test_conversation_marts_are_hive_partitioned_and_only_changed_days_are_rewri
     assert days == ["partition_date=2026-11-01", "partition_date=2026-11-02"]
     assert json.loads((first.path / "manifest.json").read_text())["tables"]["conversation_evaluations"] == 6
 
+    con.execute("update marts.conversation_evaluations set resolution_score = 0.9 where partition_date = '2026-11-02'")
     con.execute(
-        "update marts.conversation_evaluations set resolution_score = 0.9 where partition_date = '2026-11-02'"
+        "insert into marts.conversation_evaluations values ('c9', '2026-11-03', 0.1)"
     )
-    con.execute("insert into marts.conversation_evaluations values ('c9', '2026-11-03', 0.1)")
     second = publish_snapshot(con, serving)
 
     def inode(snapshot, day):
@@ -186,9 +182,7 @@ def test_everything_current_points_at_is_on_disk_before_the_swap(con, tmp_path, 
     written = {str(snap.path / name) for name in os.listdir(snap.path)}
     assert {"manifest.json", "routing_signals.json"} <= set(os.listdir(snap.path))
     # The files were synced under the staging name the snapshot directory had before its rename.
-    staged = {
-        p.replace(str(snap.path), str(snap.path.parent / f".{snap.path.name}.partial")) for p in written
-    }
+    staged = {p.replace(str(snap.path), str(snap.path.parent / f".{snap.path.name}.partial")) for p in written}
     assert staged <= before_swap
     assert str(snap.path.parent) in before_swap  # the rename of the snapshot directory
     assert str(serving) in synced[swap + 1 :]  # the swap of `current`
@@ -207,9 +201,7 @@ def test_the_reader_reads_back_what_the_writer_published(con, tmp_path):
     assert read == published
     assert read.marts == {"conversation_evaluations", "routing_signals", "stage_funnel"}
     assert (read.published_at, read.journey_map_version, read.routing_signals) == (
-        published.published_at,
-        "7",
-        1,
+        published.published_at, "7", 1
     )
     assert read_routing_signals(serving) == read_routing_signals(read.path)
     assert read_routing_signals(serving)["count"] == read.routing_signals
@@ -245,9 +237,7 @@ def test_the_asset_writes_back_the_signals_its_snapshot_published(con, tmp_path,
         [build_serving_snapshot([])],
         resources={
             "warehouse": WarehouseResource(path=str(warehouse)),
-            "serving": ServingResource(
-                directory=str(serving), evaluation_events_endpoint=receiver.traces_url
-            ),
+            "serving": ServingResource(directory=str(serving), evaluation_events_endpoint=receiver.traces_url),
             "journey_map_file": JourneyMapResource(path=str(Path(__file__).parents[2] / "journey_map.yaml")),
         },
     )
@@ -303,4 +293,4 @@ def test_a_days_conversations_are_sorted_by_id_in_row_groups_a_lookup_can_skip(c
     assert len(groups) == rows // PARTITION_ROW_GROUP_ROWS
     assert all(n <= PARTITION_ROW_GROUP_ROWS for _, n, _, _ in groups)
     # Disjoint, ascending id ranges: a lookup by id matches one row group's min/max only.
-    assert all(previous[3] < following[2] for previous, following in zip(groups, groups[1:]))
+    assert all(previous[3] < following[2] for previous, following in itertools.pairwise(groups))
