@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from datetime import timedelta
 
 import duckdb
@@ -65,6 +66,13 @@ def random_filters(rng: random.Random, rows: pd.DataFrame) -> Filters:
     )
 
 
+def draws(seed: int, rows: pd.DataFrame) -> Iterator[tuple[random.Random, Filters]]:
+    """DRAWS random filters over `rows`, with the generator for any further random choice."""
+    rng = random.Random(seed)
+    for _ in range(DRAWS):
+        yield rng, random_filters(rng, rows)
+
+
 def selected(rows: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     keep = pd.Series(True, index=rows.index)
     for name, column in (
@@ -114,9 +122,7 @@ def test_the_cells_add_up_to_the_conversations(snapshot: Snapshot, rows: pd.Data
 def test_stage_figures_from_the_cells_equal_the_direct_computation(
     snapshot: Snapshot, rows: pd.DataFrame
 ) -> None:
-    rng = random.Random(14)
-    for _ in range(DRAWS):
-        filters = random_filters(rng, rows)
+    for _, filters in draws(14, rows):
         expected = direct_stage_figures(selected(rows, filters))
         frame = queries.stage_evaluations(snapshot, filters).frame
         actual = {(r["journey_name"], r["stage"]): r for _, r in frame.iterrows()}
@@ -129,9 +135,7 @@ def test_stage_figures_from_the_cells_equal_the_direct_computation(
 def test_the_weekly_fail_rate_from_the_cells_equals_the_direct_computation(
     snapshot: Snapshot, rows: pd.DataFrame
 ) -> None:
-    rng = random.Random(15)
-    for _ in range(DRAWS):
-        filters = random_filters(rng, rows)
+    for _, filters in draws(15, rows):
         chosen = selected(rows, filters)
         week = chosen["started_at"].dt.strftime("%G-W%V")
         expected = chosen.groupby([chosen["journey_name"], chosen["stage"], week])[
@@ -147,9 +151,7 @@ def test_the_weekly_fail_rate_from_the_cells_equals_the_direct_computation(
 def test_the_conversation_list_pages_day_by_day_like_one_query_over_every_day(
     snapshot: Snapshot, rows: pd.DataFrame
 ) -> None:
-    rng = random.Random(16)
-    for _ in range(DRAWS):
-        filters = random_filters(rng, rows)
+    for rng, filters in draws(16, rows):
         stages = rng.sample(sorted(rows["stage"].unique()), 2) if rng.random() < 0.3 else []
         failing = rng.random() < 0.3
         chosen = selected(rows, filters)
@@ -199,9 +201,7 @@ def direct_transitions(rows: pd.DataFrame) -> dict[tuple[str, ...], int]:
 def test_observed_paths_from_the_daily_moves_equal_the_direct_computation(
     snapshot: Snapshot, rows: pd.DataFrame
 ) -> None:
-    rng = random.Random(17)
-    for _ in range(DRAWS):
-        filters = random_filters(rng, rows)
+    for _, filters in draws(17, rows):
         # The Sankey does not take a channel filter: it would cut paths apart.
         expected = direct_transitions(
             selected(rows, filters.only("journeys", "cohorts", "segments", "dates"))
