@@ -26,7 +26,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evals import BatchItem, evaluate_batch
-from evals.analysis import TRANSCRIPT_CACHE
+from evals.analysis import TRANSCRIPT_CACHE, TURN_CACHE
+from evals.sentiment import compound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figure, load_average, machine, write_figures
@@ -202,8 +203,11 @@ def measure(items: list[BatchItem], repeat: int) -> tuple[list[float], list[floa
     evaluate_batch(items[: min(200, len(items))])  # warm the compiled-pattern caches
     cpu_rates, wall_rates = [], []
     for _ in range(repeat):
-        # Each run starts cold: a transcript is known only once this run has analysed it.
+        # Each run starts cold: a transcript, or a turn's text, is known only once this run has
+        # read it.
         TRANSCRIPT_CACHE.clear()
+        TURN_CACHE.clear()
+        compound.cache_clear()
         cpu, wall = time.process_time(), time.perf_counter()
         evaluate_batch(items)
         cpu_rates.append(len(items) / (time.process_time() - cpu))

@@ -165,6 +165,45 @@ class ConversationAnalysis:
         return next((quote(t.text) for t in self.turns if t.index == index), "")
 
 
+class _TurnCache:
+    """What each turn's text says on its own (facts, cues, requests, content words), by text.
+
+    Agents repeat themselves (greetings, closings, templated questions; a bot more so) and
+    customers reply in the same few words ("Yes.", "Thanks."), so a day of traffic reads the
+    same texts many times. Everything kept here is a function of the text alone, so reusing it
+    changes nothing but the time. A text is kept from its second reading on: most texts are
+    said once, and keeping their readings (sets and tuples the garbage collector walks on every
+    full collection) cost more than the repeats saved. Bounded: a full table is emptied and
+    refilled. Plain dict and set operations, so safe for worker threads (at worst a text is
+    read twice)."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._seen: set[str] = set()  # texts read once (strings: nothing for the collector to walk)
+        self.agent: dict[tuple[str, bool], _AgentSaid] = {}
+        self.customer: dict[tuple[str, bool], _CustomerSaid] = {}
+
+    def remember(self, table: dict[tuple[str, bool], Any], key: tuple[str, bool], said: Any) -> Any:
+        text = key[0]
+        if text in self._seen:
+            if len(table) >= self._size:
+                table.clear()
+            table[key] = said
+        else:
+            if len(self._seen) >= 4 * self._size:
+                self._seen.clear()
+            self._seen.add(text)
+        return said
+
+    def clear(self) -> None:
+        self._seen.clear()
+        self.agent.clear()
+        self.customer.clear()
+
+
+TURN_CACHE = _TurnCache(8192)  # per role, ~2.4 kB a text: at most ~40 MB
+
+
 @dataclass(frozen=True, slots=True)
 class _AgentStep:
     turn: Turn
@@ -176,6 +215,10 @@ class _AgentStep:
     cues: tuple[Cue, ...]
     tokens: frozenset[str]
     lowered: str
+
+
+# All of an `_AgentStep` but its turn, in field order.
+_AgentSaid = tuple[frozenset[str], str, tuple[tuple[Fact, str], ...], bool, bool, tuple[Cue, ...], frozenset[str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +235,22 @@ class _CustomerStep:
 
 
 def _agent_step(turn: Turn, full: bool) -> _AgentStep:
+    key = (turn.text, full)
+    said = TURN_CACHE.agent.get(key)
+    if said is None:
+        said = TURN_CACHE.remember(TURN_CACHE.agent, key, _agent_said(turn.text, full))
+    return _AgentStep(turn, *said)
+
+
+def _agent_said(text: str, full: bool) -> _AgentSaid:
+    """What an agent turn's text says, whatever the turn's place (all of `_AgentStep` but it)."""
     asked: set[str] = set()
     question = ""
     proposals: list[tuple[Fact, str]] = []
-    lowered = lower(turn.text)
-    tokens = tokens_of(lowered, turn.text)
-    asks = "?" in turn.text or may_request(turn.text)
-    for sentence in split_sentences(turn.text) if asks else ():
+    lowered = lower(text)
+    tokens = tokens_of(lowered, text)
+    asks = "?" in text or may_request(text)
+    for sentence in split_sentences(text) if asks else ():
         kinds = requested_kinds(sentence, tokens)
         if "?" in sentence:
             # Any value in a question is put to the customer: reusing an earlier one is retention.
@@ -213,14 +265,12 @@ def _agent_step(turn: Turn, full: bool) -> _AgentStep:
             asked |= kinds
             question = question or sentence
     cues = tuple(agent_cues(lowered, tokens)) if full else ()
-    return _AgentStep(
-        turn, frozenset(asked), question, tuple(proposals), "?" in turn.text, asks, cues, tokens, lowered
-    )
+    return (frozenset(asked), question, tuple(proposals), "?" in text, asks, cues, tokens, lowered)
 
 
 def _bare_reply_facts(step: _AgentStep, text: str, found: list[Fact]) -> list[Fact]:
     """Facts stated by a short reply to a question that asked for them ("Which city?" - "Boston")."""
-    if len(text.split()) > _BARE_REPLY_MAX_WORDS:
+    if not step.asked or len(text.split()) > _BARE_REPLY_MAX_WORDS:
         return []
     have = {f.kind for f in found}
     extra: list[Fact] = []
@@ -251,6 +301,45 @@ def _customer_content(lowered: str, facts: list[Fact]) -> tuple[tuple[Run, ...],
     return runs, stated, typed
 
 
+class _CustomerSaid(NamedTuple):
+    """What a customer turn's text says on its own, before the question it answers is known."""
+
+    tokens: frozenset[str]
+    facts: tuple[Fact, ...]
+    kinds: frozenset[str]
+    cues: frozenset[str]
+    pleasantry: bool
+    content: tuple[tuple[Run, ...], tuple[Run, ...], int]
+    lowered: str
+
+
+def _customer_said(text: str, full: bool) -> _CustomerSaid:
+    lowered = lower(text)
+    tokens = tokens_of(lowered, text)
+    facts = extract_facts(text, tokens)
+    kinds = frozenset([f.kind for f in facts]) if facts else _NO_KINDS
+    cues = customer_cues(lowered, tokens) if full else frozenset()
+    # A turn that only greets or thanks states no detail to remember.
+    pleasantry = is_pleasantry(tokens)
+    content = _NO_CONTENT if pleasantry else _customer_content(lowered, facts)
+    return _CustomerSaid(tokens, tuple(facts), kinds, cues, pleasantry, content, lowered)
+
+
+def _customer_step(turn: Turn, pending: _AgentStep | None, full: bool) -> _CustomerStep:
+    key = (turn.text, full)
+    said = TURN_CACHE.customer.get(key)
+    if said is None:
+        said = TURN_CACHE.remember(TURN_CACHE.customer, key, _customer_said(turn.text, full))
+    facts, kinds, content = said.facts, said.kinds, said.content
+    if pending is not None and (bare := _bare_reply_facts(pending, turn.text, list(facts))):
+        facts += tuple(bare)
+        kinds = kinds.union([f.kind for f in bare])
+        if not said.pleasantry and not _TYPED_KINDS.isdisjoint(f.kind for f in bare):
+            # A bare count or code is a typed value too: mask it out of the content spans.
+            content = _customer_content(said.lowered, list(facts))
+    return _CustomerStep(turn, facts, said.cues, pending, kinds, said.kinds, *content)
+
+
 def _walk(turns: Sequence[Turn], full: bool = True) -> Iterator[_AgentStep | _CustomerStep]:
     """Agent and customer steps in order. Earlier context only needs what the customer said, so
     `full=False` skips the cues."""
@@ -259,19 +348,9 @@ def _walk(turns: Sequence[Turn], full: bool = True) -> Iterator[_AgentStep | _Cu
         if turn.role == "agent":
             pending = _agent_step(turn, full)
             yield pending
-            continue
-        lowered = lower(turn.text)
-        tokens = tokens_of(lowered, turn.text)
-        facts = extract_facts(turn.text, tokens)
-        parsed_kinds = kinds = frozenset([f.kind for f in facts]) if facts else _NO_KINDS
-        if pending is not None and (bare := _bare_reply_facts(pending, turn.text, facts)):
-            facts += bare
-            kinds = kinds.union([f.kind for f in bare])
-        cues = customer_cues(lowered, tokens) if full else frozenset()
-        # A turn that only greets or thanks states no detail to remember.
-        content = _NO_CONTENT if is_pleasantry(tokens) else _customer_content(lowered, facts)
-        yield _CustomerStep(turn, tuple(facts), cues, pending, kinds, parsed_kinds, *content)
-        pending = None
+        else:
+            yield _customer_step(turn, pending, full)
+            pending = None
 
 
 def is_transcript(value: Any) -> bool:
@@ -534,9 +613,19 @@ def _preference_reask(exchange: _Exchange, fact: Fact, earlier_asked: list[Given
     return exchange.reask((fact.kind,), preference.earlier, weight, confirmed=answered, repeated=True)
 
 
+def _latest_same(fact: Fact, known: list[GivenFact]) -> GivenFact | None:
+    """The latest given fact with the same value as `fact`. The kind is compared first: the
+    known facts of a long journey are many, and most are of other kinds."""
+    kind = fact.kind
+    for given in reversed(known):
+        if given.fact.kind == kind and same_fact(fact, given.fact):
+            return given
+    return None
+
+
 def _typed_reask(exchange: _Exchange, fact: Fact, known: list[GivenFact]) -> ReAsk | None:
     """A typed value the reply repeats from earlier: asked for by kind, or after any question."""
-    given = next((g for g in reversed(known) if same_fact(fact, g.fact)), None)
+    given = _latest_same(fact, known)
     if given is None:
         return None
     if fact.kind in exchange.asking.asked:
@@ -658,7 +747,7 @@ def _read_agent(step: _AgentStep, reading: _Reading) -> None:
     reading.agent_cues.append((step.turn.index, frozenset(c.kind for c in step.cues)))
     reading.events.extend(_outcome_events(step))
     for fact, sentence in step.proposals:
-        match = next((g for g in reversed(reading.known) if same_fact(fact, g.fact)), None)
+        match = _latest_same(fact, reading.known)
         if match is not None:
             reading.carryovers.append(CarryOver(step.turn.index, match, sentence))
     if (earlier_turn := _repeats(step, reading.agent_words)) is not None:

@@ -308,6 +308,8 @@ _HOUR_ONLY = re.compile(
     rf"(?<!\d)(\d{{1,2}}|\b(?:{_NUM_WORD})\b)(?!\d)(?:\s+(thirty|fifteen|forty[- ]five|o\s?five))?",
     re.IGNORECASE,
 )
+_PM = re.compile(r"p\.?\s?m\b|afternoon|evening|night")
+_AM = re.compile(r"a\.?\s?m\b|morning")
 _MINUTE_WORDS = {"thirty": 30, "fifteen": 15, "forty-five": 45, "forty five": 45, "o five": 5, "ofive": 5}
 
 
@@ -342,8 +344,8 @@ def _time_key(span: str) -> frozenset[int] | None:
         minute = _MINUTE_WORDS.get((plain.group(2) or "").lower().replace("  ", " "), 0)
     if hour is None or hour > 23 or minute >= 60:
         return None
-    pm = bool(re.search(r"p\.?\s?m\b|afternoon|evening|night", low))
-    am = bool(re.search(r"a\.?\s?m\b|morning", low))
+    pm = bool(_PM.search(low))
+    am = bool(_AM.search(low))
     if hour >= 13 or hour == 0:
         return frozenset({hour * 60 + minute})
     if pm:
@@ -383,12 +385,13 @@ def _date_key(span: str) -> tuple[str, int | str, int] | None:
     return ("d", 0, day)
 
 
+_ME_AND = re.compile(r"\b(?:me|myself)\s+and\b")
 _LEADING_NUMBER = re.compile(rf"\b(\d{{1,3}}|{_NUM_WORD}|couple)\b", re.IGNORECASE)
 
 
 def _count_key(span: str) -> int | None:
     low = span.lower()
-    if re.search(r"\b(?:me|myself)\s+and\b", low):
+    if _ME_AND.search(low):
         return 2
     match = _LEADING_NUMBER.search(low)
     if not match:
@@ -396,8 +399,11 @@ def _count_key(span: str) -> int | None:
     return 2 if match.group(1).lower() == "couple" else _number(match.group(1))
 
 
+_DECIMAL = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
 def _amount_key(span: str) -> float | None:
-    digits = re.search(r"\d[\d,]*(?:\.\d+)?", span)
+    digits = _DECIMAL.search(span)
     return round(float(digits.group(0).replace(",", "")), 2) if digits else None
 
 
@@ -406,6 +412,7 @@ def content_words(text: str, exclude: frozenset[str] = frozenset()) -> frozenset
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and w not in exclude)
 
 
+_NON_DIGIT = re.compile(r"\D")
 _ID_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,}$", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -417,7 +424,7 @@ def _make_fact(kind: str, span: str) -> Fact | None:
     if kind == "email":
         key = span.lower()
     elif kind == "phone":
-        digits = re.sub(r"\D", "", span)
+        digits = _NON_DIGIT.sub("", span)
         key = digits[-10:] if len(digits) >= 10 else None
     elif kind == "id":
         token = _ID_TOKEN.search(span)
@@ -639,13 +646,12 @@ def requested_kinds(sentence: str, tokens: frozenset[str] | None = None) -> froz
     return frozenset(kinds)
 
 
+_BARE_COUNT = re.compile(rf"\W*(?:just|only|about|maybe|um|uh|\s)*(\d{{1,3}}|{_NUM_WORD})\b.{{0,20}}", re.IGNORECASE)
+
+
 def bare_count(text: str) -> Fact | None:
     """A reply like "4" or "just two" to a "how many" question, which carries no unit."""
-    match = re.fullmatch(
-        rf"\W*(?:just|only|about|maybe|um|uh|\s)*(\d{{1,3}}|{_NUM_WORD})\b.{{0,20}}",
-        text.strip(),
-        re.IGNORECASE,
-    )
+    match = _BARE_COUNT.fullmatch(text.strip())
     if not match:
         return None
     value = _number(match.group(1))

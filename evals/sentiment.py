@@ -70,6 +70,9 @@ def lexicon() -> dict[str, float]:
     return valences
 
 
+# Closing turns repeat across conversations ("thank you.", "have a great day!"), and a score
+# is a function of the text alone, so the latest ones are kept.
+@lru_cache(maxsize=16_384)
 def compound(lowered: str) -> float:
     """VADER-style compound sentiment of a lower-cased text, in [-1, 1] (0 when no word is rated)."""
     valences = lexicon()

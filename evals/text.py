@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import re._constants as sre
 import re._parser as sre_parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -207,6 +207,7 @@ class GatedAlternatives:
                 raise ValueError(f"kind {kind!r} may match the empty string")
         self._units = tuple(bounded + free)
         self._by_bits: dict[tuple[int, frozenset[str] | None], tuple[tuple[str, re.Pattern[str]], ...]] = {}
+        self._last: tuple[frozenset[str] | None, int] = (None, 0)
 
     def _units_for(self, bits: int, only: frozenset[str] | None) -> tuple[tuple[str, re.Pattern[str]], ...]:
         key = (bits, only)
@@ -224,33 +225,46 @@ class GatedAlternatives:
             )
             return units
 
-    def finditer(
-        self, text: str, tokens: frozenset[str], only: frozenset[str] | None = None
-    ) -> Iterator[tuple[str, re.Match[str]]]:
-        """(kind, match) for every match in `text`, gated by the text's `tokens` (and limited to
-        the kinds in `only`, when given)."""
+    def _bits(self, tokens: frozenset[str]) -> int:
+        """The gate clauses `tokens` satisfy. The last answer is kept: a turn's tokens gate
+        several scans (each sentence's, then the whole turn's)."""
+        last = self._last  # one tuple, read and written whole, so threads never see half of it
+        if last[0] is tokens:
+            return last[1]
         bits = 0
         for token in tokens & self._vocabulary:
             bits |= self._bits_of_token[token]
-        units = self._units_for(bits, only)
-        if not units:
-            return
-        if len(units) == 1:
-            kind, pattern = units[0]
-            for match in pattern.finditer(text):
-                yield kind, match
-            return
-        upcoming = [pattern.search(text) for _, pattern in units]
-        while True:
-            best, chosen = None, 0
-            for position, match in enumerate(upcoming):
+        self._last = (tokens, bits)
+        return bits
+
+    def finditer(
+        self, text: str, tokens: frozenset[str], only: frozenset[str] | None = None
+    ) -> list[tuple[str, re.Match[str]]]:
+        """(kind, match) for every match in `text`, gated by the text's `tokens` (and limited to
+        the kinds in `only`, when given), in order. A list: callers read them all."""
+        found: list[tuple[str, re.Match[str]]] = []
+        # [next match, kind, pattern] of each kind that matches at all: a kind with no match
+        # from the start has none further on, so most kinds drop out after one search.
+        upcoming = []
+        for kind, pattern in self._units_for(self._bits(tokens), only):
+            match = pattern.search(text)
+            if match is not None:
+                upcoming.append([match, kind, pattern])
+        while len(upcoming) > 1:
+            best = upcoming[0]
+            for candidate in upcoming:
                 # Strictly leftmost: at one position the earlier kind in the alternation wins.
-                if match is not None and (best is None or match.start() < best.start()):
-                    best, chosen = match, position
-            if best is None:
-                return
-            yield units[chosen][0], best
-            end = best.end()
-            for position, match in enumerate(upcoming):
-                if match is not None and match.start() < end:
-                    upcoming[position] = units[position][1].search(text, end)
+                if candidate[0].start() < best[0].start():
+                    best = candidate
+            found.append((best[1], best[0]))
+            end = best[0].end()
+            for candidate in upcoming:
+                if candidate[0].start() < end:
+                    candidate[0] = candidate[2].search(text, end)
+            upcoming = [candidate for candidate in upcoming if candidate[0] is not None]
+        if upcoming:
+            match, kind, pattern = upcoming[0]
+            while match is not None:
+                found.append((kind, match))
+                match = pattern.search(text, match.end())
+        return found

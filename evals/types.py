@@ -62,19 +62,28 @@ TurnLike = Mapping[str, Any] | Turn
 ConversationLike = str | Sequence[TurnLike]
 
 
-def _turn_from_mapping(position: int, item: Mapping[str, Any]) -> Turn | None:
-    raw_role = item.get("role", item.get("speaker"))
+def _role_of(position: int, raw_role: Any) -> Role | None:
     if not isinstance(raw_role, str) or not raw_role.strip():
         raise TranscriptError(f"turn {position}: missing 'role'")
-    key = raw_role if raw_role in _ROLE_ALIASES else raw_role.strip().lower()
+    key = raw_role.strip().lower()
     if key not in _ROLE_ALIASES:
         raise TranscriptError(
             f"turn {position}: unknown role {raw_role!r}; use customer/agent or user/assistant"
         )
-    role = _ROLE_ALIASES[key]
+    return _ROLE_ALIASES[key]
+
+
+def _turn_from_mapping(position: int, item: Mapping[str, Any]) -> Turn | None:
+    # `role` before `speaker` and `content` before `text`, a key present with None included.
+    # Every turn of every transcript and context comes through here, hence the plain lookups.
+    raw_role = item["role"] if "role" in item else item.get("speaker")
+    if type(raw_role) is str and raw_role in _ROLE_ALIASES:
+        role = _ROLE_ALIASES[raw_role]
+    else:
+        role = _role_of(position, raw_role)
     if role is None:
         return None
-    text = item.get("content", item.get("text"))
+    text = item["content"] if "content" in item else item.get("text")
     if text is None:
         text = ""
     if not isinstance(text, str):

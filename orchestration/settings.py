@@ -138,7 +138,7 @@ class Settings:
     raw_pii_retention_days: int = 30  # ... for this many days after ingestion, then purged
     # DuckDB's memory_limit for the warehouse (Dagster's connections and dbt's): past it, DuckDB
     # spills to disk. Its own default, 80% of RAM, let one day's ingestion take 5.5 GB.
-    duckdb_memory_limit: str = "1500MB"
+    duckdb_memory_limit: str = "1GB"
 
     @property
     def dagster_home(self) -> Path:
@@ -213,7 +213,7 @@ class Settings:
             declined_evaluation=_choice("JOURNEYS_DECLINED_EVALUATION", ("not_applicable", "local")),
             keep_raw_pii=_choice("JOURNEYS_KEEP_RAW_PII", ("false", "true")) == "true",
             raw_pii_retention_days=int(os.environ.get("JOURNEYS_RAW_PII_RETENTION_DAYS", "30")),
-            duckdb_memory_limit=os.environ.get("JOURNEYS_DUCKDB_MEMORY_LIMIT", "1500MB"),
+            duckdb_memory_limit=os.environ.get("JOURNEYS_DUCKDB_MEMORY_LIMIT", "1GB"),
             warehouse_engine=_choice("JOURNEYS_WAREHOUSE_ENGINE", WAREHOUSE_ENGINES),
             lake_dir=_location("JOURNEYS_LAKE_DIR", data_dir / "lake"),
             spark_master=os.environ.get("JOURNEYS_SPARK_MASTER", "local[*]"),

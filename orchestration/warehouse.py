@@ -56,7 +56,7 @@ def connect(
     DuckDB allows one writing process or many reading ones, never both. Dagster serialises its
     own writers with the `warehouse` pool; the wait covers what the pool cannot see, such as a
     `dbt` run from a shell or a `journeys materialize` beside the daemon's runs. `memory_limit`
-    (Settings.duckdb_memory_limit, e.g. "1500MB") bounds what DuckDB holds before it spills.
+    (Settings.duckdb_memory_limit, e.g. "1GB") bounds what DuckDB holds before it spills.
     """
     path = Path(path)
     if not read_only:

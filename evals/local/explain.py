@@ -92,15 +92,16 @@ def explain(
 ) -> Explanation:
     """The signals (`values`, in `model.features` order) that pushed the score in `direction`
     (+1 up, -1 down) the most; `signals.turns` gives the turn behind each one that fired."""
-    ranked = sorted(
-        zip(model.features, model.contributions(values), values, strict=True),
-        key=lambda item: item[1] * direction,
-        reverse=True,
-    )
+    contributions = model.contributions(values)
+    pushes = [c * direction for c in contributions]
+    # Strongest push first, ties in feature order (a stable sort); a C-level key, as this runs
+    # twice per conversation.
+    ranked = sorted(range(len(pushes)), key=pushes.__getitem__, reverse=True)[:MAX_NAMED]
     phrases: list[str] = []
     evidence: list[Evidence] = []
     outcome_named = False
-    for name, contribution, value in ranked[:MAX_NAMED]:
+    for position in ranked:
+        name, contribution, value = model.features[position], contributions[position], values[position]
         if contribution * direction < MIN_NAMED:
             break
         if name == "outcome":

@@ -285,6 +285,9 @@ def _pretty_printed(data: bytes) -> Any:
     return document if isinstance(document, dict) else None
 
 
+# orjson's message for a document nested past its 1,024 levels (about 340 AnyValue levels).
+_ORJSON_DEPTH_ERROR = "depth limit exceeded"
+
 # The span fields read on the common path; any other one is checked against the schema.
 _HOT_SPAN_FIELDS = frozenset(
     {
@@ -361,6 +364,11 @@ class _FileDecoder:
             line.decode("utf-8")
         except UnicodeDecodeError as utf8_error:
             self._reject(number, Reason.INVALID_UTF8, str(utf8_error), line)
+            return
+        if exc.msg == _ORJSON_DEPTH_ERROR:
+            # Only a value nested far past MAX_NESTING_DEPTH gets there; without a parse, its
+            # spans cannot be told apart, so the line is set aside whole.
+            self._reject(number, Reason.NESTING_TOO_DEEP, f"the line nests deeper than the JSON parser reads ({exc})", line)
             return
         self._reject(number, Reason.INVALID_JSON, str(exc), line)
 

@@ -71,6 +71,20 @@ def test_a_value_nested_300_levels_deep_stops_nothing(landing, warehouse, ingest
     assert row["raw_text"] and len(row["raw_text"]) <= 2_000
 
 
+def test_a_line_nested_past_the_json_parsers_depth_is_quarantined_as_nesting_too_deep(landing, warehouse, ingest):
+    """Past orjson's 1,024 JSON levels (about 340 AnyValue levels) the line cannot be parsed at
+    all, so it is set aside whole; its reason says why, rather than calling it broken JSON."""
+    line = with_deep_value(request(span(1, 1, 0, 1), deep_span(2, 2)), 400)
+    write_lines(landing / "poison.jsonl", [line, request(span(4, 4, 0, 1))])
+
+    report = ingest(DAY)
+    assert report.spans == 1
+    assert report.quarantined_by_reason == {"nesting_too_deep": 1}
+    (row,) = rows(warehouse, "select line_number, reason from raw.ingest_quarantine")
+    assert row["line_number"] == 1
+    assert row["reason"].startswith("nesting_too_deep: the line nests deeper than the JSON parser reads")
+
+
 @pytest.mark.parametrize("kind", ["arrayValue", "kvlistValue"])
 def test_nesting_is_counted_in_any_value_levels_and_32_is_the_limit(landing, warehouse, ingest, kind):
     line_32 = with_deep_value(request(deep_span(1, 1)), MAX_NESTING_DEPTH, kind)
