@@ -42,9 +42,9 @@ def main() -> None:
     per_million: dict[float, float] = {}
     for scale in scales:
         spans = round(base * scale)
-        landing, truth = simulated_landing(spans, days=1)
-        wall, rss = Figure(f"day of {truth.span_count:,} spans: wall time", "s"), Figure(
-            f"day of {truth.span_count:,} spans: peak RSS of the process tree", "GB")
+        landing, span_count = simulated_landing(spans, days=1)
+        wall, rss = Figure(f"day of {span_count:,} spans: wall time", "s"), Figure(
+            f"day of {span_count:,} spans: peak RSS of the process tree", "GB")
         if spans == FULL_DAY_SPANS:
             wall.target, rss.target = f"<= {TARGET_SECONDS}", f"<= {TARGET_RSS_GB}"
         steps: dict[str, list[float]] = {}
@@ -55,11 +55,11 @@ def main() -> None:
             rss.runs.append(round(result.peak_rss_bytes / 1e9, 2))
             for label, seconds in result.steps.items():
                 steps.setdefault(label, []).append(seconds)
-            print(f"  {truth.span_count:,} spans, run {run + 1}: {result.seconds:.1f} s, "
+            print(f"  {span_count:,} spans, run {run + 1}: {result.seconds:.1f} s, "
                   f"{result.peak_rss_bytes / 1e9:.2f} GB (load {load_average()})", file=sys.stderr)
         wall.note = "; ".join(f"{label} {statistics.median(s):.1f} s" for label, s in steps.items())
         figures += [wall, rss]
-        per_million[scale] = wall.median / (truth.span_count / 1e6)
+        per_million[scale] = wall.median / (span_count / 1e6)
 
     if len(per_million) > 1:
         ordered = sorted(per_million)

@@ -30,15 +30,20 @@ def bench_dir() -> Path:
     return Settings.from_env().bench_dir
 
 
-def simulated_landing(spans_per_day: int, days: int, seed: int = 7) -> tuple[Path, GroundTruth]:
-    """`days` days of `spans_per_day` spans from BENCH_START, simulated once and then reused."""
+def simulated_landing(spans_per_day: int, days: int, seed: int = 7) -> tuple[Path, int]:
+    """`days` days of `spans_per_day` spans from BENCH_START, simulated once and then reused; and
+    how many spans they hold. The count is kept beside the ground truth, which is not read back:
+    loading a month's ground truth took 6 GB in the benchmark's own process."""
     root = bench_dir() / f"landing-{spans_per_day}x{days}-seed{seed}"
-    truth_path = root / "truth.json"
+    truth_path, count_path = root / "truth.json", root / "span_count"
     if not truth_path.exists():
         print(f"Simulating {spans_per_day:,} spans a day over {days} day(s) into {root} ...", file=sys.stderr)
-        simulate(root / "landing", journeys=None, spans_per_day=spans_per_day, start=BENCH_START, days=days,
-                 seed=seed, progress=True, truth_path=truth_path)
-    return root / "landing", GroundTruth.read(truth_path)
+        result = simulate(root / "landing", journeys=None, spans_per_day=spans_per_day, start=BENCH_START,
+                          days=days, seed=seed, progress=True, truth_path=truth_path)
+        count_path.write_text(str(result.truth.span_count))
+    if not count_path.exists():  # simulated before the count was kept
+        count_path.write_text(str(GroundTruth.read(truth_path).span_count))
+    return root / "landing", int(count_path.read_text())
 
 
 @dataclass(frozen=True)

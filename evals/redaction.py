@@ -51,50 +51,70 @@ DEFAULT_REGION = "US"
 _MEMO_SIZE = 100_000
 # E.164 allows 15 digits; a longer candidate may hold two numbers, and goes to the parser.
 _MAX_PHONE_DIGITS = 15
-# Every detector needs one of these, so text without any is returned untouched after this single
-# scan: an '@' (emails), a state code and a ZIP code (addresses), two capitals and two digits (an
-# IBAN's start), 13 digits (cards), or 6 digits, separators allowed, that do not continue a word
-# (phones, which the detector also starts only there; identifiers such as `resp_3f9a123456`
-# are turned away here).
-_PREFILTER = re.compile(
-    r"@|[A-Z]{2} [0-9]{5}|[A-Z]{2}[0-9]{2}|\d(?:[ -]?\d){12}"
-    r"|(?:(?<![0-9A-Za-z])|(?<=\\[nrt]))[+(]?\d(?:[ ().\-/]{0,3}\d){5}"
-)
-# Cheap tests that let a detector's own scan be skipped: most text that passes the prefilter is an
-# identifier or a date, with neither capitals nor 13 digits.
-_CAPITALS = re.compile(r"[A-Z]{2}")
-_CARD_MIN_DIGITS = 13
+# Python's `re` finds a match quickly only when the pattern starts with a character or a class:
+# it then skips in C to the characters that can start one. A lookbehind in front turns that off
+# (the whole pattern is tried at every position, ~60 ns a character), so the patterns below
+# consume their first character and look behind it afterwards: `X(?<!Y.)` is `(?<!Y)X`.
+#
 # Text may be JSON (ingestion redacts attribute JSON as text): a match may follow an escaped
-# newline or tab (`\n`), and never starts inside an escape.
-_START = r"(?:(?<![0-9A-Za-z])|(?<=\\[nrt]))"
-_EMAIL_BODY = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-_EMAIL = re.compile(r"(?<!\\)" + _EMAIL_BODY)
+# newline or tab (`\n`), and never starts inside an escape. `_AFTER_START` is that condition on
+# the character before a match's first one, checked once that first one is consumed.
+_AFTER_START = r"(?:(?<![0-9A-Za-z].)|(?<=\\[nrt].))"
+# What a match of each detector but the email one needs, searched before its own scan (which then
+# runs on far fewer texts), as (the characters it starts with, what must follow): two capitals and
+# two digits (an IBAN's start); 13 digits with single separators (cards); a state code and a ZIP
+# code (addresses); 6 digits, separators allowed, that do not continue a word (phones, which the
+# detector also starts only there, so that identifiers such as `resp_3f9a123456` are turned away).
+# An email needs an '@' (a plain `in`).
+_NEEDS = {
+    PiiType.IBAN: ("A-Z", r"[A-Z][0-9]{2}"),
+    PiiType.CARD: ("0-9", r"(?:[ -]?[0-9]){12}"),
+    PiiType.ADDRESS: ("A-Z", r"[A-Z] [0-9]{5}"),
+    PiiType.PHONE: ("+(0-9", _AFTER_START + r"(?:(?<=[+(])[0-9]|(?<=[0-9]))(?:[ ().\-/]{0,3}[0-9]){5}"),
+}
+_NEEDED = {pii_type: re.compile(f"[{first}]{rest}") for pii_type, (first, rest) in _NEEDS.items()}
+# Any of them, in one scan: most text has none (nor an '@') and is returned after it.
+_ANY_NEEDED = re.compile(
+    "[" + "".join(first for first, _ in _NEEDS.values()) + "](?:"
+    + "|".join(f"(?<=[{first}]){rest}" for first, rest in _NEEDS.values()) + ")"
+)
+_EMAIL_LOCAL = "A-Za-z0-9._%+-"
+# The local part is possessive: a shorter one would end before a character of it, not an '@'.
+_EMAIL = re.compile(
+    rf"[{_EMAIL_LOCAL}](?<!\\.)[{_EMAIL_LOCAL}]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}"
+)
 # Printed in groups of four (the last shorter), or unspaced.
-_IBAN = re.compile(_START + r"[A-Z]{2}[0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})\b")
-_CARD = re.compile(r"(?<![0-9])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])(?![ -][0-9])")
+_IBAN = re.compile(
+    r"[A-Z]" + _AFTER_START + r"[A-Z][0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|[A-Z0-9]{11,30})\b"
+)
+_CARD = re.compile(r"[0-9](?<![0-9].)(?<![0-9][ -].)(?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])(?![ -][0-9])")
 _CARD_BRAND = re.compile(
     r"4[0-9]{12}(?:[0-9]{3}){0,2}|5[1-5][0-9]{14}|2(?:2[2-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)[0-9]{12}"
     r"|3[47][0-9]{13}|6(?:011|5[0-9]{2}|4[4-9][0-9])[0-9]{12,15}|35(?:2[89]|[3-8][0-9])[0-9]{12}"
     r"|3(?:0[0-5]|[68][0-9])[0-9]{11}"
 )
 # A phone number's shape: an optional +country code, an optional (area code), then 6 to 15 digits
-# with single separators; not part of a longer digit run.
+# with single separators; not part of a longer digit run, nor running into a letter (a UUID's
+# groups, such as `eb4f-4155-5512-34f7`, hold valid-looking numbers; a card number likewise).
 _PHONE_CANDIDATE = re.compile(
-    _START + r"(?<![0-9][ .-])(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?[0-9](?:[ .-]?[0-9]){5,14}"
-    r"(?![0-9])(?![ .-][0-9])"
+    r"[+(0-9]" + _AFTER_START + r"(?<![0-9][ .-].)"
+    r"(?:(?<=\+)[0-9]{1,3}[ .-]?(?:\([0-9]{1,5}\)[ .-]?)?[0-9]|(?<=\()[0-9]{1,5}\)[ .-]?[0-9]|(?<=[0-9]))"
+    r"(?:[ .-]?[0-9]){5,14}(?![0-9A-Za-z])(?![ .-][0-9])"
 )
 _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY"
     "|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
 _ADDRESS_BODY = (
-    r"[0-9]{1,6}[A-Za-z]?(?: [A-Z][A-Za-z]*\.?){1,4} "
+    r"[0-9]" + _AFTER_START + r"[0-9]{0,5}[A-Za-z]?(?: [A-Z][A-Za-z]*\.?){1,4} "
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Highway|Hwy"
     r"|Parkway|Pkwy|Circle|Cir|Square|Sq)\.?"
     r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?[0-9A-Za-z-]+)?"
     rf",? (?:[A-Z][a-z]+ ?){{1,3}},? (?:{_STATES}) [0-9]{{5}}(?:-[0-9]{{4}})?"
 )
-_ADDRESS = re.compile(_START + _ADDRESS_BODY + r"\b")
+_ADDRESS = re.compile(_ADDRESS_BODY + r"\b")
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -145,17 +165,19 @@ class Redactor:
         self._national_lengths = frozenset(n + extra for n in lengths for extra in (0, 1))
         # Order matters: cards and IBANs before phone numbers, whose parser would take a card's
         # digits as a number; addresses before phones, whose digits a ZIP code could start.
-        # Each step has a guard: a quick test on the whole text that the step's scan could match.
+        # Each step has a guard: a quick test, on the text as the steps before left it, that the
+        # step's scan could match.
         self._steps: tuple[_Step, ...] = (
             (PiiType.EMAIL, _EMAIL, _whole, lambda text: "@" in text),
-            (PiiType.IBAN, _IBAN, _iban_spans, _has_capitals),
-            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else [], _has_card_digits),
-            (PiiType.ADDRESS, _ADDRESS, _whole, _has_capitals),
-            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans, lambda text: True),
+            (PiiType.IBAN, _IBAN, _iban_spans, _NEEDED[PiiType.IBAN].search),
+            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else [], _NEEDED[PiiType.CARD].search),
+            (PiiType.ADDRESS, _ADDRESS, _whole, _NEEDED[PiiType.ADDRESS].search),
+            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans, _NEEDED[PiiType.PHONE].search),
         )
 
     def redact(self, text: str) -> Redaction:
-        if not text or _PREFILTER.search(text) is None:
+        # Text that no guard passes is never changed by a step, so no later guard passes either.
+        if not text or not may_hold_pii(text):
             return Redaction(text)
         found: list[tuple[PiiType, str]] = []
         for pii_type, pattern, validate, guard in self._steps:
@@ -164,7 +186,7 @@ class Redactor:
         return Redaction(text, tuple(found))
 
     def _phone_spans(self, candidate: str) -> list[tuple[int, int]]:
-        digits = sum(c.isdigit() for c in candidate)
+        digits = sum(map(candidate.count, "0123456789"))
         if "+" not in candidate and digits not in self._national_lengths and digits <= _MAX_PHONE_DIGITS:
             return []
         if (known := self._phone_memo.get(candidate)) is not None:
@@ -178,15 +200,13 @@ class Redactor:
         return spans
 
 
-_Step = tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]], Callable[[str], bool]]
+def may_hold_pii(text: str) -> bool:
+    """Whether any detector could match in `text` (one scan); when not, `Redactor.redact` returns
+    it unchanged."""
+    return "@" in text or _ANY_NEEDED.search(text) is not None
 
 
-def _has_capitals(text: str) -> bool:
-    return _CAPITALS.search(text) is not None
-
-
-def _has_card_digits(text: str) -> bool:
-    return sum(map(text.count, "0123456789")) >= _CARD_MIN_DIGITS
+_Step = tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]], Callable[[str], object]]
 
 
 def _whole(candidate: str) -> list[tuple[int, int]]:
@@ -219,7 +239,7 @@ def _replace(
         for start, end in validate(match.group()):
             start, end = match.start() + start, match.start() + end
             parts.append(text[last:start])
-            parts.append(pii_type.placeholder)
+            parts.append(PLACEHOLDERS[pii_type])
             found.append((pii_type, text[start:end]))
             last = end
     if not parts:

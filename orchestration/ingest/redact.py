@@ -16,6 +16,7 @@ is judged once (remembered per decoder) however often it is repeated.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from evals.redaction import Redaction, Redactor
+from evals.redaction import Redaction, Redactor, may_hold_pii
 
 FINDINGS_SCHEMA = pa.schema(
     [("span_key", pa.int64()), ("pii_type", pa.string()), ("value_hash", pa.int64())]
@@ -44,6 +45,10 @@ _SCALARS = frozenset({bool, float, type(None)})
 _UNSEEN = object()
 # Shorter JSON texts are scanned as text: parsing them would cost more than it saves.
 _JSON_TEXT_MIN = 200
+# The JSON escapes that hide a character from a scan of the JSON text: `\u0040` is an '@', and a
+# number after `\b` or `\f` starts after a non-letter in the string but after a letter in the text
+# (`\n`, `\r` and `\t` the detectors read as the escapes they are).
+_HIDING_ESCAPE = re.compile(r"\\[ubf]")
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,10 @@ class ValueRedactor:
         """A new string's verdict. A string holding JSON (GenAI's `gen_ai.input.messages` repeats
         the conversation so far as one JSON text in every span) is redacted value by value, so
         that each message is judged once however many spans repeat it."""
+        if not may_hold_pii(text) and _HIDING_ESCAPE.search(text) is None:
+            # Neither the text nor, if it is JSON, any value in it can hold anything: a string's
+            # characters are in the JSON text as they are, or escaped (and escapes are read as such).
+            return None
         if len(text) >= _JSON_TEXT_MIN and text[0] in "[{":
             try:
                 parsed = orjson.loads(text)

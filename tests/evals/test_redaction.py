@@ -47,6 +47,21 @@ def test_numbers_failing_their_checksum_and_order_numbers_stay(redactor: Redacto
     assert redactor.redact(text).text == text
 
 
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "57fbe40f-eb4f-4155-5512-34f7f3722d71",  # a UUID whose groups read as a valid US number
+        "conv-4155552671ab",
+        "4111111111111111f0c2",  # a card number's digits inside a hex id
+    ],
+)
+def test_digits_running_into_letters_are_an_identifier_not_a_phone_or_card(redactor: Redactor, identifier: str) -> None:
+    """A conversation or trace id was redacted to `57fbe40f-eb4f-[PHONE]f7f3722d71`, which breaks
+    every join on it; a number written in text never runs straight into a letter."""
+    text = f"conversation {identifier} reopened"
+    assert redactor.redact(text).text == text
+
+
 def test_counts_by_type_and_every_occurrence_replaced(redactor: Redactor) -> None:
     text = "a@b.io or c@d.io, card 4111111111111111, call +1 415 555 2671, iban DE89370400440532013000"
     result = redactor.redact(text)
@@ -75,3 +90,19 @@ def test_checksums() -> None:
     assert luhn_valid("79927398713") and not luhn_valid("79927398710")
     assert iban_valid("GB82WEST12345698765432") and not iban_valid("GB82WEST12345698765433")
     assert card_valid("4111-1111-1111-1111") and not card_valid("1234567812345670")  # Luhn-valid, no network
+
+
+@pytest.mark.parametrize(
+    ("value", "pii_type"),
+    [(EMAILS[0], PiiType.EMAIL), (PHONES[0], PiiType.PHONE), (PHONES[3], PiiType.PHONE), (VALID_CARDS[0], PiiType.CARD),
+     (VALID_IBANS[1], PiiType.IBAN), ("1600 Pennsylvania Ave, Washington, DC 20500", PiiType.ADDRESS)],
+)
+def test_a_match_starts_at_the_text_or_after_an_escape_never_inside_a_word(
+    redactor: Redactor, value: str, pii_type: PiiType
+) -> None:
+    # The detectors look behind a match's first character: where a match may start is their contract.
+    placeholder = pii_type.placeholder
+    assert redactor.redact(value).text == placeholder
+    assert redactor.redact(f'["hello\\n{value}", "{value}\\t"]').text == f'["hello\\n{placeholder}", "{placeholder}\\t"]'
+    if pii_type in (PiiType.PHONE, PiiType.IBAN, PiiType.ADDRESS) and value[0].isalnum():
+        assert redactor.redact(f"ref{value}").found == ()  # an identifier, not a number
