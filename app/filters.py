@@ -161,7 +161,8 @@ def clause(
             else:
                 take(name, None)
         else:  # dates
-            column = next((c for c in ("started_at", "date") if c in columns), None)
+            # A per-day aggregate may have only partition_date, the UTC date conversations started.
+            column = next((c for c in ("started_at", "date", "partition_date") if c in columns), None)
             if column is None:
                 take(name, None)
                 continue
@@ -171,7 +172,8 @@ def clause(
             if filters.end:
                 # Half-open at the day after `end`, so the whole last day counts for timestamps.
                 bounds.append((f"{prefix}{column} < ?", filters.end + timedelta(days=1)))
-            if "partition_date" in columns:  # the same days, named so a partitioned mart reads only theirs
+            if column != "partition_date" and "partition_date" in columns:
+                # the same days, named so a partitioned mart reads only theirs
                 bounds += [(f"{prefix}partition_date >= ?", filters.start)] if filters.start else []
                 bounds += [(f"{prefix}partition_date <= ?", filters.end)] if filters.end else []
             take(name, " and ".join(c for c, _ in bounds), *(v for _, v in bounds))

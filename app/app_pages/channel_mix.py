@@ -70,7 +70,7 @@ if notices.require_mart(snapshot, "channel_mix", "the channel-sequence compariso
             tables.table(sequences.drop(columns="journey_name"), key=f"mix-{journey}")
 
 st.header("Observed paths vs the intended path")
-if notices.require_mart(snapshot, "conversation_evaluations", "observed paths") and notices.require_mart(
+if notices.require_mart(snapshot, queries.TRANSITIONS, "observed paths") and notices.require_mart(
     snapshot, "stage_funnel", "the intended path"
 ):
     observed = queries.observed_transitions(snapshot, filters)

@@ -126,7 +126,7 @@ if notices.require_mart(snapshot, "conversation_evaluations", "the declined conv
         tables.table(declined.frame, key="declined-table")
         notices.filter_note(declined.clause)
         chosen = st.selectbox("Open transcript", list(declined.frame["conversation_id"]), key="declined_open")
-        row = queries.conversation(snapshot, chosen)
+        row = queries.listed_conversation(snapshot, declined.frame, chosen)
         if row is not None:
             prefixes = queries.evaluator_prefixes(columns(snapshot, "conversation_evaluations"))
             transcript.render(row, prefixes.items(), show_declined=True)

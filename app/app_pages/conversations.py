@@ -94,7 +94,7 @@ if notices.require_mart(snapshot, "conversation_evaluations", "the conversation 
         chosen = st.selectbox(
             "Open transcript", options, key="conv_open", format_func=lambda cid: labels.get(cid, str(cid))
         )
-        row = queries.conversation(snapshot, chosen)
+        row = queries.listed_conversation(snapshot, frame, chosen)
         if row is None:
             # `chosen` may come from the URL: plain text, never Markdown.
             st.warning(f"Conversation {escape_markdown(str(chosen))} is not in the published snapshot.")

@@ -96,7 +96,7 @@ if notices.require_mart(snapshot, "stage_funnel", "the funnel"):
     # takes only the journey and cohort filters, so the signal uses just those too.
     signal = (
         queries.stage_evaluations(snapshot, filters.only("journeys", "cohorts")).frame
-        if snapshot.has("conversation_evaluations")
+        if snapshot.has(queries.CELLS)
         else pd.DataFrame(columns=["journey_name", "stage"])
     )
     by_cohort = queries.funnel_by_cohort(snapshot, filters).frame

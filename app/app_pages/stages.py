@@ -17,7 +17,7 @@ snapshot, filters = page_frame.page_header(
     "(share of conversations failing any evaluator) and its weekly trend, and hand-off retention.",
 )
 
-if notices.require_mart(snapshot, "conversation_evaluations", "per-stage evaluator scores"):
+if notices.require_mart(snapshot, queries.CELLS, "per-stage evaluator scores"):
     evaluations = queries.stage_evaluations(snapshot, filters)
     trend = queries.fail_rate_trend(snapshot, filters)
     notices.filter_note(evaluations.clause)

@@ -406,6 +406,53 @@ MART_ORDER = (
 )
 
 
+CELLS_MART = "daily_evaluation_cells"
+TRANSITIONS_MART = "daily_step_transitions"
+# `daily_step_transitions` (as dbt builds it) over the fixture's conversations.
+TRANSITIONS_SQL = """
+    with steps as (
+        select *, lag(stage) over w as from_stage, lag(channel) over w as from_channel,
+               lag(segment) over w as from_segment, lag(partition_date) over w as from_date
+        from marts.conversation_evaluations
+        window w as (partition by journey_id order by started_at, conversation_id)
+    )
+    select journey_name, cohort_week, segment, from_segment, from_stage, from_channel,
+           stage as to_stage, channel as to_channel, from_date, count(*) as moves, partition_date
+    from steps
+    where from_stage is not null and (from_stage <> stage or from_channel <> channel)
+    group by all
+"""
+
+
+def _cells_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """`daily_evaluation_cells` (as dbt builds it) over the fixture's conversations, made after
+    them since the declined conversations' consent columns are added last."""
+    held = {
+        name
+        for (name,) in con.execute(
+            "select column_name from (describe marts.conversation_evaluations)"
+        ).fetchall()
+    }
+    declined = (
+        "sum(case when not coalesce(ai_evaluation_consent, true) or not coalesce(transcript_kept, true) "
+        "then 1 else 0 end)"
+        if {"ai_evaluation_consent", "transcript_kept"} <= held
+        else "0"
+    )
+    per_evaluator = "".join(
+        f", sum({p}_score) as {p}_score_sum, count({p}_score) as {p}_scored_count"
+        f", count(*) filter (where {p}_passed) as {p}_passed_count, count({p}_passed) as {p}_judged_count"
+        for p in THRESHOLDS
+    )
+    return f"""
+        select partition_date, journey_name, stage, channel, segment, cohort_week,
+               count(*) as conversations, count(*) filter (where failed_any_evaluator) as failing_conversations,
+               {declined} as declined_conversations {per_evaluator}
+        from marts.conversation_evaluations
+        group by all
+    """
+
+
 def build_fixture_snapshot(
     serving_dir: Path, omit: frozenset[str] = frozenset(), declined: tuple[str, ...] = ()
 ) -> Path:
@@ -429,6 +476,9 @@ def build_fixture_snapshot(
                 "true as transcript_kept from marts.conversation_evaluations",
                 [list(declined)],
             )
+        if "conversation_evaluations" not in omit:
+            con.execute(f"create table marts.{CELLS_MART} as {_cells_sql(con)}")
+            con.execute(f"create table marts.{TRANSITIONS_MART} as {TRANSITIONS_SQL}")
         return publish_snapshot(con, serving_dir, journey_map_version="1").path
     finally:
         con.close()

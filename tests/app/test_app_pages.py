@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -455,3 +456,16 @@ def test_a_page_past_the_last_conversation_says_so(open_page, mart):
     at = open_page("conversations", list_page="99")
     assert "**No conversations on page 99**: go back to an earlier page." in texts(at)
     assert at.query_params["list_page"] == "99"
+
+
+def test_a_listed_conversation_is_read_from_its_own_day(serving, mart):
+    """A conversation picked from a list is read from the day its row gives: the same row as a
+    lookup by id alone, and nothing from another day."""
+    snapshot = current_snapshot(serving)
+    listed = queries.conversations(snapshot, Filters(), [], False, "", 5).frame
+    chosen = listed.iloc[-1]
+    by_day = queries.listed_conversation(snapshot, listed, chosen["conversation_id"])
+    by_id = queries.conversation(snapshot, chosen["conversation_id"])
+    assert by_day is not None and by_day.equals(by_id)
+    other_day = chosen["started_at"].date() - timedelta(days=400)
+    assert queries.conversation(snapshot, chosen["conversation_id"], other_day) is None

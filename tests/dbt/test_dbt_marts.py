@@ -24,6 +24,8 @@ def test_marts_live_in_the_marts_schema(built: DbtWarehouse) -> None:
         "journeys",
         "conversation_evaluations",
         "daily_stage_metrics",
+        "daily_evaluation_cells",
+        "daily_step_transitions",
         "stage_compliance",
         "routing_signals",
         "friction_ranking",

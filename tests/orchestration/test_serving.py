@@ -1,3 +1,4 @@
+import itertools
 import json
 import os
 import stat
@@ -10,6 +11,7 @@ import pytest
 from orchestration.defs.assets.serving import build_serving_snapshot
 from orchestration.defs.resources import JourneyMapResource, ServingResource, WarehouseResource
 from orchestration.serving import (
+    PARTITION_ROW_GROUP_ROWS,
     SNAPSHOTS_KEPT,
     SnapshotError,
     current_snapshot,
@@ -269,3 +271,26 @@ def test_a_publish_removes_the_staging_a_killed_one_left(con, tmp_path):
     (killed / "stage_funnel" / "half-written.parquet").write_bytes(b"PAR1")
     snap = publish_snapshot(con, serving)
     assert sorted(p.name for p in (serving / "snapshots").iterdir()) == [snap.path.name]
+
+
+def test_a_days_conversations_are_sorted_by_id_in_row_groups_a_lookup_can_skip(con, tmp_path):
+    """Opening one conversation reads its day's file; sorted by id in small row groups, the
+    row groups whose id range cannot hold it are skipped on their statistics."""
+    rows = 3 * PARTITION_ROW_GROUP_ROWS
+    con.execute(
+        "create table marts.conversation_evaluations as "
+        "select 'c' || lpad(((i * 7919) % ?)::varchar, 6, '0') as conversation_id, "
+        "date '2026-11-01' as partition_date, repeat('a turn of text ', 20) as turns "
+        "from range(?) as r(i)",
+        [rows, rows],
+    )
+    published = publish_snapshot(con, tmp_path / "serving")
+    (day_file,) = (published.path / "conversation_evaluations" / "partition_date=2026-11-01").iterdir()
+    groups = duckdb.sql(
+        f"select row_group_id, row_group_num_rows, stats_min_value, stats_max_value "
+        f"from parquet_metadata('{day_file}') where path_in_schema = 'conversation_id' order by row_group_id"
+    ).fetchall()
+    assert len(groups) == rows // PARTITION_ROW_GROUP_ROWS
+    assert all(n <= PARTITION_ROW_GROUP_ROWS for _, n, _, _ in groups)
+    # Disjoint, ascending id ranges: a lookup by id matches one row group's min/max only.
+    assert all(previous[3] < following[2] for previous, following in itertools.pairwise(groups))
