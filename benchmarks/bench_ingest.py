@@ -142,9 +142,9 @@ def profile(landing: Path, days: list[date], work: Path) -> None:
     decode_seconds = 0.0
     decode_files = ingest_load.decode_files
 
-    def timed_decode(paths: list[Path]) -> Iterator[Any]:
+    def timed_decode(paths: list[Path], redaction: Any) -> Iterator[Any]:
         nonlocal decode_seconds
-        decoded = decode_files(paths)
+        decoded = decode_files(paths, redaction)
         while True:
             started = time.perf_counter()
             try:

@@ -34,15 +34,12 @@ FINDINGS_SCHEMA = pa.schema(
 ORIGINALS_SCHEMA = pa.schema(
     [("span_key", pa.int64()), ("attributes_raw", pa.string()), ("events_raw", pa.string())]
 )
-# Distinct values remembered per decoder with their verdict; the bound keeps a long file's memory
-# flat (the memo is dropped and refilled when it is reached).
+# Distinct values remembered per decoder, clean ones and those with a verdict, each up to this
+# many; the bound keeps a long run's memory flat (a memo is dropped and refilled when it is reached).
 _MEMO_SIZE = 200_000
 # A number needs at least this many digits to be a phone, card or IBAN digit run (evals/redaction.py's
 # prefilter): smaller integers, most of those in attributes (token counts, status codes), are skipped.
 _SMALLEST_CANDIDATE = 10_000
-# Values that can hold nothing: skipped without a lookup (a small int is below any candidate).
-_SCALARS = frozenset({bool, float, type(None)})
-_UNSEEN = object()
 # Shorter JSON texts are scanned as text: parsing them would cost more than it saves.
 _JSON_TEXT_MIN = 200
 # The JSON escapes that hide a character from a scan of the JSON text: `\u0040` is an '@', and a
@@ -75,7 +72,11 @@ class ValueRedactor:
     def __init__(self, config: RedactionConfig) -> None:
         self.config = config
         self._redactor = Redactor(config.default_region)
-        self._memo: dict[str, Redaction | None] = {}  # None: nothing found
+        # Values known to hold nothing (strings judged clean, and scalars), in a set so that a
+        # whole attribute dict of them is recognised in one C-level pass (`set.issuperset`); most
+        # spans repeat their trace's values. The strings that held something, with their verdict.
+        self._clean: set[Any] = set()
+        self._dirty: dict[str, Redaction] = {}
         self.seconds = 0.0
 
     @staticmethod
@@ -90,22 +91,24 @@ class ValueRedactor:
             return plain
         started = time.perf_counter()
         try:
-            memo = self._memo
+            clean = self._clean
+            try:
+                if clean.issuperset(plain.values()):
+                    return plain
+            except TypeError:  # an array or kvlist value (a list or dict) is not hashable
+                pass
             changed: dict[str, Any] | None = None
             for key, value in plain.items():
-                # The common cases cost one lookup or none: a string seen before with nothing in
-                # it, a value that cannot hold anything.
-                kind = value.__class__
-                if kind is str:
-                    if memo.get(value, _UNSEEN) is None:
+                try:
+                    if value in clean:
                         continue
-                elif kind in _SCALARS or (kind is int and abs(value) < _SMALLEST_CANDIDATE):
-                    continue
+                except TypeError:
+                    pass
                 before = len(found)
-                clean = self._value(value, found)
+                redacted = self._value(value, found)
                 if len(found) > before:
                     changed = changed or dict(plain)
-                    changed[key] = clean
+                    changed[key] = redacted
             return plain if changed is None else changed
         finally:
             self.seconds += time.perf_counter() - started
@@ -131,14 +134,15 @@ class ValueRedactor:
 
     def _text(self, text: str, found: Found) -> str:
         """`text` with its personal data replaced; what was found is appended to `found`."""
-        try:
-            result = self._memo[text]
-        except KeyError:
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            result = self._memo[text] = self._judge(text)
-        if result is None:
+        if text in self._clean:
             return text
+        result = self._dirty.get(text)
+        if result is None:
+            result = self._judge(text)
+            if result is None:
+                self._remember_clean(text)
+                return text
+            self._remember_dirty(text, result)
         found.extend(result.found)
         return result.text
 
@@ -172,12 +176,29 @@ class ValueRedactor:
             # A number (a phone or card number sent as an intValue) becomes its placeholder string.
             before = len(found)
             text = self._text(str(value), found)
-            return text if len(found) > before else value
+            if len(found) > before:
+                return text
+            self._remember_clean(value)
+            return value
         if kind is list:
             return [self._value(v, found) for v in value]
         if kind is dict:
             return {k: self._value(v, found) for k, v in value.items()}
+        if kind is not float or not value.is_integer():
+            # bool, None, a small int or a fraction. An integral float is left out: it equals the
+            # int of the same value, which may be a phone number sent as an intValue.
+            self._remember_clean(value)
         return value
+
+    def _remember_clean(self, value: Any) -> None:
+        if len(self._clean) >= _MEMO_SIZE:
+            self._clean.clear()
+        self._clean.add(value)
+
+    def _remember_dirty(self, text: str, result: Redaction) -> None:
+        if len(self._dirty) >= _MEMO_SIZE:
+            self._dirty.clear()
+        self._dirty[text] = result
 
 
 def findings_table(span_rows: list[int], found: list[Found]) -> pa.Table:

@@ -27,3 +27,27 @@ def test_a_json_text_is_redacted_value_by_value_even_where_escapes_hide_a_value_
     assert found == [("email", "jamie@example.com"), ("phone", "4155552671")]
     assert orjson.loads(clean["gen_ai.input.messages"])[1]["content"] == "mail [EMAIL]\f[PHONE]"
     assert clean["other"] is plain
+
+
+def test_values_remembered_as_clean_do_not_hide_a_new_value_or_a_number_of_equal_value() -> None:
+    redactor = ValueRedactor(RedactionConfig("US"))
+    # The first span's values are all remembered as holding nothing, the integral float too...
+    first = {"journey.stage": "billing", "llm.latency": 4155552671.0, "tokens": 12}
+    assert redactor.attributes(first, []) is first
+    assert redactor.attributes(dict(first), []) == first
+    # ...which must not make the equal int (a phone number sent as an intValue) count as clean,
+    # nor let a span of known values with one new value through unread.
+    found: list[tuple[str, str]] = []
+    clean = redactor.attributes({"journey.stage": "billing", "customer.phone": 4155552671, "tokens": 12}, found)
+    assert found == [("phone", "4155552671")]
+    assert clean == {"journey.stage": "billing", "customer.phone": "[PHONE]", "tokens": 12}
+
+
+def test_a_value_that_held_personal_data_is_redacted_every_time_it_comes_back() -> None:
+    redactor = ValueRedactor(RedactionConfig("US"))
+    said = "my email is jamie@example.com"
+    for _ in range(3):
+        found: list[tuple[str, str]] = []
+        clean = redactor.attributes({"input.value": said, "tags": ["a", said]}, found)
+        assert clean == {"input.value": "my email is [EMAIL]", "tags": ["a", "my email is [EMAIL]"]}
+        assert found == [("email", "jamie@example.com")] * 2
