@@ -9,7 +9,7 @@ Streamlit app with Streamlit's AppTest (the page script over the snapshot, no br
 times with Streamlit's data cache cleared first, adds up the time of the page's data queries
 (every query goes through `app.data`'s one DuckDB entry point, timed here) and reports each
 page's p95 against the 200 ms target, with the whole page script's p95 beside it. Rendering in
-Chromium is not measured here. `--quick` is 0.1x the volume. Not a test: nothing asserts.
+Chromium is bench_render.py's. `--quick` is 0.1x the volume. Not a test: nothing asserts.
 """
 
 from __future__ import annotations
@@ -84,21 +84,32 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_snapshot_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the snapshot a dashboard benchmark reads, and `--quick`/`--json`."""
     parser.add_argument("--serving", type=Path, help="a serving directory (default: the benchmark history's)")
     parser.add_argument("--spans-per-day", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="0.1x the volume")
     parser.add_argument("--json", type=Path, help="also write the figures here (benchmarks/run_all.py reads them)")
+
+
+def serving_from_arguments(args: argparse.Namespace) -> Path:
+    """`--serving`, or the serving directory of bench_incremental.py's history of `--days` days at
+    `--spans-per-day` (0.1x with `--quick`), built once in JOURNEYS_BENCH_DIR."""
+    if args.serving is not None:
+        return args.serving.resolve()
+    spans = args.spans_per_day // 10 if args.quick else args.spans_per_day
+    landing, _ = simulated_landing(spans, days=args.days + 1)
+    return (history(landing, spans, args.days, args.days + 1) / "serving").resolve()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_snapshot_arguments(parser)
+    parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    serving = args.serving
-    if serving is None:
-        spans = args.spans_per_day // 10 if args.quick else args.spans_per_day
-        landing, _ = simulated_landing(spans, days=args.days + 1)
-        serving = history(landing, spans, args.days, args.days + 1) / "serving"
-    os.environ["JOURNEYS_SERVING_DIR"] = str(serving.resolve())
+    serving = serving_from_arguments(args)
+    os.environ["JOURNEYS_SERVING_DIR"] = str(serving)
 
     figures = []
     for page in ["overview", *sorted(p.stem for p in (ROOT / "app" / "app_pages").glob("*.py") if p.stem != "overview")]:

@@ -57,6 +57,11 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()} on {platform.system()}"
 
 
+def command_line() -> str:
+    """How this benchmark was started, as one shell line."""
+    return shlex.join([Path(sys.executable).name, *sys.argv])
+
+
 def load_average() -> str:
     """The 1, 5 and 15-minute load averages: a figure measured beside other work is noisier."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
@@ -75,7 +80,7 @@ def print_figures(figures: list[Figure]) -> None:
 def write_figures(path: Path, benchmark: str, figures: list[Figure]) -> None:
     payload = {
         "benchmark": benchmark,
-        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "command": command_line(),
         "machine": machine(),
         "load": load_average(),
         "figures": [asdict(f) for f in figures],

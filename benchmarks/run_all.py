@@ -55,6 +55,7 @@ def benchmarks() -> list[Benchmark]:
         Benchmark("incremental, 7 days at full volume", "bench_incremental.py",
                   ("--spans-per-day", "1000000", "--history", "7")),
         Benchmark("dashboards", "bench_app.py"),
+        Benchmark("dashboards in Chromium", "bench_render.py"),
     ]
     return [b for b in planned if (HERE / b.script).exists()]
 
