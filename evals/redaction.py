@@ -64,16 +64,18 @@ _AFTER_START = r"(?:(?<![0-9A-Za-z].)|(?<=\\[nrt].))"
 # runs on far fewer texts). Each need holds a digit and is written from its first digit on, with
 # what comes before it looked behind, so that a scan skips in C from digit to digit (most text has
 # few; written from their first character, the needs made every capital letter a start to try):
-# two capitals and two digits (an IBAN's start); 13 digits with single separators (cards); a state
-# code and a ZIP code (addresses); 6 digits, separators allowed, that do not continue a word
-# (phones, which the detector also starts only there, so that identifiers such as
-# `resp_3f9a123456` are turned away; a '+' or '(' before the first digit never continues one).
-# An email needs an '@' (a plain `in`).
+# two capitals and two digits (an IBAN's start); 13 digits with single separators, not continuing
+# a number (cards); a state code and a ZIP code (addresses); for phones, 6 digits that do not
+# continue a word or a number, and, unless a '+' or '(' comes first, end in neither (a run of
+# digits with single separators that runs into a letter is an identifier, such as `resp_3f9a12`
+# or a UUID's `172606dc`). Each is what the detector's own pattern requires, so a guard never
+# turns a match away (tests/evals/test_redaction.py). An email needs an '@' (a plain `in`).
 _NEEDS = {
     PiiType.IBAN: r"(?<=[A-Z][A-Z][0-9])[0-9]",
-    PiiType.CARD: r"(?:[ -]?[0-9]){12}",
+    PiiType.CARD: r"(?<![0-9].)(?<![0-9][ -].)(?:[ -]?[0-9]){12}",
     PiiType.ADDRESS: r"(?<=[A-Z][A-Z] [0-9])[0-9]{4}",
-    PiiType.PHONE: _AFTER_START + r"(?:[ ().\-/]{0,3}[0-9]){5}",
+    PiiType.PHONE: _AFTER_START + r"(?<![0-9][ .-].)"
+    r"(?:(?:[ .-]?[0-9]){5}(?:[ .-]?[0-9])*+(?![0-9A-Za-z])|(?<=[+(].)(?:[ ().\-/]{0,3}[0-9]){5})",
 }
 _NEEDED = {pii_type: re.compile(f"[0-9]{rest}") for pii_type, rest in _NEEDS.items()}
 # Any of them, in one scan: most text has none (nor an '@') and is returned after it.
