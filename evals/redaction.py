@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -61,24 +61,27 @@ _MAX_PHONE_DIGITS = 15
 # the character before a match's first one, checked once that first one is consumed.
 _AFTER_START = r"(?:(?<![0-9A-Za-z].)|(?<=\\[nrt].))"
 # What a match of each detector but the email one needs, searched before its own scan (which then
-# runs on far fewer texts), as (the characters it starts with, what must follow): two capitals and
-# two digits (an IBAN's start); 13 digits with single separators (cards); a state code and a ZIP
-# code (addresses); 6 digits, separators allowed, that do not continue a word (phones, which the
-# detector also starts only there, so that identifiers such as `resp_3f9a123456` are turned away).
-# An email needs an '@' (a plain `in`).
+# runs on far fewer texts). Each need holds a digit and is written from its first digit on, with
+# what comes before it looked behind, so that a scan skips in C from digit to digit (most text has
+# few; written from their first character, the needs made every capital letter a start to try):
+# two capitals and two digits (an IBAN's start); 13 digits with single separators, not continuing
+# a number (cards); a state code and a ZIP code (addresses); for phones, 6 digits that do not
+# continue a word or a number, and, unless a '+' or '(' comes first, end in neither (a run of
+# digits with single separators that runs into a letter is an identifier, such as `resp_3f9a12`
+# or a UUID's `172606dc`). Each is what the detector's own pattern requires, so a guard never
+# turns a match away (tests/evals/test_redaction.py). An email needs an '@' (a plain `in`).
 _NEEDS = {
-    PiiType.IBAN: ("A-Z", r"[A-Z][0-9]{2}"),
-    PiiType.CARD: ("0-9", r"(?:[ -]?[0-9]){12}"),
-    PiiType.ADDRESS: ("A-Z", r"[A-Z] [0-9]{5}"),
-    PiiType.PHONE: ("+(0-9", _AFTER_START + r"(?:(?<=[+(])[0-9]|(?<=[0-9]))(?:[ ().\-/]{0,3}[0-9]){5}"),
+    PiiType.IBAN: r"(?<=[A-Z][A-Z][0-9])[0-9]",
+    PiiType.CARD: r"(?<![0-9].)(?<![0-9][ -].)(?:[ -]?[0-9]){12}",
+    PiiType.ADDRESS: r"(?<=[A-Z][A-Z] [0-9])[0-9]{4}",
+    PiiType.PHONE: _AFTER_START + r"(?<![0-9][ .-].)"
+    r"(?:(?:[ .-]?[0-9]){5}(?:[ .-]?[0-9])*+(?![0-9A-Za-z])|(?<=[+(].)(?:[ ().\-/]{0,3}[0-9]){5})",
 }
-_NEEDED = {pii_type: re.compile(f"[{first}]{rest}") for pii_type, (first, rest) in _NEEDS.items()}
+_NEEDED = {pii_type: re.compile(f"[0-9]{rest}") for pii_type, rest in _NEEDS.items()}
 # Any of them, in one scan: most text has none (nor an '@') and is returned after it.
-_ANY_NEEDED = re.compile(
-    "[" + "".join(first for first, _ in _NEEDS.values()) + "](?:"
-    + "|".join(f"(?<=[{first}]){rest}" for first, rest in _NEEDS.values()) + ")"
-)
+_ANY_NEEDED = re.compile("[0-9](?:" + "|".join(_NEEDS.values()) + ")")
 _EMAIL_LOCAL = "A-Za-z0-9._%+-"
+_EMAIL_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 # The local part is possessive: a shorter one would end before a character of it, not an '@'.
 _EMAIL = re.compile(
     rf"[{_EMAIL_LOCAL}](?<!\\.)[{_EMAIL_LOCAL}]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}"
@@ -136,9 +139,9 @@ def card_valid(candidate: str) -> bool:
     return _CARD_BRAND.fullmatch(digits) is not None and luhn_valid(digits)
 
 
-@dataclass(frozen=True)
-class Redaction:
-    """Redacted text and what was taken out: (type, original value) per match, in order."""
+class Redaction(NamedTuple):
+    """Redacted text and what was taken out: (type, original value) per match, in order. A named
+    tuple, not a dataclass: ingestion makes one per distinct value, and a tuple is built in C."""
 
     text: str
     found: tuple[tuple[PiiType, str], ...] = ()
@@ -168,11 +171,11 @@ class Redactor:
         # Each step has a guard: a quick test, on the text as the steps before left it, that the
         # step's scan could match.
         self._steps: tuple[_Step, ...] = (
-            (PiiType.EMAIL, _EMAIL, _whole, lambda text: "@" in text),
-            (PiiType.IBAN, _IBAN, _iban_spans, _NEEDED[PiiType.IBAN].search),
-            (PiiType.CARD, _CARD, lambda s: [(0, len(s))] if card_valid(s) else [], _NEEDED[PiiType.CARD].search),
-            (PiiType.ADDRESS, _ADDRESS, _whole, _NEEDED[PiiType.ADDRESS].search),
-            (PiiType.PHONE, _PHONE_CANDIDATE, self._phone_spans, _NEEDED[PiiType.PHONE].search),
+            (PiiType.EMAIL, _emails, _whole, lambda text: "@" in text),
+            (PiiType.IBAN, _IBAN.finditer, _iban_spans, _NEEDED[PiiType.IBAN].search),
+            (PiiType.CARD, _CARD.finditer, lambda s: [(0, len(s))] if card_valid(s) else [], _NEEDED[PiiType.CARD].search),
+            (PiiType.ADDRESS, _ADDRESS.finditer, _whole, _NEEDED[PiiType.ADDRESS].search),
+            (PiiType.PHONE, _PHONE_CANDIDATE.finditer, self._phone_spans, _NEEDED[PiiType.PHONE].search),
         )
 
     def redact(self, text: str) -> Redaction:
@@ -180,9 +183,9 @@ class Redactor:
         if not text or not may_hold_pii(text):
             return Redaction(text)
         found: list[tuple[PiiType, str]] = []
-        for pii_type, pattern, validate, guard in self._steps:
+        for pii_type, scan, validate, guard in self._steps:
             if guard(text):
-                text = _replace(text, pii_type, pattern, validate, found)
+                text = _replace(text, pii_type, scan, validate, found)
         return Redaction(text, tuple(found))
 
     def _phone_spans(self, candidate: str) -> list[tuple[int, int]]:
@@ -206,7 +209,31 @@ def may_hold_pii(text: str) -> bool:
     return "@" in text or _ANY_NEEDED.search(text) is not None
 
 
-_Step = tuple[PiiType, re.Pattern[str], Callable[[str], list[tuple[int, int]]], Callable[[str], object]]
+# A detector: its type, its scan for candidates, their validation (the spans of a candidate that
+# are what it detects) and its guard.
+_Step = tuple[
+    PiiType, Callable[[str], Iterable[re.Match[str]]], Callable[[str], list[tuple[int, int]]], Callable[[str], object]
+]
+
+
+def _emails(text: str) -> Iterator[re.Match[str]]:
+    """`_EMAIL.finditer(text)`, found from each '@' instead of tried at every letter: the local
+    part is the run of its characters before the '@' (less one after a backslash, which `_EMAIL`
+    does not start at), and any start within that run reaches the same '@' and domain."""
+    searched = 0
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > searched and text[start - 1] in _EMAIL_LOCAL_CHARS:
+            start -= 1
+        if 0 < start < at and text[start - 1] == "\\":
+            start += 1
+        if start < at and (match := _EMAIL.match(text, start)) is not None:
+            yield match
+            searched = match.end()
+            at = text.find("@", searched)
+        else:
+            at = text.find("@", at + 1)
 
 
 def _whole(candidate: str) -> list[tuple[int, int]]:
@@ -229,13 +256,13 @@ def _iban_spans(candidate: str) -> list[tuple[int, int]]:
 def _replace(
     text: str,
     pii_type: PiiType,
-    pattern: re.Pattern[str],
+    scan: Callable[[str], Iterable[re.Match[str]]],
     validate: Callable[[str], list[tuple[int, int]]],
     found: list[tuple[PiiType, str]],
 ) -> str:
     parts: list[str] = []
     last = 0
-    for match in pattern.finditer(text):
+    for match in scan(text):
         for start, end in validate(match.group()):
             start, end = match.start() + start, match.start() + end
             parts.append(text[last:start])

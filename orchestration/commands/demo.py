@@ -19,6 +19,10 @@ import click
 from orchestration.settings import REPO_ROOT, Settings
 
 STATE_FILE = "demo.json"
+# Simulated email threads run for up to about a day and a half (replies hours apart), so a month
+# ending yesterday held conversations that end after the demo starts; ending three days back, the
+# latest one ends about half a day before today.
+SETTLED_DAYS = 3
 STARTUP_TIMEOUT_S = 180
 
 
@@ -35,13 +39,15 @@ class DemoWindow:
         return [first + timedelta(days=i) for i in range(self.days)]
 
 
-def _window(settings: Settings, days: int, journeys: int, seed: int) -> DemoWindow:
-    """The demo's month, fixed at the first run so a second run (another day) reuses it."""
+def _window(settings: Settings, days: int, journeys: int, seed: int, today: date | None = None) -> DemoWindow:
+    """The demo's month, fixed at the first run so a second run (another day) reuses it. It ends
+    SETTLED_DAYS before today (UTC): a conversation started on its last day must be over by now,
+    or the day fails the quality gate's timestamp check for times in the future."""
     state = settings.data_dir / STATE_FILE
     if state.exists():
         return DemoWindow(**json.loads(state.read_text()))
-    yesterday = datetime.now(UTC).date() - timedelta(days=1)
-    window = DemoWindow((yesterday - timedelta(days=days - 1)).isoformat(), days, journeys, seed)
+    last = (today or datetime.now(UTC).date()) - timedelta(days=SETTLED_DAYS)
+    window = DemoWindow((last - timedelta(days=days - 1)).isoformat(), days, journeys, seed)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps(asdict(window), indent=2))
     return window

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from evals.redaction import Redaction, Redactor, may_hold_pii
+from evals.redaction import Redaction, Redactor
 
 FINDINGS_SCHEMA = pa.schema(
     [("span_key", pa.int64()), ("pii_type", pa.string()), ("value_hash", pa.int64())]
@@ -40,11 +40,10 @@ _MEMO_SIZE = 200_000
 # A number needs at least this many digits to be a phone, card or IBAN digit run (evals/redaction.py's
 # prefilter): smaller integers, most of those in attributes (token counts, status codes), are skipped.
 _SMALLEST_CANDIDATE = 10_000
-# Shorter JSON texts are scanned as text: parsing them would cost more than it saves.
-_JSON_TEXT_MIN = 200
 # The JSON escapes that hide a character from a scan of the JSON text: `\u0040` is an '@', and a
 # number after `\b` or `\f` starts after a non-letter in the string but after a letter in the text
-# (`\n`, `\r` and `\t` the detectors read as the escapes they are).
+# (`\n`, `\r` and `\t` the detectors read as the escapes they are). A JSON text holding one is
+# parsed and redacted value by value instead.
 _HIDING_ESCAPE = re.compile(r"\\[ubf]")
 
 
@@ -147,26 +146,44 @@ class ValueRedactor:
         return result.text
 
     def _judge(self, text: str) -> Redaction | None:
-        """A new string's verdict. A string holding JSON (GenAI's `gen_ai.input.messages` repeats
-        the conversation so far as one JSON text in every span) is redacted value by value, so
-        that each message is judged once however many spans repeat it."""
-        if not may_hold_pii(text) and _HIDING_ESCAPE.search(text) is None:
-            # Neither the text nor, if it is JSON, any value in it can hold anything: a string's
-            # characters are in the JSON text as they are, or escaped (and escapes are read as such).
-            return None
-        if len(text) >= _JSON_TEXT_MIN and text[0] in "[{":
-            try:
-                parsed = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                parsed = None
-            if isinstance(parsed, list | dict):
-                found: Found = []
+        """A new string's verdict. A JSON text (GenAI's `gen_ai.input.messages` repeats the
+        conversation so far as one JSON text in every span) is judged piece by piece between its
+        quotes, so that each message is judged once however many spans repeat it; where that
+        cannot be used (an escape hides a character from the text, or a number outside any string
+        was found, whose placeholder would break the JSON), it is parsed and judged value by value."""
+        if text[:1] in ("[", "{") and '"' in text:
+            found: Found = []
+            if _HIDING_ESCAPE.search(text) is None:
+                redacted = self._by_piece(text, found)
+                if not found:
+                    return None
+                if _parsed(redacted) is not None:
+                    return Redaction(redacted, tuple(found))
+                found = []
+            parsed = _parsed(text)
+            if parsed is not None:
                 clean = self._value(parsed, found)
                 return Redaction(orjson.dumps(clean).decode(), tuple(found)) if found else None
         result = self._redactor.redact(text)
         if not result.found:
             return None
         return Redaction(result.text, tuple((str(t), v) for t, v in result.found))
+
+    def _by_piece(self, text: str, found: Found) -> str:
+        """`text` redacted as the pieces between its quotes, each remembered. That is exact for any
+        text: no detector's match holds a '"', and every detector reads one beside a match as it
+        reads the start or end of a text (evals/redaction.py); only the order of `found` differs."""
+        pieces = text.split('"')
+        # Set operations and `map` keep the per-piece work in C: a history's pieces are mostly
+        # known, and only the new and the redacted ones take Python.
+        redacted: dict[str, str] = {}
+        for piece in set(pieces).difference(self._clean):
+            before = len(found)
+            clean = self._text(piece, found)  # no piece holds a '"': it is not split again
+            if len(found) > before:
+                redacted[piece] = clean
+                found.extend(found[before:] * (pieces.count(piece) - 1))
+        return '"'.join(map(redacted.get, pieces, pieces)) if redacted else text
 
     def _value(self, value: Any, found: Found) -> Any:
         kind = value.__class__
@@ -199,6 +216,15 @@ class ValueRedactor:
         if len(self._dirty) >= _MEMO_SIZE:
             self._dirty.clear()
         self._dirty[text] = result
+
+
+def _parsed(text: str) -> list | dict | None:
+    """The JSON array or object `text` holds, if it holds one."""
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, list | dict) else None
 
 
 def findings_table(span_rows: list[int], found: list[Found]) -> pa.Table:
