@@ -249,6 +249,25 @@ def _sankey_positions(
     return [xs[n] for n in nodes], [ys[n] for n in nodes]
 
 
+# plotly.js lays out a link that flows backwards as a loop, and with a hundred or more of them
+# its layout never finishes: a 30-day history's 105 backward links crashed the browser tab
+# (benchmarks/bench_render.py), where 33 over one day drew in about a second. The largest are
+# drawn; the rest are counted beside the chart.
+MAX_BACKWARD_LINKS = 30
+
+
+def sankey_links(links: pd.DataFrame, stage_order: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The moves to draw (every forward one, and the MAX_BACKWARD_LINKS largest backward ones)
+    and the backward moves left out."""
+    backward = pd.Series(
+        [stage_order.get(t, 99) < stage_order.get(f, 0) for f, t in zip(links["from_stage"], links["to_stage"])],
+        index=links.index,
+        dtype=bool,
+    )
+    left_out = links[backward].sort_values("journeys", ascending=False, kind="stable").iloc[MAX_BACKWARD_LINKS:]
+    return links.drop(left_out.index), left_out
+
+
 def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -> go.Figure:
     """Observed moves between (stage, channel) steps. Nodes are placed left to right in
     journey-map order, so a move that goes backwards stands out as a link flowing left."""

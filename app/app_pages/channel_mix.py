@@ -108,7 +108,13 @@ if notices.require_mart(snapshot, queries.TRANSITIONS, "observed paths") and not
             if links.empty:
                 st.info("No journey has more than one step under these filters.")
             else:
+                drawn, left_out = charts.sankey_links(links, order)
                 st.plotly_chart(
-                    charts.paths_sankey(links, order, "Observed moves between stage · channel steps"),
+                    charts.paths_sankey(drawn, order, "Observed moves between stage · channel steps"),
                     key=f"sankey-{journey}",
                 )
+                if not left_out.empty:
+                    st.caption(
+                        f"The {count(len(left_out))} smallest backward links ({count(left_out['journeys'].sum())} "
+                        f"moves) are not drawn, so that the diagram stays readable; the off-path count includes them."
+                    )
