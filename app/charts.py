@@ -256,14 +256,15 @@ def _sankey_positions(
 MAX_BACKWARD_LINKS = 30
 
 
+def _backward(links: pd.DataFrame, stage_order: dict[str, int]) -> list[bool]:
+    """Per move, whether it goes back to an earlier stage of the journey map."""
+    return [stage_order.get(t, 99) < stage_order.get(f, 0) for f, t in zip(links["from_stage"], links["to_stage"])]
+
+
 def sankey_links(links: pd.DataFrame, stage_order: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The moves to draw (every forward one, and the MAX_BACKWARD_LINKS largest backward ones)
     and the backward moves left out."""
-    backward = pd.Series(
-        [stage_order.get(t, 99) < stage_order.get(f, 0) for f, t in zip(links["from_stage"], links["to_stage"])],
-        index=links.index,
-        dtype=bool,
-    )
+    backward = pd.Series(_backward(links, stage_order), index=links.index, dtype=bool)
     left_out = links[backward].sort_values("journeys", ascending=False, kind="stable").iloc[MAX_BACKWARD_LINKS:]
     return links.drop(left_out.index), left_out
 
@@ -280,10 +281,7 @@ def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -
     channels = sorted({c for _, c in nodes})
     channel_color = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}
     xs, ys = _sankey_positions(nodes, links, stage_order)
-    forward = [
-        stage_order.get(t, 99) >= stage_order.get(f, 0)
-        for f, t in zip(links["from_stage"], links["to_stage"])
-    ]
+    backward = _backward(links, stage_order)
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -301,7 +299,7 @@ def paths_sankey(links: pd.DataFrame, stage_order: dict[str, int], title: str) -
                 "source": [index[(s, c)] for s, c in zip(links["from_stage"], links["from_channel"])],
                 "target": [index[(s, c)] for s, c in zip(links["to_stage"], links["to_channel"])],
                 "value": links["journeys"],
-                "color": ["rgba(59,111,182,0.22)" if ok else "rgba(209,73,91,0.6)" for ok in forward],
+                "color": ["rgba(209,73,91,0.6)" if back else "rgba(59,111,182,0.22)" for back in backward],
                 "hovertemplate": "%{source.label} → %{target.label}: %{value} moves<extra></extra>",
             },
         )

@@ -81,7 +81,8 @@ _NEEDED = {pii_type: re.compile(f"[0-9]{rest}") for pii_type, rest in _NEEDS.ite
 # Any of them, in one scan: most text has none (nor an '@') and is returned after it.
 _ANY_NEEDED = re.compile("[0-9](?:" + "|".join(_NEEDS.values()) + ")")
 _EMAIL_LOCAL = "A-Za-z0-9._%+-"
-_EMAIL_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+# The same characters as a set, for `_emails`' look back from an '@' (derived, so the two agree).
+_EMAIL_LOCAL_CHARS = frozenset(c for c in map(chr, range(128)) if re.fullmatch(f"[{_EMAIL_LOCAL}]", c))
 # The local part is possessive: a shorter one would end before a character of it, not an '@'.
 _EMAIL = re.compile(
     rf"[{_EMAIL_LOCAL}](?<!\\.)[{_EMAIL_LOCAL}]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}"
